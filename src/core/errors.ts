@@ -1,0 +1,81 @@
+/**
+ * The engine's typed errors. Each names where the problem is (a scope path,
+ * a resource fqn or a file) and says how to fix it.
+ *
+ * @module
+ */
+
+/** Base class of every error the engine throws on purpose. */
+export class AlchemyError extends Error {
+  override name = "AlchemyError";
+}
+
+/** A scope was misused: invalid name, duplicate id, no active scope. */
+export class ScopeError extends AlchemyError {
+  override name = "ScopeError";
+  constructor(
+    message: string,
+    /** Path of the scope concerned, e.g. `my-app/dev/backend`. */
+    readonly scopePath?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A state store could not read or write a record. */
+export class StateStoreError extends AlchemyError {
+  override name = "StateStoreError";
+  constructor(
+    message: string,
+    /** Where the record lives: an absolute file path, a table row, a key. */
+    readonly location: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A resource handler failed, or a resource was used against its contract. */
+export class ResourceError extends AlchemyError {
+  override name = "ResourceError";
+  constructor(
+    message: string,
+    /** fqn of the resource, e.g. `my-app/dev/backend/db`. */
+    readonly fqn: string,
+    /** What the engine was doing when it failed. */
+    readonly operation: "create" | "update" | "delete" | "read" | "plan",
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** One resource that could not be deleted, and why. */
+export interface DeleteFailure {
+  fqn: string;
+  error: Error;
+}
+
+/**
+ * A destroy or orphan clean-up finished with failures. Everything that could be
+ * deleted was; each failed resource is still in state.
+ */
+export class DestroyError extends AlchemyError {
+  override name = "DestroyError";
+  constructor(
+    /** Every resource that was not deleted, with its cause. */
+    readonly failures: DeleteFailure[],
+  ) {
+    super(
+      `${failures.length} resource(s) could not be deleted and remain in state:\n` +
+        failures.map((f) => `  - ${f.fqn}: ${f.error.message}`).join("\n") +
+        "\nFix the cause and run again; deleted resources stay deleted.",
+    );
+  }
+}
+
+/** Normalizes anything thrown into an Error. */
+export function toError(thrown: unknown): Error {
+  return thrown instanceof Error ? thrown : new Error(String(thrown));
+}

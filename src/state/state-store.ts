@@ -1,0 +1,128 @@
+/**
+ * The state store extension point: where the engine keeps one record per resource.
+ *
+ * A store instance serves exactly one scope (an application's stage, a nested
+ * scope or a resource scope). It holds the records of that scope and knows the
+ * names of its direct child scopes; the engine walks the tree itself.
+ *
+ * Contract every implementation keeps (checked by `describeStateStore` in
+ * `alchemy/testing`):
+ * - `set` and `delete` are atomic: a reader sees the old record or the new one,
+ *   never a mix or a partial write. Once the returned promise resolves the change
+ *   is durable (it survives a crash of the process and of the machine).
+ * - `get` of an id that was never written (or was deleted) resolves `undefined`.
+ * - `list`/`all`/`count` cover the records of this scope only; `listScopes`
+ *   names direct child scopes only, and only those that hold at least one
+ *   record somewhere below them.
+ * - A record that cannot be read as a {@link State} makes the reading call
+ *   reject with a {@link StateStoreError} naming where it is; it is never
+ *   skipped or deleted.
+ *
+ * @module
+ */
+
+/** Lifecycle status of a resource record. */
+export type ResourceStatus =
+  | "creating"
+  | "created"
+  | "updating"
+  | "updated"
+  | "deleting"
+  | "deleted";
+
+/** Every status a record may hold, for validation. */
+export const RESOURCE_STATUSES: readonly ResourceStatus[] = [
+  "creating",
+  "created",
+  "updating",
+  "updated",
+  "deleting",
+  "deleted",
+];
+
+/**
+ * An earlier instance of a resource that was replaced and is deleted when its
+ * scope is finalized. It is kept in the record of its successor so that a crash
+ * between the replacement and the finalize cannot forget it.
+ */
+export interface ReplacedInstance {
+  props: unknown;
+  output: unknown;
+  deps: string[];
+}
+
+/**
+ * One resource's persisted record (seed 002, plus `deps` and `replaced`).
+ *
+ * @example
+ * { status: "created", kind: "fs::File", id: "readme", fqn: "app/dev/readme",
+ *   seq: 1, data: {}, props: { path: "README.md" }, output: { ... }, deps: [] }
+ */
+export interface State {
+  status: ResourceStatus;
+  /** Resource kind, e.g. `fs::File`. */
+  kind: string;
+  /** Resource id, unique within its scope. */
+  id: string;
+  /** Fully qualified name: `app/stage/nested.../id`. */
+  fqn: string;
+  /** Version of this record: incremented on every write. */
+  seq: number;
+  /** Free-form data the engine or a provider keeps beside the output. */
+  data: Record<string, unknown>;
+  /** Props the resource was last created or updated with (serialized). */
+  props: unknown;
+  /** Output the handler returned (undefined while `creating`). */
+  output: unknown;
+  /** fqns of the resources whose outputs appear in `props`. */
+  deps: string[];
+  /** Earlier instances awaiting deletion at finalize (replacement). */
+  replaced?: ReplacedInstance[];
+}
+
+/**
+ * The part of a scope a store needs to know: its path from the application
+ * down. `chain[0]` is the application name, `chain[1]` the stage.
+ */
+export interface StateStoreScope {
+  readonly chain: readonly string[];
+}
+
+/**
+ * A store for the records of one scope.
+ *
+ * @example
+ * const app = await alchemy("my-app", {
+ *   stateStore: (scope) => new FileSystemStateStore(scope, { dir: ".alchemy" }),
+ * });
+ */
+export interface StateStore {
+  /** Prepare the store (open files, recover a journal). Called once before use. */
+  init?(): Promise<void>;
+  /** Release what `init` opened; the engine calls it once at the end of a run. */
+  deinit?(): Promise<void>;
+  /** The record with this id, or `undefined`. */
+  get(id: string): Promise<State | undefined>;
+  /** The records among `ids` that exist, keyed by id. */
+  getBatch(ids: string[]): Promise<Record<string, State>>;
+  /** Ids of the records directly in this scope. */
+  list(): Promise<string[]>;
+  /** Names of the direct child scopes that hold records. */
+  listScopes(): Promise<string[]>;
+  /** Every record directly in this scope, keyed by id. */
+  all(): Promise<Record<string, State>>;
+  /** Write a record atomically; durable once the promise resolves. */
+  set(id: string, state: State): Promise<void>;
+  /** Remove a record atomically (a no-op if absent); durable once resolved. */
+  delete(id: string): Promise<void>;
+  /** Number of records directly in this scope. */
+  count(): Promise<number>;
+}
+
+/**
+ * Makes the store for a scope. The engine calls it once per scope per run.
+ *
+ * @example
+ * const factory: StateStoreFactory = (scope) => new MemoryStateStore(scope);
+ */
+export type StateStoreFactory = (scope: StateStoreScope) => StateStore;
