@@ -1,0 +1,145 @@
+/**
+ * The `alchemy` function and its companions `alchemy.run` and `alchemy.destroy`.
+ *
+ * @module
+ */
+import path from "node:path";
+import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
+import { Application } from "./application.js";
+import { currentScope, enterScope, runInScope } from "./context.js";
+import { ScopeError, toError } from "./errors.js";
+import { destroyTree } from "./finalize.js";
+import { assertValidName } from "./names.js";
+import { resolveOptions, type AlchemyOptions, type RunOptions } from "./options.js";
+import { resourceRefOf } from "./output.js";
+import { deleteItems } from "./destroy.js";
+import { DestroyError } from "./errors.js";
+import { RunContext } from "./run-context.js";
+import { isScope, type Scope } from "./scope.js";
+import { collectTree, stageOf } from "./tree.js";
+
+/**
+ * Starts an application run: makes the application scope, enters its stage
+ * scope (top-level resources go there) and loads the stage's state.
+ *
+ * @example
+ * const app = await alchemy("my-app", { stage: "prod" });
+ * await Worker("api", { ... });
+ * await app.finalize();
+ */
+function startApplication(appName: string, options: AlchemyOptions = {}): Promise<Application> {
+  assertValidName(appName, "application", String(appName));
+  const resolved = resolveOptions(appName, options, process.env);
+  assertValidName(resolved.stage, "stage", appName);
+  const dir = path.join(resolved.rootDir, ".alchemy");
+  const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
+  const app = new Application(new RunContext(resolved), factory);
+  // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
+  enterScope(app.stage);
+  return app.stage.records().then(
+    () => app,
+    (error) => {
+      app.context.fail(toError(error));
+      throw error;
+    },
+  );
+}
+
+/**
+ * Runs `fn` in a nested scope named `name` under the current scope, then
+ * finalizes that scope (its orphans are deleted) if `fn` succeeded.
+ *
+ * @example
+ * await alchemy.run("backend", async (scope) => {
+ *   await Database("db", { ... });
+ * });
+ * await alchemy.run("reports", { stateStore: (s) => new MemoryStateStore(s) }, async () => { ... });
+ */
+async function run<T>(name: string, fn: (scope: Scope) => Promise<T> | T): Promise<T>;
+async function run<T>(name: string, options: RunOptions, fn: (scope: Scope) => Promise<T> | T): Promise<T>;
+async function run<T>(
+  name: string,
+  optionsOrFn: RunOptions | ((scope: Scope) => Promise<T> | T),
+  maybeFn?: (scope: Scope) => Promise<T> | T,
+): Promise<T> {
+  const fn = typeof optionsOrFn === "function" ? optionsOrFn : maybeFn;
+  const options = typeof optionsOrFn === "function" ? {} : optionsOrFn;
+  if (typeof fn !== "function") throw new TypeError(`alchemy.run("${name}", ...) needs a function as its last argument.`);
+  const parent = currentScope();
+  if (!parent || parent.kind === "application") {
+    throw new ScopeError(`alchemy.run("${name}") was called outside an application. Call \`await alchemy("my-app")\` first.`);
+  }
+  const scope = parent.openNested(name, options.stateStore);
+  const body = (async () => {
+    try {
+      const result = await runInScope(scope, () => fn(scope));
+      await scope.finalize();
+      return result;
+    } catch (error) {
+      scope.context.fail(toError(error));
+      throw error;
+    }
+  })();
+  parent.pending.add(body);
+  try {
+    return await body;
+  } finally {
+    parent.pending.delete(body);
+  }
+}
+
+/**
+ * Destroys a scope (everything under it) or one resource (and the resources in
+ * its scope), in dependency order. Rejects with a {@link DestroyError} listing
+ * what could not be deleted; a resource that something else still depends on
+ * is not deleted.
+ *
+ * @example
+ * await alchemy.destroy(scope);
+ * await alchemy.destroy(await Bucket("tmp", {}));
+ */
+async function destroy(target: Scope | object): Promise<void> {
+  if (isScope(target)) {
+    const scope = target.kind === "application" ? [...target.children.values()][0] : target;
+    await scope.settle();
+    return destroyTree(scope, "throw");
+  }
+  const ref = resourceRefOf(target);
+  const scope = currentScope();
+  if (!ref || !scope) {
+    throw new TypeError("alchemy.destroy() takes a scope or a resource output returned by a resource call.");
+  }
+  const stage = stageOf(scope);
+  const owner = await findScope(stage, ref.fqn);
+  const state = owner && (await owner.records()).get(ref.id);
+  if (!owner || !state) return;
+  const items = [{ scope: owner, state }, ...(await collectTree(owner.existingChild(ref.id, true)))];
+  state.replaced?.forEach((_, replacedIndex) => items.push({ scope: owner, state, replacedIndex }));
+  const outcome = await deleteItems(stage, items, "fail");
+  if (outcome.failures.length) throw new DestroyError(outcome.failures);
+}
+
+/** The scope object holding the record `fqn`, walking down from the stage. */
+async function findScope(stage: Scope, fqn: string): Promise<Scope | undefined> {
+  const parts = fqn.split("/");
+  if (parts.slice(0, 2).join("/") !== stage.path) return undefined;
+  let scope = stage;
+  for (const name of parts.slice(2, -1)) {
+    const records = await scope.records();
+    scope = scope.children.get(name) ?? scope.existingChild(name, records.has(name));
+  }
+  return scope;
+}
+
+/** The `alchemy` entry point: call it to start an application. */
+export interface Alchemy {
+  (appName: string, options?: AlchemyOptions): Promise<Application>;
+  run: typeof run;
+  destroy: typeof destroy;
+}
+
+/**
+ * Starts an application; `alchemy.run` opens nested scopes; `alchemy.destroy`
+ * destroys a scope or resource.
+ */
+export const alchemy: Alchemy = Object.assign(startApplication, { run, destroy });

@@ -1,0 +1,81 @@
+/**
+ * The application scope: root of the tree, owner of the run's options and
+ * stores. It holds exactly one stage scope, where top-level resources live.
+ *
+ * @module
+ */
+import type { StateStoreFactory } from "../state/state-store.js";
+import { DestroyError, toError } from "./errors.js";
+import { formatSummary, type RunEvent, type RunSummary } from "./events.js";
+import type { RunContext } from "./run-context.js";
+import { Scope } from "./scope.js";
+
+/**
+ * What `await alchemy("my-app")` returns.
+ *
+ * @example
+ * await using app = await alchemy("my-app", { stage: "prod" });
+ * await Thing("a", {});
+ * // finalized (orphans deleted, stores closed) at the end of the block
+ */
+export class Application extends Scope {
+  /** The stage scope: `.alchemy/<app>/<stage>/`. */
+  readonly stage: Scope;
+  private closing?: Promise<void>;
+
+  constructor(context: RunContext, storeFactory: StateStoreFactory) {
+    super(context, context.options.appName, "application", undefined, storeFactory);
+    this.stage = new Scope(context, context.options.stage, "stage", this);
+    this.stage.ran = true;
+    this.children.set(this.stage.name, this.stage);
+  }
+
+  /**
+   * Finalizes the stage (orphan clean-up, or in the destroy phase the whole
+   * stage), closes the stores and prints the summary. Rejects with a
+   * {@link DestroyError} listing every delete that failed during the run.
+   */
+  override finalize(): Promise<void> {
+    this.closing ??= this.close();
+    return this.closing;
+  }
+
+  override finalizeNested(name: string): Promise<void> {
+    return this.stage.finalizeNested(name);
+  }
+
+  /** Counts of what the run did so far. */
+  get summary(): RunSummary {
+    return this.context.summary();
+  }
+
+  /** Every finished resource event of the run, in order. */
+  get events(): readonly RunEvent[] {
+    return this.context.events;
+  }
+
+  /** In the plan phase: what a deploy would do to each resource. */
+  get plan(): readonly RunEvent[] {
+    return this.context.events.filter((e) => e.status === "planned");
+  }
+
+  private async close(): Promise<void> {
+    const context = this.context;
+    let failure: unknown;
+    try {
+      await this.stage.finalize();
+    } catch (error) {
+      failure = error;
+    }
+    for (const store of context.stores) {
+      try {
+        await store.deinit?.();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (!context.options.quiet) console.log(formatSummary(this.summary, context.options.phase === "plan"));
+    if (failure) throw toError(failure);
+    if (context.deleteFailures.length) throw new DestroyError(context.deleteFailures);
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * One thing a destroy or orphan clean-up deletes: a resource record, or an
+ * earlier instance of a resource that was replaced.
+ *
+ * @module
+ */
+import type { State } from "../state/state-store.js";
+import type { Scope } from "./scope.js";
+
+export interface DeletionItem {
+  /** The scope holding the record. */
+  scope: Scope;
+  /** The record as last read or written. */
+  state: State;
+  /** Set for a replaced instance: its index in `state.replaced`. */
+  replacedIndex?: number;
+}
+
+/** A key unique per item: the fqn, suffixed for replaced instances. */
+export function itemKey(item: DeletionItem): string {
+  return item.replacedIndex === undefined ? item.state.fqn : `${item.state.fqn}#replaced-${item.replacedIndex}`;
+}

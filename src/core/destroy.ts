@@ -1,0 +1,214 @@
+/**
+ * Deleting a set of resources in dependency order.
+ *
+ * Order: a resource is deleted only after every resource that depends on it
+ * (its `deps` name it) and every resource in its own resource scope. Under
+ * "sequential" one delete runs at a time; under "parallel" up to `concurrency`
+ * independent deletes run at once. A record outside the set that still depends
+ * on a member keeps that member (and what it needs) alive.
+ *
+ * Lifecycle contract of a delete: the record is written `deleting`, the
+ * handler's delete runs, then the record is removed. If the handler fails the
+ * record stays `deleting` (the resource may be half gone; the next run deletes
+ * it again, or re-creates it if the program declares it again), everything it
+ * depends on is kept, and the failure is reported; the rest goes on.
+ *
+ * @module
+ */
+import type { State } from "../state/state-store.js";
+import { toError, type DeleteFailure } from "./errors.js";
+import { itemKey, type DeletionItem } from "./deletion-item.js";
+import { invokeHandler } from "./handler-context.js";
+import { providerOf } from "./providers.js";
+import type { Scope } from "./scope.js";
+import { walkTree } from "./tree.js";
+
+/** What to do with a member that something outside the set still depends on. */
+export type ExternalDependents = "defer" | "fail";
+
+/** Outcome of {@link deleteItems}. */
+export interface DeleteOutcome {
+  failures: DeleteFailure[];
+  /** Members kept for later because something outside the set still used them. */
+  deferred: DeletionItem[];
+}
+
+interface Node {
+  item: DeletionItem;
+  key: string;
+  /** Members that must be deleted before this one. */
+  waitingOn: number;
+  /** Members that wait on this one. */
+  unblocks: string[];
+  usedBy?: string[];
+}
+
+/**
+ * Deletes `items` in dependency order (or, in the plan phase, reports them).
+ *
+ * @param stage the stage whose records are checked for outside dependents
+ */
+export async function deleteItems(stage: Scope, items: DeletionItem[], external: ExternalDependents): Promise<DeleteOutcome> {
+  const context = stage.context;
+  const options = context.options;
+  if (items.length === 0) return { failures: [], deferred: [] };
+  if (options.phase === "plan") {
+    for (const { state } of items) context.emit({ fqn: state.fqn, kind: state.kind, action: "delete", status: "planned" });
+    return { failures: [], deferred: [] };
+  }
+  const nodes = buildGraph(items);
+  await markOutsideDependents(stage, nodes);
+
+  const failures: DeleteFailure[] = [];
+  const deferred: DeletionItem[] = [];
+  const held = new Set<string>();
+  // Members used from outside, and everything that must outlive them, are held.
+  const hold = (key: string, reason: (fqn: string) => Error) => {
+    const stack = [key];
+    while (stack.length) {
+      const k = stack.pop()!;
+      if (held.has(k)) continue;
+      held.add(k);
+      const node = nodes.get(k)!;
+      if (external === "defer") deferred.push(node.item);
+      else failures.push({ fqn: node.item.state.fqn, error: reason(node.item.state.fqn) });
+      stack.push(...node.unblocks);
+    }
+  };
+  for (const node of nodes.values()) {
+    if (node.usedBy && !held.has(node.key)) {
+      const users = node.usedBy;
+      hold(node.key, (fqn) =>
+        fqn === node.item.state.fqn
+          ? new Error(`still used by ${users.join(", ")}; remove the reference or delete those first`)
+          : new Error(`kept because ${node.item.state.fqn} is still used by ${users.join(", ")}`),
+      );
+    }
+  }
+
+  const ready: Node[] = [...nodes.values()].filter((n) => n.waitingOn === 0 && !held.has(n.key));
+  ready.sort((a, b) => (a.key < b.key ? 1 : -1));
+  const limit = options.destroyStrategy === "parallel" ? options.concurrency : 1;
+  const done = new Set<string>();
+  const failed = new Set<string>();
+
+  await new Promise<void>((resolve) => {
+    let inFlight = 0;
+    const pump = () => {
+      while (inFlight < limit && ready.length) {
+        const node = ready.pop()!;
+        inFlight++;
+        deleteOne(node.item).then(
+          () => {
+            done.add(node.key);
+            for (const k of node.unblocks) {
+              const next = nodes.get(k)!;
+              if (--next.waitingOn === 0 && !held.has(k)) ready.push(next);
+            }
+          },
+          (error) => {
+            failed.add(node.key);
+            failures.push({ fqn: node.item.state.fqn, error: toError(error) });
+          },
+        ).finally(() => {
+          inFlight--;
+          pump();
+        });
+      }
+      if (inFlight === 0 && ready.length === 0) resolve();
+    };
+    pump();
+  });
+
+  for (const node of nodes.values()) {
+    if (done.has(node.key) || failed.has(node.key) || held.has(node.key)) continue;
+    failures.push({
+      fqn: node.item.state.fqn,
+      error: new Error("not deleted because a resource that depends on it could not be deleted"),
+    });
+  }
+  return { failures, deferred };
+}
+
+function buildGraph(items: DeletionItem[]): Map<string, Node> {
+  const nodes = new Map<string, Node>();
+  for (const item of items) {
+    const key = itemKey(item);
+    if (!nodes.has(key)) nodes.set(key, { item, key, waitingOn: 0, unblocks: [] });
+  }
+  const edge = (first: Node, then: string) => {
+    const later = nodes.get(then);
+    if (!later || later === first) return;
+    first.unblocks.push(then);
+    later.waitingOn++;
+  };
+  for (const node of nodes.values()) {
+    const { state, replacedIndex } = node.item;
+    const deps = replacedIndex === undefined ? state.deps : state.replaced![replacedIndex].deps;
+    // A resource goes before what it depends on...
+    for (const dep of deps) edge(node, dep);
+    // ...and before the resource whose scope holds it.
+    const parts = state.fqn.split("/");
+    for (let i = parts.length - 1; i > 2; i--) edge(node, parts.slice(0, i).join("/"));
+    // Replaced instances go first, one at a time, before their current record.
+    if (replacedIndex !== undefined) {
+      const nextReplaced = `${state.fqn}#replaced-${replacedIndex + 1}`;
+      edge(node, nodes.has(nextReplaced) ? nextReplaced : state.fqn);
+    }
+  }
+  return nodes;
+}
+
+/** Finds records outside the set whose deps name a member. */
+async function markOutsideDependents(stage: Scope, nodes: Map<string, Node>): Promise<void> {
+  await walkTree(stage, (_scope, records) => {
+    for (const state of records.values()) {
+      if (nodes.has(state.fqn)) continue;
+      for (const dep of state.deps) {
+        const node = nodes.get(dep);
+        if (node && node.item.replacedIndex === undefined) (node.usedBy ??= []).push(state.fqn);
+      }
+    }
+  });
+}
+
+async function deleteOne(item: DeletionItem): Promise<void> {
+  const { scope, replacedIndex } = item;
+  const context = scope.context;
+  const current: State = (await scope.records()).get(item.state.id) ?? item.state;
+  const instance = replacedIndex === undefined ? current : item.state.replaced![replacedIndex];
+  const event = { fqn: current.fqn, kind: current.kind, action: "delete" as const };
+  context.emit({ ...event, status: "start" });
+  try {
+    if (replacedIndex === undefined) {
+      await scope.write({ ...current, status: "deleting", seq: current.seq + 1 });
+    }
+    const handler = providerOf(current.kind, current.fqn);
+    await invokeHandler(handler, {
+      scope,
+      id: current.id,
+      fqn: current.fqn,
+      kind: current.kind,
+      phase: "delete",
+      props: instance.props,
+      previousProps: instance.props,
+      previousOutput: instance.output,
+    });
+    if (replacedIndex === undefined) {
+      await scope.remove(current.id);
+    } else {
+      const latest = (await scope.records()).get(current.id) ?? current;
+      const replaced = (latest.replaced ?? []).filter((r) => r !== instance && !sameInstance(r, instance));
+      const { replaced: _dropped, ...rest } = latest;
+      await scope.write({ ...rest, ...(replaced.length ? { replaced } : {}), seq: latest.seq + 1 });
+    }
+    context.emit({ ...event, status: "done", note: replacedIndex === undefined ? undefined : "replaced instance" });
+  } catch (error) {
+    context.emit({ ...event, status: "failed", error: toError(error) });
+    throw error;
+  }
+}
+
+function sameInstance(a: { output: unknown; props: unknown }, b: { output: unknown; props: unknown }): boolean {
+  return JSON.stringify(a.output) === JSON.stringify(b.output) && JSON.stringify(a.props) === JSON.stringify(b.props);
+}

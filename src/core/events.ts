@@ -1,0 +1,94 @@
+/**
+ * What a run reports as it goes: one event per resource action, and a summary.
+ *
+ * @module
+ */
+import type { PropChange } from "./props.js";
+
+/** What the engine does (or, in a plan, would do) to a resource. */
+export type ResourceAction = "create" | "update" | "replace" | "delete" | "noop" | "read";
+
+/** One step of one resource. */
+export interface RunEvent {
+  fqn: string;
+  kind: string;
+  action: ResourceAction;
+  /** `start` before a handler runs, `done`/`failed` after; `planned` in a plan; `noop` when skipped. */
+  status: "start" | "done" | "failed" | "planned";
+  /** Changed prop paths (plan and update). */
+  changes?: PropChange[];
+  /** True when a value is known only after apply (plan). */
+  unknown?: boolean;
+  /** Why something unusual happens, e.g. an interrupted create being resumed. */
+  note?: string;
+  error?: Error;
+}
+
+/** Counts of what a run did. */
+export interface RunSummary {
+  created: number;
+  updated: number;
+  replaced: number;
+  deleted: number;
+  unchanged: number;
+  failed: number;
+  /** Milliseconds since the application started. */
+  elapsedMs: number;
+}
+
+/** Counts events into a {@link RunSummary}. */
+export class SummaryCounter {
+  readonly summary: RunSummary = { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, elapsedMs: 0 };
+
+  count(event: RunEvent): void {
+    const s = this.summary;
+    if (event.status === "failed") s.failed++;
+    else if (event.status === "done" || event.status === "planned") {
+      if (event.action === "create") s.created++;
+      else if (event.action === "update") s.updated++;
+      else if (event.action === "replace") s.replaced++;
+      else if (event.action === "delete") s.deleted++;
+      else if (event.action === "noop" || event.action === "read") s.unchanged++;
+    }
+  }
+}
+
+/** One line: `created 3, updated 1, deleted 2, unchanged 994 in 1.4s`. */
+export function formatSummary(s: RunSummary, planned = false): string {
+  const parts = [
+    `${planned ? "to create" : "created"} ${s.created}`,
+    `${planned ? "to update" : "updated"} ${s.updated}`,
+    ...(s.replaced ? [`replaced ${s.replaced}`] : []),
+    `${planned ? "to delete" : "deleted"} ${s.deleted}`,
+    `unchanged ${s.unchanged}`,
+    ...(s.failed ? [`failed ${s.failed}`] : []),
+  ];
+  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
+  const prefix = changed === 0 ? "No changes: " : "";
+  return `${prefix}${parts.join(", ")} in ${(s.elapsedMs / 1000).toFixed(1)}s`;
+}
+
+/** Prints one line per finished action to stderr, unless quiet. */
+export function consoleReporter(quiet: boolean): (event: RunEvent) => void {
+  return (event) => {
+    if (event.note && event.status === "start") console.error(`! ${event.fqn}: ${event.note}`);
+    if (event.status === "failed") {
+      console.error(`✗ ${event.action} ${event.fqn}: ${event.error?.message ?? "failed"}`);
+      return;
+    }
+    if (quiet || event.status === "start" || event.action === "noop") return;
+    const verb = event.status === "planned" ? `would ${event.action}` : PAST[event.action];
+    const paths = event.changes?.length ? ` (${event.changes.map((c) => c.path || "(all)").join(", ")})` : "";
+    const note = event.note && event.status !== "start" ? ` (${event.note})` : "";
+    console.log(`${event.status === "planned" ? "~" : "✓"} ${verb} ${event.fqn}${paths}${note}`);
+  };
+}
+
+const PAST: Record<string, string> = {
+  create: "created",
+  update: "updated",
+  replace: "replaced",
+  delete: "deleted",
+  read: "read",
+  noop: "unchanged",
+};

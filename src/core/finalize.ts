@@ -1,0 +1,112 @@
+/**
+ * Finalization: deleting what a scope holds in state that the program no
+ * longer declares (orphans), plus earlier instances of replaced resources.
+ *
+ * Rules that keep it safe:
+ * - After any failure in the run, finalize deletes nothing: a failed or partial
+ *   evaluation must never look like "removed from code".
+ * - It walks only the scope's own subtree, which lies inside one stage.
+ * - An orphan that a record elsewhere in the stage still depends on is kept
+ *   until the stage is finalized, when that record has been updated or is
+ *   itself deleted first.
+ *
+ * @module
+ */
+import type { DeletionItem } from "./deletion-item.js";
+import { deleteItems } from "./destroy.js";
+import { DestroyError, ScopeError } from "./errors.js";
+import { assertValidName } from "./names.js";
+import type { Scope } from "./scope.js";
+import { childNames, collectTree, itemsOf, stageOf, walkTree } from "./tree.js";
+
+/** Finalizes one scope (called once, through `Scope.finalize`). */
+export async function finalizeScope(scope: Scope): Promise<void> {
+  await scope.settle();
+  const context = scope.context;
+  const phase = context.options.phase;
+  if (phase === "read") return;
+  if (phase === "destroy") {
+    if (scope.kind === "stage") await destroyTree(scope, "run");
+    return;
+  }
+  if (context.failed) {
+    if (scope.kind === "stage") {
+      context.warn(`Stage "${scope.path}": the run failed, so no orphaned resource was deleted. Fix the error and deploy again.`);
+    }
+    return;
+  }
+  const items = await collectOrphans(scope);
+  if (scope.kind === "stage") {
+    items.push(...context.deferred.splice(0));
+    items.push(...(await leftoverReplacements(scope, items)));
+  }
+  const outcome = await deleteItems(stageOf(scope), dedupe(items), scope.kind === "stage" ? "fail" : "defer");
+  context.deferred.push(...outcome.deferred);
+  context.deleteFailures.push(...outcome.failures);
+}
+
+/** `scope.finalizeNested(name)`: orphan clean-up of one nested block only. */
+export async function finalizeNestedScope(parent: Scope, name: string): Promise<void> {
+  assertValidName(name, "scope", parent.path);
+  const target = parent.kind === "application" ? [...parent.children.values()][0] : parent;
+  const child = target.children.get(name);
+  if (child?.ran) return child.finalize();
+  if (target.declared.has(name)) {
+    throw new ScopeError(`"${name}" in "${target.path}" is a resource, not a nested scope; use alchemy.destroy(resource) to delete it.`, target.path);
+  }
+  if (target.context.failed) {
+    target.context.warn(`Scope "${target.path}/${name}": the run failed, so finalizeNested deleted nothing.`);
+    return;
+  }
+  const ghost = target.existingChild(name, false);
+  const outcome = await deleteItems(stageOf(target), await collectTree(ghost), "fail");
+  if (outcome.failures.length) throw new DestroyError(outcome.failures);
+}
+
+/**
+ * Deletes everything under `scope` in dependency order. Failures are thrown as
+ * one {@link DestroyError} for an explicit destroy, or kept for the end of the
+ * run when the stage is destroyed by the destroy phase.
+ */
+export async function destroyTree(scope: Scope, reportAs: "throw" | "run"): Promise<void> {
+  const outcome = await deleteItems(stageOf(scope), await collectTree(scope), "fail");
+  if (!outcome.failures.length) return;
+  if (reportAs === "throw") throw new DestroyError(outcome.failures);
+  scope.context.deleteFailures.push(...outcome.failures);
+}
+
+/** Records not declared this run, and child scopes neither run nor owned by a declared resource. */
+async function collectOrphans(scope: Scope): Promise<DeletionItem[]> {
+  const records = await scope.records();
+  const items: DeletionItem[] = [];
+  for (const [id, state] of records) {
+    items.push(...(scope.declared.has(id) ? itemsOf(scope, state).slice(1) : itemsOf(scope, state)));
+  }
+  for (const name of await childNames(scope)) {
+    if (scope.declared.has(name)) continue;
+    const child = scope.existingChild(name, records.has(name));
+    if (child.ran) continue;
+    items.push(...(await collectTree(child)));
+  }
+  return items;
+}
+
+/** Replaced instances still recorded anywhere in the stage, e.g. in the scope of a skipped resource. */
+async function leftoverReplacements(stage: Scope, already: DeletionItem[]): Promise<DeletionItem[]> {
+  const items: DeletionItem[] = [];
+  await walkTree(stage, (scope, records) => {
+    for (const state of records.values()) if (state.replaced?.length) items.push(...itemsOf(scope, state).slice(1));
+  });
+  const known = new Set(already.map((i) => `${i.state.fqn}#${i.replacedIndex}`));
+  return items.filter((i) => !known.has(`${i.state.fqn}#${i.replacedIndex}`));
+}
+
+function dedupe(items: DeletionItem[]): DeletionItem[] {
+  const seen = new Set<string>();
+  return items.filter((i) => {
+    const key = `${i.state.fqn}#${i.replacedIndex}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

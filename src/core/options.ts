@@ -1,0 +1,134 @@
+/**
+ * Options of an application run, and how their defaults are resolved.
+ *
+ * @module
+ */
+import path from "node:path";
+import type { StateStoreFactory } from "../state/state-store.js";
+import { AlchemyError } from "./errors.js";
+import type { RunEvent } from "./events.js";
+
+/** What a run does with the program's resources. */
+export type Phase = "up" | "destroy" | "read" | "plan";
+
+/** How destroy and orphan clean-up order their deletes. */
+export type DestroyStrategy = "sequential" | "parallel";
+
+/** Options of `alchemy(appName, options)`. */
+export interface AlchemyOptions {
+  /**
+   * Stage to deploy; isolates environments.
+   * @default process.env.ALCHEMY_STAGE ?? process.env.USER ?? "dev"
+   */
+  stage?: string;
+  /**
+   * `up` creates, updates and deletes; `destroy` destroys the stage at finalize;
+   * `read` returns recorded outputs; `plan` reports what `up` would do.
+   * @default "up"
+   */
+  phase?: Phase;
+  /**
+   * Deletes one at a time, or independent resources concurrently.
+   * @default "sequential"
+   */
+  destroyStrategy?: DestroyStrategy;
+  /**
+   * Most deletes in flight at once under the "parallel" strategy.
+   * @default 16
+   */
+  concurrency?: number;
+  /**
+   * Makes the state store of each scope.
+   * @default (scope) => new FileSystemStateStore(scope, { dir: `${rootDir}/.alchemy` })
+   */
+  stateStore?: StateStoreFactory;
+  /**
+   * Directory the default state store and relative provider paths resolve against.
+   * @default process.cwd()
+   */
+  rootDir?: string;
+  /**
+   * Update every resource even when its props are unchanged.
+   * @default false
+   */
+  force?: boolean;
+  /**
+   * Let create handlers take over resources that already exist.
+   * @default false
+   */
+  adopt?: boolean;
+  /**
+   * Print nothing but warnings and errors.
+   * @default false
+   */
+  quiet?: boolean;
+  /** Receives one event per resource action, e.g. for a progress display. */
+  onEvent?: (event: RunEvent) => void;
+  /** Password for secrets (not implemented yet). */
+  password?: string;
+  /** Credential profile (not implemented yet). */
+  profile?: string;
+  /** Which profiles may touch which stage (not implemented yet: rejected). */
+  stageProfileMapping?: Record<string, string[]>;
+  /** Lock the stage for the run (not implemented yet). */
+  stateLocking?: boolean;
+}
+
+/** Options of `alchemy.run(name, options, fn)`. */
+export interface RunOptions {
+  /** Store for this scope and the scopes below it. */
+  stateStore?: StateStoreFactory;
+}
+
+/** Options with every default applied. */
+export interface ResolvedOptions {
+  appName: string;
+  stage: string;
+  phase: Phase;
+  destroyStrategy: DestroyStrategy;
+  concurrency: number;
+  rootDir: string;
+  force: boolean;
+  adopt: boolean;
+  quiet: boolean;
+  stateStore?: StateStoreFactory;
+  onEvent?: (event: RunEvent) => void;
+}
+
+const PHASES: readonly Phase[] = ["up", "destroy", "read", "plan"];
+
+/** Applies defaults and rejects contradictory or unsupported options. */
+export function resolveOptions(appName: string, options: AlchemyOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
+  const phase = options.phase ?? "up";
+  if (!PHASES.includes(phase)) {
+    throw new AlchemyError(`Unknown phase ${JSON.stringify(phase)} for application "${appName}": use one of ${PHASES.join(", ")}.`);
+  }
+  const destroyStrategy = options.destroyStrategy ?? "sequential";
+  if (destroyStrategy !== "sequential" && destroyStrategy !== "parallel") {
+    throw new AlchemyError(
+      `Unknown destroyStrategy ${JSON.stringify(destroyStrategy)} for application "${appName}": use "sequential" or "parallel".`,
+    );
+  }
+  const concurrency = options.concurrency ?? 16;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new AlchemyError(`concurrency must be a positive integer for application "${appName}", got ${concurrency}.`);
+  }
+  if (options.stageProfileMapping !== undefined) {
+    throw new AlchemyError(
+      `stageProfileMapping is not implemented yet, so application "${appName}" cannot enforce it; remove the option rather than deploy without the check.`,
+    );
+  }
+  return {
+    appName,
+    stage: options.stage ?? env.ALCHEMY_STAGE ?? env.USER ?? "dev",
+    phase,
+    destroyStrategy,
+    concurrency,
+    rootDir: path.resolve(options.rootDir ?? process.cwd()),
+    force: options.force ?? false,
+    adopt: options.adopt ?? false,
+    quiet: options.quiet ?? false,
+    stateStore: options.stateStore,
+    onEvent: options.onEvent,
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * What one application run shares across its scope tree: resolved options, the
+ * stores it opened, what failed, and what it reported. The application scope
+ * owns exactly one; nothing here is global.
+ *
+ * @module
+ */
+import type { StateStore } from "../state/state-store.js";
+import { consoleReporter, SummaryCounter, type RunEvent, type RunSummary } from "./events.js";
+import type { ResolvedOptions } from "./options.js";
+import type { DeletionItem } from "./deletion-item.js";
+import type { DeleteFailure } from "./errors.js";
+
+export class RunContext {
+  private readonly startedAt = performance.now();
+  private readonly counter = new SummaryCounter();
+  private readonly print: (event: RunEvent) => void;
+  /** Every store opened in this run, closed at the end. */
+  readonly stores = new Set<StateStore>();
+  /** Errors of resources or blocks that failed; a run with any deletes nothing at finalize. */
+  readonly failures = new Set<Error>();
+  /** Deletes that failed; reported together when the application is finalized. */
+  readonly deleteFailures: DeleteFailure[] = [];
+  /** Orphans a nested finalize could not delete yet because something outside still used them. */
+  readonly deferred: DeletionItem[] = [];
+  /** Every event of the run, in order (plan entries included). */
+  readonly events: RunEvent[] = [];
+
+  constructor(readonly options: ResolvedOptions) {
+    this.print = consoleReporter(options.quiet);
+  }
+
+  /** True once anything failed: finalize must not read absence as removal. */
+  get failed(): boolean {
+    return this.failures.size > 0;
+  }
+
+  fail(error: Error): void {
+    this.failures.add(error);
+  }
+
+  emit(event: RunEvent): void {
+    if (event.status !== "start") {
+      this.counter.count(event);
+      this.events.push(event);
+    }
+    (this.options.onEvent ?? this.print)(event);
+  }
+
+  /** Prints a warning whatever `quiet` says. */
+  warn(message: string): void {
+    console.error(`! ${message}`);
+  }
+
+  summary(): RunSummary {
+    return { ...this.counter.summary, elapsedMs: performance.now() - this.startedAt };
+  }
+}

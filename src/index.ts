@@ -1,0 +1,33 @@
+/**
+ * alchemy: infrastructure as TypeScript. Scopes, resources, and state you can trust.
+ *
+ * @example
+ * import alchemy, { Resource } from "alchemy";
+ * const app = await alchemy("my-app");
+ * await alchemy.run("backend", async () => { ... });
+ * await app.finalize();
+ *
+ * @module
+ */
+import { alchemy } from "./core/alchemy.js";
+
+export { alchemy };
+export default alchemy;
+export type { Alchemy } from "./core/alchemy.js";
+export { Application } from "./core/application.js";
+export { Scope, isScope, type ScopeKind } from "./core/scope.js";
+export { Resource, type ResourceFactory, type ResourceHandler, type ResourceLifecycle } from "./core/resource.js";
+export type { Context, HandlerPhase } from "./core/handler-context.js";
+export type { AlchemyOptions, RunOptions, Phase, DestroyStrategy } from "./core/options.js";
+export { formatSummary, type RunEvent, type RunSummary, type ResourceAction } from "./core/events.js";
+export type { PropChange } from "./core/props.js";
+export { isResourceOutput, Unknown } from "./core/output.js";
+export {
+  AlchemyError,
+  ScopeError,
+  StateStoreError,
+  ResourceError,
+  DestroyError,
+  type DeleteFailure,
+} from "./core/errors.js";
+export type { State, StateStore, StateStoreFactory, StateStoreScope, ResourceStatus } from "./state/state-store.js";

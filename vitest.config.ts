@@ -1,0 +1,23 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// Tests import the package by name ("alchemy", "alchemy/fs", ...) and run the
+// TypeScript sources: each export's "source" condition becomes an alias.
+const pkg = JSON.parse(readFileSync(new URL("./package.json", import.meta.url), "utf8"));
+const alias = Object.entries(pkg.exports as Record<string, { source?: string } | string>)
+  .filter(([, target]) => typeof target === "object" && target.source)
+  .map(([subpath, target]) => ({
+    find: new RegExp(`^${subpath.replace(/^\./, "alchemy").replace(/[/.]/g, "\\$&")}$`),
+    replacement: fileURLToPath(new URL((target as { source: string }).source, import.meta.url)),
+  }));
+
+export default defineConfig({
+  resolve: { alias },
+  test: {
+    include: ["src/**/*.test.ts", "test/**/*.test.ts", "examples/**/*.test.ts", "bench/**/*.test.ts"],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+  },
+});
