@@ -70,7 +70,7 @@ export interface AlchemyOptions {
   profile?: string;
   /** Which profiles may touch which stage (not implemented yet: rejected). */
   stageProfileMapping?: Record<string, string[]>;
-  /** Lock the stage for the run (not implemented yet). */
+  /** Lock the stage for the run (not implemented yet: `true` prints a warning). */
   stateLocking?: boolean;
 }
 
@@ -117,6 +117,9 @@ export function resolveOptions(appName: string, options: AlchemyOptions, env: No
     throw new AlchemyError(
       `stageProfileMapping is not implemented yet, so application "${appName}" cannot enforce it; remove the option rather than deploy without the check.`,
     );
+  }
+  if (options.stateLocking === true) {
+    console.error(`! Application "${appName}": stateLocking is not implemented yet; this run does not lock stage state.`);
   }
   return {
     appName,
