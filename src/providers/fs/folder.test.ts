@@ -1,0 +1,174 @@
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import alchemy, { DestroyError, type AlchemyOptions, type Application } from "alchemy";
+import { Folder } from "alchemy/fs";
+
+let root: string;
+
+beforeEach(async () => {
+  root = await mkdtemp(path.join(tmpdir(), "alchemy-folder-"));
+});
+afterEach(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+/** One run of a program against the stage `test-app/t` in `root`. */
+async function deploy<T>(program: () => Promise<T>, options: AlchemyOptions = {}): Promise<{ app: Application; result: T }> {
+  const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true, ...options });
+  const result = await program();
+  await app.finalize();
+  return { app, result };
+}
+
+/** The state record of a top-level resource, as the default store wrote it. */
+async function record(id: string): Promise<{ status: string; kind: string; deps: string[]; output: unknown } | undefined> {
+  const file = path.join(root, ".alchemy", "test-app", "t", `${id}.json`);
+  return existsSync(file) ? JSON.parse(await readFile(file, "utf8")) : undefined;
+}
+
+function actions(app: Application, fqn: string): string[] {
+  return app.events.filter((e) => e.fqn === fqn && e.status !== "start").map((e) => e.action);
+}
+
+describe("fs::Folder", () => {
+  it("creates the folder with its missing parents and records its absolute path", async () => {
+    const { result } = await deploy(() => Folder("out", { path: "out/site/assets" }));
+    const absolute = path.join(root, "out", "site", "assets");
+    expect(result).toEqual({ path: absolute, relativePath: "out/site/assets", clean: false });
+    expect(existsSync(absolute)).toBe(true);
+    expect(await record("out")).toMatchObject({ status: "created", kind: "fs::Folder", output: result });
+  });
+
+  it("adopts a folder that already exists, keeping its contents", async () => {
+    await mkdir(path.join(root, "out"));
+    await writeFile(path.join(root, "out", "keep.txt"), "mine");
+    await deploy(() => Folder("out", { path: "out" }));
+    expect(await readFile(path.join(root, "out", "keep.txt"), "utf8")).toBe("mine");
+  });
+
+  it("skips an unchanged folder on the next run without calling its handler", async () => {
+    await deploy(() => Folder("out", { path: "out" }));
+    // Drift the real world: had the handler run, it would make the folder again.
+    await rmdir(path.join(root, "out"));
+    const { app } = await deploy(() => Folder("out", { path: "out" }));
+    expect(actions(app, "test-app/t/out")).toEqual(["noop"]);
+    expect(existsSync(path.join(root, "out"))).toBe(false);
+  });
+
+  it("updates in place when only `clean` changes", async () => {
+    await deploy(() => Folder("out", { path: "out" }));
+    const { app, result } = await deploy(() => Folder("out", { path: "out", clean: true }));
+    expect(actions(app, "test-app/t/out")).toEqual(["update"]);
+    expect(result.clean).toBe(true);
+    expect(existsSync(path.join(root, "out"))).toBe(true);
+  });
+
+  it("replaces the folder when its path changes: the new one now, the old one at finalize", async () => {
+    await deploy(() => Folder("out", { path: "old" }));
+    let oldExistedBeforeFinalize = false;
+    const { app } = await deploy(async () => {
+      const folder = await Folder("out", { path: "new" });
+      oldExistedBeforeFinalize = existsSync(path.join(root, "old"));
+      return folder;
+    });
+    expect(oldExistedBeforeFinalize).toBe(true);
+    expect(actions(app, "test-app/t/out")).toEqual(["replace", "delete"]);
+    expect(existsSync(path.join(root, "old"))).toBe(false);
+    expect(existsSync(path.join(root, "new"))).toBe(true);
+    expect((await record("out"))?.output).toMatchObject({ path: path.join(root, "new") });
+  });
+
+  it("resolves a child folder inside its parent and records the parent as a dependency", async () => {
+    const { result } = await deploy(async () => {
+      const out = await Folder("out", { path: "out" });
+      return Folder("site", { path: "site", parent: out });
+    });
+    expect(result.path).toBe(path.join(root, "out", "site"));
+    expect((await record("site"))?.deps).toEqual(["test-app/t/out"]);
+  });
+
+  // Engine gap: at finalize, a replaced instance's deps point at the *current*
+  // record of the dependency, not at its replaced instance, so the old parent
+  // can be deleted before the old child inside it. The next run cleans up.
+  // Flip to `it` once src/core/destroy.ts orders replaced instances by deps.
+  it.fails("replaces a child folder along with its parent when the parent moves, deleting the old child first", async () => {
+    const program = (dir: string) => async () => {
+      const out = await Folder("out", { path: dir });
+      await Folder("site", { path: "site", parent: out });
+    };
+    await deploy(program("v1"));
+    await deploy(program("v2"));
+    expect(existsSync(path.join(root, "v1"))).toBe(false);
+    expect(existsSync(path.join(root, "v2", "site"))).toBe(true);
+  });
+
+  it("deletes a folder at finalize once the program no longer declares it", async () => {
+    await deploy(async () => {
+      await Folder("keep", { path: "keep" });
+      await Folder("drop", { path: "drop" });
+    });
+    const { app } = await deploy(() => Folder("keep", { path: "keep" }));
+    expect(actions(app, "test-app/t/drop")).toEqual(["delete"]);
+    expect(existsSync(path.join(root, "drop"))).toBe(false);
+    expect(existsSync(path.join(root, "keep"))).toBe(true);
+    expect(await record("drop")).toBeUndefined();
+  });
+
+  it("treats a folder that is already gone as deleted", async () => {
+    await deploy(() => Folder("out", { path: "out" }));
+    await rmdir(path.join(root, "out"));
+    await deploy(async () => {});
+    expect(await record("out")).toBeUndefined();
+  });
+
+  it("refuses to delete a non-empty folder without `clean`, keeps it in state, and deletes it once `clean` is set", async () => {
+    await deploy(() => Folder("out", { path: "out" }));
+    await writeFile(path.join(root, "out", "stray.txt"), "not managed");
+
+    const failure = await deploy(async () => {}).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(DestroyError);
+    const message = (failure as Error).message;
+    expect(message).toContain(path.join(root, "out"));
+    expect(message).toContain("clean: true");
+    expect(existsSync(path.join(root, "out", "stray.txt"))).toBe(true);
+    expect(await record("out")).toMatchObject({ status: "deleting" });
+
+    await deploy(() => Folder("out", { path: "out", clean: true }));
+    await deploy(async () => {});
+    expect(existsSync(path.join(root, "out"))).toBe(false);
+    expect(await record("out")).toBeUndefined();
+  });
+
+  it("destroys every folder in the destroy phase, children before their parent", async () => {
+    const program = async () => {
+      const out = await Folder("out", { path: "out" });
+      const site = await Folder("site", { path: "site", parent: out });
+      await Folder("assets", { path: "assets", parent: site });
+    };
+    await deploy(program);
+    expect(existsSync(path.join(root, "out", "site", "assets"))).toBe(true);
+    await deploy(program, { phase: "destroy" });
+    expect(existsSync(path.join(root, "out"))).toBe(false);
+    expect(await record("out")).toBeUndefined();
+    expect(await record("assets")).toBeUndefined();
+  });
+
+  it("rejects a path that resolves to the root directory or above it, naming the folder", async () => {
+    for (const bad of [".", "..", ""]) {
+      const error = await deploy(() => Folder("danger", { path: bad })).catch((e: unknown) => e as Error);
+      expect(error).toBeInstanceOf(Error);
+      expect((error as Error).message).toContain("test-app/t/danger");
+    }
+    expect(existsSync(root)).toBe(true);
+  });
+
+  it("forgets an invalid folder removed from the program without touching the disk", async () => {
+    await deploy(() => Folder("danger", { path: ".." })).catch(() => undefined);
+    await deploy(async () => {});
+    expect(await record("danger")).toBeUndefined();
+    expect(existsSync(root)).toBe(true);
+  });
+});

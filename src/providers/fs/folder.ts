@@ -1,0 +1,187 @@
+import { mkdir, rm, rmdir } from "node:fs/promises";
+import path from "node:path";
+import { Resource, ResourceError, type Context } from "../../index.js";
+
+/** Props of a {@link Folder}. */
+export interface FolderProps {
+  /**
+   * Where the folder is: relative to `parent` when given, else to the
+   * application's `rootDir`. An absolute path is used as is.
+   *
+   * @example "out/site"
+   */
+  path: string;
+  /**
+   * The folder this one lives in. Passing the parent's output (not its
+   * `path` string) records the dependency, so the parent is created first and
+   * deleted last.
+   *
+   * @default undefined (the path is relative to `rootDir`)
+   */
+  parent?: Folder;
+  /**
+   * Delete the folder together with everything in it. Without it, deleting a
+   * folder that still holds files fails and the folder stays in state.
+   *
+   * @default false
+   */
+  clean?: boolean;
+}
+
+/** Output of a {@link Folder}. */
+export interface Folder {
+  /** Absolute path of the folder. */
+  path: string;
+  /**
+   * Path relative to the application's `rootDir`, for display
+   * (`"out/site"`; starts with `..` when the folder is outside it).
+   */
+  relativePath: string;
+  /** Whether deleting the folder removes its contents too. */
+  clean: boolean;
+}
+
+/**
+ * A directory on the local filesystem.
+ *
+ * - **create**: `mkdir -p`. A folder that already exists is adopted as is, so a
+ *   create retried after a crash succeeds. A failed create may leave some of
+ *   the missing parent directories behind; the record stays `creating` and
+ *   the next run creates again.
+ * - **update**: when the resolved absolute path changes (new `path` or a
+ *   different `parent`) the folder is replaced: the new one is created now and
+ *   the old one is deleted when the scope is finalized, after the files that
+ *   moved out of it. Changing only `clean` touches nothing on disk.
+ * - **delete**: removes the folder if it is empty, or with all its contents
+ *   when `clean` is true. A folder that is already gone counts as deleted. A
+ *   folder that still holds files (and is not `clean`) makes the delete fail:
+ *   nothing is removed and the resource stays in state, so the next run tries
+ *   again.
+ *
+ * For safety a folder may not resolve to the filesystem root, to the
+ * application's `rootDir` or to one of its ancestors.
+ *
+ * @example
+ * const out = await Folder("out", { path: "out" });
+ * const site = await Folder("site", { path: "site", parent: out }); // out/site
+ * const tmp = await Folder("tmp", { path: "tmp", clean: true });    // deleted with its contents
+ */
+export const Folder = Resource(
+  "fs::Folder",
+  async function (this: Context<Folder, FolderProps>, id: string, props: FolderProps): Promise<Folder> {
+    if (this.phase === "delete") {
+      const folderPath = this.output?.path ?? interruptedCreatePath(this, props);
+      if (folderPath !== undefined) await deleteFolder(folderPath, this.output?.clean ?? props?.clean ?? false, this.fqn);
+      return this.destroy();
+    }
+
+    const target = resolveFolderPath(this, props);
+    if (this.phase === "update" && this.output && this.output.path !== target.path) {
+      return this.replace();
+    }
+    await mkdir(target.path, { recursive: true });
+    return { path: target.path, relativePath: target.relativePath, clean: props.clean ?? false };
+  },
+);
+
+/** Removes a folder; already gone is fine, non-empty without `clean` is an error. */
+async function deleteFolder(folderPath: string, clean: boolean, fqn: string): Promise<void> {
+  if (clean) {
+    await rm(folderPath, { recursive: true, force: true });
+    return;
+  }
+  try {
+    await rmdir(folderPath);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") return;
+    if (code === "ENOTEMPTY" || code === "EEXIST") {
+      throw new ResourceError(
+        `Folder ${folderPath} (${fqn}) is not empty, so it was not deleted and stays in state. ` +
+          `Remove its contents, or set \`clean: true\` on the Folder to delete them with it, then run again.`,
+        fqn,
+        "delete",
+        { cause: error },
+      );
+    }
+    throw new ResourceError(`Could not delete folder ${folderPath} (${fqn}): ${String(error)}`, fqn, "delete", {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Where an interrupted create (a record without output) may have made the
+ * folder; `undefined` when its props were invalid, so nothing was made.
+ */
+function interruptedCreatePath(ctx: Context<Folder, FolderProps>, props: FolderProps | undefined): string | undefined {
+  try {
+    return resolveFolderPath(ctx, props).path;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a folder's props point, checked against the safety rules. */
+function resolveFolderPath(ctx: Context<Folder, FolderProps>, props: FolderProps | undefined): ResolvedPath {
+  const operation = ctx.phase;
+  if (typeof props?.path !== "string" || props.path.length === 0) {
+    throw new ResourceError(
+      `Folder ${ctx.fqn} needs a non-empty \`path\` string, e.g. Folder("${ctx.id}", { path: "out" }).`,
+      ctx.fqn,
+      operation,
+    );
+  }
+  const rootDir = ctx.scope.rootDir;
+  const target = resolveUnder(rootDir, props.parent, props.path);
+  const reason =
+    target.path === path.parse(target.path).root
+      ? "the filesystem root"
+      : target.path === rootDir
+        ? "the application's rootDir"
+        : rootDir.startsWith(target.path.endsWith(path.sep) ? target.path : target.path + path.sep)
+          ? `an ancestor of the application's rootDir (${rootDir})`
+          : undefined;
+  if (reason) {
+    throw new ResourceError(
+      `Folder ${ctx.fqn} resolves to ${target.path}, ${reason}; deleting it would delete the project. ` +
+        "Point `path` at a subfolder, e.g. \"out\".",
+      ctx.fqn,
+      operation,
+    );
+  }
+  return target;
+}
+
+/** An absolute path and its display form relative to the application's root. */
+export interface ResolvedPath {
+  /** Absolute path. */
+  path: string;
+  /** Relative to `rootDir`, with `/` separators. */
+  relativePath: string;
+}
+
+/**
+ * Resolves `relative` against a folder output when given, else against `rootDir`.
+ * Shared by {@link Folder} and `File`; not part of the public API.
+ *
+ * @internal
+ * @example
+ * resolveUnder("/app", { path: "/app/out" }, "a.txt"); // { path: "/app/out/a.txt", relativePath: "out/a.txt" }
+ */
+export function resolveUnder(rootDir: string, folder: { path: string } | undefined, relative: string): ResolvedPath {
+  const absolute = path.resolve(rootDir, folder?.path ?? ".", relative);
+  return { path: absolute, relativePath: path.relative(rootDir, absolute).split(path.sep).join("/") };
+}
+
+/**
+ * The `code` of a Node.js system error (`"ENOENT"`), or `undefined`.
+ *
+ * @internal
+ * @example
+ * errorCode(Object.assign(new Error("gone"), { code: "ENOENT" })); // "ENOENT"
+ */
+export function errorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}
