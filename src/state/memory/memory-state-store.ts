@@ -1,0 +1,152 @@
+/**
+ * The reference state store: records kept in memory, copied in and out as JSON
+ * so that callers see exactly what a persistent store would give them.
+ *
+ * @module
+ */
+import { assertValidName } from "../../core/names.js";
+import { assertWritableState, putEntry } from "../fs/state-record.js";
+import type { State, StateStore, StateStoreScope } from "../state-store.js";
+
+/**
+ * The backing of one or more {@link MemoryStateStore}s: every record of every
+ * scope, keyed by scope chain and id. Stores over the same tree see each
+ * other's writes, which is how a test "reopens" a memory store.
+ *
+ * @example
+ * const tree = createMemoryStateTree();
+ * const factory = (scope) => new MemoryStateStore(scope, { tree });
+ */
+export class MemoryStateTree {
+  /** Records as JSON text, by scope key (`chain.join("/")`), then by id. */
+  readonly #scopes = new Map<string, Map<string, string>>();
+
+  /** The records of the scope `key`; created when `create` is set. */
+  records(key: string, create: true): Map<string, string>;
+  records(key: string, create?: false): Map<string, string> | undefined;
+  records(key: string, create = false): Map<string, string> | undefined {
+    let records = this.#scopes.get(key);
+    if (records === undefined && create) this.#scopes.set(key, (records = new Map()));
+    return records;
+  }
+
+  /** Forgets the scope `key` once it holds no record, so it is no longer listed. */
+  prune(key: string): void {
+    if (this.#scopes.get(key)?.size === 0) this.#scopes.delete(key);
+  }
+
+  /** Names of the direct children of scope `key` that hold a record somewhere below. */
+  childScopes(key: string): string[] {
+    const prefix = key === "" ? "" : key + "/";
+    const names = new Set<string>();
+    for (const [other, records] of this.#scopes) {
+      if (other === key || !other.startsWith(prefix) || records.size === 0) continue;
+      names.add(other.slice(prefix.length).split("/")[0]!);
+    }
+    return [...names];
+  }
+
+  /** Removes every record of every scope. */
+  clear(): void {
+    this.#scopes.clear();
+  }
+}
+
+/**
+ * A new, empty {@link MemoryStateTree}.
+ *
+ * @example
+ * const tree = createMemoryStateTree();
+ */
+export function createMemoryStateTree(): MemoryStateTree {
+  return new MemoryStateTree();
+}
+
+/** The process-wide tree used by stores created without a `tree` option. */
+const processTree = new MemoryStateTree();
+
+/** Options of {@link MemoryStateStore}. */
+export interface MemoryStateStoreOptions {
+  /**
+   * Where the records live.
+   * @default one process-wide tree, shared by every store created without this option
+   */
+  tree?: MemoryStateTree;
+}
+
+/**
+ * A {@link StateStore} that keeps records in memory. It is the reference
+ * implementation of the contract (it validates names and records like the
+ * persistent stores do) and is handy in tests; its records vanish with the process.
+ *
+ * @example
+ * const app = await alchemy("my-app", {
+ *   stateStore: (scope) => new MemoryStateStore(scope),
+ * });
+ */
+export class MemoryStateStore implements StateStore {
+  readonly #tree: MemoryStateTree;
+  readonly #key: string;
+  readonly #path: string;
+
+  /** @throws ScopeError when a segment of `scope.chain` is not a valid name. */
+  constructor(scope: StateStoreScope, options: MemoryStateStoreOptions = {}) {
+    const chain = [...scope.chain];
+    chain.forEach((name, i) =>
+      assertValidName(name, i === 0 ? "application" : i === 1 ? "stage" : "scope", chain.slice(0, i).join("/") || "/"),
+    );
+    this.#tree = options.tree ?? processTree;
+    this.#key = chain.join("/");
+    this.#path = this.#key || "/";
+  }
+
+  async get(id: string): Promise<State | undefined> {
+    this.#check(id);
+    const text = this.#tree.records(this.#key)?.get(id);
+    return text === undefined ? undefined : (JSON.parse(text) as State);
+  }
+
+  async getBatch(ids: string[]): Promise<Record<string, State>> {
+    ids.forEach((id) => this.#check(id));
+    const found: Record<string, State> = {};
+    for (const id of ids) {
+      const state = await this.get(id);
+      if (state !== undefined) putEntry(found, id, state);
+    }
+    return found;
+  }
+
+  async list(): Promise<string[]> {
+    return [...(this.#tree.records(this.#key)?.keys() ?? [])];
+  }
+
+  async listScopes(): Promise<string[]> {
+    return this.#tree.childScopes(this.#key);
+  }
+
+  async all(): Promise<Record<string, State>> {
+    const found: Record<string, State> = {};
+    for (const [id, text] of this.#tree.records(this.#key) ?? []) putEntry(found, id, JSON.parse(text) as State);
+    return found;
+  }
+
+  async set(id: string, state: State): Promise<void> {
+    this.#check(id);
+    assertWritableState(state, id, `memory:${this.#path}/${id}`);
+    this.#tree.records(this.#key, true).set(id, JSON.stringify(state));
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#check(id);
+    this.#tree.records(this.#key)?.delete(id);
+    this.#tree.prune(this.#key);
+  }
+
+  async count(): Promise<number> {
+    return this.#tree.records(this.#key)?.size ?? 0;
+  }
+
+  #check(id: string): void {
+    assertValidName(id, "resource id", this.#path);
+  }
+}

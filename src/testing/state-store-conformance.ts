@@ -1,0 +1,296 @@
+/**
+ * The conformance suite of the {@link StateStore} contract. Every store calls
+ * it from its own test file; each case runs against a fresh `setup()`.
+ *
+ * @module
+ */
+import { describe, expect, it } from "vitest";
+import { ScopeError } from "../core/errors.js";
+import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
+
+/** What a store's test gives the suite for one case. */
+export interface StateStoreHarness {
+  /** Makes the stores under test. */
+  factory: StateStoreFactory;
+  /** A fresh factory over the same backing, to check that records persist. */
+  reopen?: () => StateStoreFactory;
+  /** Frees the backing (temp directory, database) after the case. */
+  cleanup?: () => Promise<void>;
+}
+
+/** Makes a fresh {@link StateStoreHarness}; called once per case. */
+export type StateStoreSetup = () => Promise<StateStoreHarness>;
+
+/** Opens stores like the engine does (init first) and deinits them after the case. */
+interface Stores {
+  open(chain: string[], factory?: StateStoreFactory): Promise<StateStore>;
+  closeAll(): Promise<void>;
+  harness: StateStoreHarness;
+}
+
+const APP = ["app", "dev"];
+const INVALID_IDS = ["..", ".", "a/b", "a\\b", "", "a:b", "a\u0000b", "a\nb"];
+const UNICODE_PREFIXES = ["résumé", "数据", "Ελληνικά", "नमस्ते"];
+
+/**
+ * Registers the state store conformance suite under `name`.
+ *
+ * @example
+ * describeStateStore("MemoryStateStore", async () => {
+ *   const tree = createMemoryStateTree();
+ *   return {
+ *     factory: (scope) => new MemoryStateStore(scope, { tree }),
+ *     reopen: () => (scope) => new MemoryStateStore(scope, { tree }),
+ *   };
+ * });
+ */
+export function describeStateStore(name: string, setup: StateStoreSetup): void {
+  describe(`${name} conforms to the StateStore contract`, () => {
+    it("get of a missing id resolves undefined", run(async ({ open }) => {
+      const store = await open(APP);
+      expect(await store.get("missing")).toBeUndefined();
+    }));
+
+    it("set then get round-trips every field", run(async ({ open }) => {
+      const store = await open([...APP, "backend"]);
+      const state = record([...APP, "backend"], "db", {
+        status: "updated",
+        kind: "test::Database",
+        seq: 7,
+        data: { note: "ünïcödé ✓", nested: { list: [1, "two", null, true] } },
+        props: { name: "db", size: 3.5, tags: ["a", "b"], empty: {}, nothing: null },
+        output: { url: "postgres://localhost/db", port: 5432 },
+        deps: ["app/dev/network", "app/dev/backend/vpc"],
+        replaced: [{ props: { name: "old" }, output: { url: "x" }, deps: ["app/dev/network"] }],
+      });
+      await store.set("db", state);
+      expect(await store.get("db")).toEqual(state);
+    }));
+
+    it("set overwrites the previous record", run(async ({ open }) => {
+      const store = await open(APP);
+      await store.set("api", record(APP, "api", { seq: 1, output: { v: 1 } }));
+      await store.set("api", record(APP, "api", { seq: 2, status: "updated", output: { v: 2 } }));
+      expect(await store.get("api")).toEqual(record(APP, "api", { seq: 2, status: "updated", output: { v: 2 } }));
+      expect(await store.count()).toBe(1);
+    }));
+
+    it("delete removes a record, and deleting a missing id is a no-op", run(async ({ open }) => {
+      const store = await open(APP);
+      await store.set("api", record(APP, "api"));
+      await store.set("web", record(APP, "web"));
+      await store.delete("api");
+      await store.delete("never-written");
+      expect(await store.get("api")).toBeUndefined();
+      expect(await store.list()).toEqual(["web"]);
+    }));
+
+    it("list, all, count and getBatch agree", run(async ({ open }) => {
+      const store = await open(APP);
+      const ids = ["a", "b", "c", "__proto__"];
+      for (const id of ids) await store.set(id, record(APP, id));
+      const all = await store.all();
+      expect(Object.keys(all).sort()).toEqual([...ids].sort());
+      expect((await store.list()).sort()).toEqual([...ids].sort());
+      expect(await store.count()).toBe(ids.length);
+      const batch = await store.getBatch(["a", "__proto__", "missing"]);
+      expect(Object.keys(batch).sort()).toEqual(["__proto__", "a"]);
+      expect(batch.a).toEqual(all.a);
+      for (const id of ids) expect(all[id]).toEqual(record(APP, id));
+    }));
+
+    it("records of a nested scope are not listed in its parent", run(async ({ open }) => {
+      const stage = await open(APP);
+      const nested = await open([...APP, "backend"]);
+      await stage.set("api", record(APP, "api"));
+      await nested.set("db", record([...APP, "backend"], "db"));
+      expect(await stage.list()).toEqual(["api"]);
+      expect(Object.keys(await stage.all())).toEqual(["api"]);
+      expect(await stage.count()).toBe(1);
+      expect(await stage.get("db")).toBeUndefined();
+      expect(await nested.list()).toEqual(["db"]);
+    }));
+
+    it("listScopes names direct child scopes only, not grandchildren", run(async ({ open }) => {
+      const stage = await open(APP);
+      const child = await open([...APP, "backend"]);
+      const grandchild = await open([...APP, "backend", "inner"]);
+      const other = await open([...APP, "frontend"]);
+      await grandchild.set("deep", record([...APP, "backend", "inner"], "deep"));
+      await other.set("site", record([...APP, "frontend"], "site"));
+      expect((await stage.listScopes()).sort()).toEqual(["backend", "frontend"]);
+      expect(await child.listScopes()).toEqual(["inner"]);
+      expect(await grandchild.listScopes()).toEqual([]);
+      expect(await (await open(["app"])).listScopes()).toEqual(["dev"]);
+    }));
+
+    it("a child scope whose records were all deleted is no longer listed", run(async ({ open }) => {
+      const stage = await open(APP);
+      const child = await open([...APP, "backend"]);
+      const grandchild = await open([...APP, "backend", "inner"]);
+      await child.set("db", record([...APP, "backend"], "db"));
+      await grandchild.set("deep", record([...APP, "backend", "inner"], "deep"));
+      await grandchild.delete("deep");
+      expect(await child.listScopes()).toEqual([]);
+      expect(await stage.listScopes()).toEqual(["backend"]);
+      await child.delete("db");
+      expect(await stage.listScopes()).toEqual([]);
+      await child.set("db", record([...APP, "backend"], "db"));
+      expect(await stage.listScopes()).toEqual(["backend"]);
+    }));
+
+    it("two stages of one app and two apps never see each other's records", run(async ({ open }) => {
+      const chains = [["app-a", "dev"], ["app-a", "prod"], ["app-b", "dev"]];
+      const stores = await Promise.all(chains.map((chain) => open(chain)));
+      for (const [i, store] of stores.entries()) {
+        await store.set("shared-id", record(chains[i]!, "shared-id", { seq: i }));
+        await store.set(`only-${i}`, record(chains[i]!, `only-${i}`));
+      }
+      for (const [i, store] of stores.entries()) {
+        expect((await store.list()).sort()).toEqual([`only-${i}`, "shared-id"]);
+        expect((await store.get("shared-id"))?.seq).toBe(i);
+      }
+      await stores[0]!.delete("shared-id");
+      expect(await stores[1]!.get("shared-id")).toBeDefined();
+      expect(await stores[2]!.get("shared-id")).toBeDefined();
+      expect((await (await open(["app-a"])).listScopes()).sort()).toEqual(["dev", "prod"]);
+      expect(await (await open(["app-b"])).listScopes()).toEqual(["dev"]);
+    }));
+
+    it("10,000 records with unicode ids round-trip and count is 10,000", { timeout: 180_000 }, run(async ({ open }) => {
+      const store = await open(APP);
+      const ids = Array.from({ length: 10_000 }, (_, i) => `${UNICODE_PREFIXES[i % UNICODE_PREFIXES.length]}-${i}`);
+      await Promise.all(ids.map((id, i) => store.set(id, record(APP, id, { seq: i, props: { i } }))));
+      expect(await store.count()).toBe(10_000);
+      expect((await store.list()).sort()).toEqual([...ids].sort());
+      const all = await store.all();
+      expect(Object.keys(all)).toHaveLength(10_000);
+      ids.forEach((id, i) => expect(all[id]).toEqual(record(APP, id, { seq: i, props: { i } })));
+      expect(await store.get("数据-1")).toEqual(record(APP, "数据-1", { seq: 1, props: { i: 1 } }));
+    }));
+
+    it("200 concurrent set calls on different ids lose nothing", { timeout: 60_000 }, run(async ({ open }) => {
+      const store = await open([...APP, "burst"]);
+      const ids = Array.from({ length: 200 }, (_, i) => `r-${i}`);
+      await Promise.all(ids.map((id, i) => store.set(id, record([...APP, "burst"], id, { seq: i }))));
+      const all = await store.all();
+      expect(Object.keys(all).sort()).toEqual([...ids].sort());
+      ids.forEach((id, i) => expect(all[id]?.seq).toBe(i));
+    }));
+
+    it("a reader polling get while a 1 MB record is rewritten 50 times sees only whole records", { timeout: 120_000 }, run(async ({ open }) => {
+      const writer = await open(APP);
+      const reader = await open(APP);
+      const size = 1 << 20;
+      const version = (v: number) => record(APP, "big", { seq: v, data: { blob: String.fromCharCode(65 + (v % 26)).repeat(size) } });
+      await writer.set("big", version(0));
+      let done = false;
+      let reads = 0;
+      let lastSeq = 0;
+      const polling = (async () => {
+        while (!done) {
+          const seen = await reader.get("big");
+          expect(seen).toBeDefined();
+          expect(seen!.seq).toBeGreaterThanOrEqual(lastSeq);
+          expect(seen!.data.blob === version(seen!.seq).data.blob).toBe(true);
+          lastSeq = seen!.seq;
+          reads++;
+          await new Promise((resolve) => setImmediate(resolve)); // let the writer's I/O run
+        }
+      })();
+      try {
+        for (let v = 1; v <= 50; v++) await writer.set("big", version(v));
+      } finally {
+        done = true;
+        await polling;
+      }
+      expect(reads).toBeGreaterThan(0);
+      expect((await reader.get("big"))?.seq).toBe(50);
+    }));
+
+    it("records written through one factory are read back through reopen()", run(async ({ open, closeAll, harness }, skip) => {
+      if (harness.reopen === undefined) return skip();
+      const first = await open(APP);
+      const nested = await open([...APP, "backend"]);
+      await first.set("api", record(APP, "api", { output: { url: "https://api" } }));
+      await first.set("gone", record(APP, "gone"));
+      await first.delete("gone");
+      await nested.set("db", record([...APP, "backend"], "db"));
+      await closeAll();
+      const factory = harness.reopen();
+      const again = await open(APP, factory);
+      expect(await again.all()).toEqual({ api: record(APP, "api", { output: { url: "https://api" } }) });
+      expect(await again.listScopes()).toEqual(["backend"]);
+      expect(await (await open([...APP, "backend"], factory)).get("db")).toEqual(record([...APP, "backend"], "db"));
+    }));
+
+    it("invalid ids are rejected by set, get and delete with ScopeError before any I/O", run(async ({ open }) => {
+      const store = await open(APP);
+      for (const id of INVALID_IDS) {
+        await expect(store.set(id, record(APP, id)), JSON.stringify(id)).rejects.toBeInstanceOf(ScopeError);
+        await expect(store.get(id), JSON.stringify(id)).rejects.toBeInstanceOf(ScopeError);
+        await expect(store.delete(id), JSON.stringify(id)).rejects.toBeInstanceOf(ScopeError);
+        await expect(store.getBatch(["ok", id]), JSON.stringify(id)).rejects.toBeInstanceOf(ScopeError);
+      }
+      expect(await store.count()).toBe(0);
+      expect(await store.listScopes()).toEqual([]);
+      expect(await (await open(["app"])).listScopes()).toEqual([]);
+    }));
+
+    it("an invalid scope name is rejected with ScopeError", run(async ({ open }) => {
+      for (const bad of ["..", "a/b", "a:b", ""]) {
+        const attempt = async () => {
+          const store = await open([...APP, bad]);
+          await store.set("x", record([...APP, bad], "x"));
+        };
+        await expect(attempt(), JSON.stringify(bad)).rejects.toBeInstanceOf(ScopeError);
+      }
+      expect(await (await open(["app"])).listScopes()).toEqual([]);
+    }));
+  });
+
+  /** Wraps a case body: fresh harness, stores deinit'ed and backing cleaned up afterwards. */
+  function run(body: (stores: Stores, skip: () => void) => Promise<void>) {
+    return async (context: { skip: () => void }) => {
+      const harness = await setup();
+      const opened: StateStore[] = [];
+      const stores: Stores = {
+        harness,
+        async open(chain, factory = harness.factory) {
+          const store = factory({ chain });
+          opened.push(store);
+          await store.init?.();
+          return store;
+        },
+        async closeAll() {
+          for (const store of opened.splice(0)) await store.deinit?.();
+        },
+      };
+      try {
+        await body(stores, () => context.skip());
+      } finally {
+        try {
+          await stores.closeAll();
+        } finally {
+          await harness.cleanup?.();
+        }
+      }
+    };
+  }
+}
+
+/** A valid record of `id` in the scope `chain`, with `overrides`. */
+function record(chain: readonly string[], id: string, overrides: Partial<State> = {}): State {
+  return {
+    status: "created",
+    kind: "test::Thing",
+    id,
+    fqn: [...chain, id].join("/"),
+    seq: 1,
+    data: {},
+    props: { name: id },
+    output: { ok: true },
+    deps: [],
+    ...overrides,
+  };
+}
