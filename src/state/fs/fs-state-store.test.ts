@@ -1,0 +1,251 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ScopeError, StateStoreError } from "../../core/errors.js";
+import { describeStateStore } from "../../testing/state-store-conformance.js";
+import type { State } from "../state-store.js";
+import { CRASH_CHAINS, crashRecord } from "./crash-writer.test-fixture.js";
+import { FileSystemStateStore } from "./fs-state-store.js";
+
+describeStateStore("FileSystemStateStore", async () => {
+  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "alchemy-fs-store-"));
+  return {
+    factory: (scope) => new FileSystemStateStore(scope, { dir }),
+    reopen: () => (scope) => new FileSystemStateStore(scope, { dir }),
+    cleanup: () => fs.promises.rm(dir, { recursive: true, force: true }),
+  };
+});
+
+const STAGE = ["app", "dev"];
+const state = (chain: readonly string[], id: string, extra: Partial<State> = {}): State => ({
+  status: "created", kind: "test::Thing", id, fqn: [...chain, id].join("/"), seq: 1,
+  data: {}, props: { name: id }, output: { ok: true }, deps: [], ...extra,
+});
+
+describe("FileSystemStateStore", () => {
+  let dir: string;
+  const stores: FileSystemStateStore[] = [];
+  const open = (chain: readonly string[], options: { checkpointBytes?: number } = {}) => {
+    const store = new FileSystemStateStore({ chain }, { dir, ...options });
+    stores.push(store);
+    return store;
+  };
+  const modeOf = (p: string) => fs.statSync(p).mode & 0o777;
+
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-fs-store-"));
+  });
+  afterEach(async () => {
+    for (const store of stores.splice(0)) await store.deinit();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes each record to <dir>/<app>/<stage>/<scopes...>/<id>.json as pretty JSON", async () => {
+    const api = state(STAGE, "api");
+    const db = state([...STAGE, "backend", "inner"], "db");
+    await open(STAGE).set("api", api);
+    await open([...STAGE, "backend", "inner"]).set("db", db);
+    expect(fs.readFileSync(path.join(dir, "app/dev/api.json"), "utf8")).toBe(JSON.stringify(api, null, 2) + "\n");
+    expect(fs.readFileSync(path.join(dir, "app/dev/backend/inner/db.json"), "utf8")).toBe(JSON.stringify(db, null, 2) + "\n");
+    expect(fs.readdirSync(path.join(dir, "app/dev")).sort()).toEqual(["api.json", "backend", "~journal"]);
+    expect(new FileSystemStateStore({ chain: STAGE }).dir).toBe(path.resolve(".alchemy"));
+  });
+
+  it("creates files 0600 and directories 0700 whatever the umask", async () => {
+    for (const umask of [0o277, 0o000]) {
+      const previous = process.umask(umask);
+      try {
+        const chain = ["app", `umask-${umask.toString(8)}`, "nested"];
+        await open(chain).set("api", state(chain, "api"));
+        for (const d of [dir + "/app", `${dir}/app/${chain[1]}`, `${dir}/app/${chain[1]}/nested`]) expect(modeOf(d)).toBe(0o700);
+        expect(modeOf(`${dir}/app/${chain[1]}/nested/api.json`)).toBe(0o600);
+        expect(modeOf(`${dir}/app/${chain[1]}/~journal`)).toBe(0o600);
+      } finally {
+        process.umask(previous);
+      }
+    }
+  });
+
+  it("rejects a corrupt JSON file with a StateStoreError naming its absolute path, and leaves it untouched", async () => {
+    const store = open(STAGE);
+    await store.set("good", state(STAGE, "good"));
+    const file = path.join(dir, "app/dev/broken.json");
+    fs.writeFileSync(file, '{"status": "created", "kind": ');
+    for (const read of [() => store.get("broken"), () => store.all(), () => store.getBatch(["good", "broken"])]) {
+      const error = await read().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as StateStoreError).message).toContain(file);
+      expect((error as StateStoreError).message).toMatch(/not valid JSON.*alchemy state rm app\/dev\/broken/s);
+      expect((error as StateStoreError).location).toBe(file);
+    }
+    expect(await store.list()).toContain("broken");
+    expect(fs.readFileSync(file, "utf8")).toBe('{"status": "created", "kind": ');
+  });
+
+  it("rejects a JSON file that is not a state record, naming the path and the bad field", async () => {
+    const store = open(STAGE);
+    const cases: Array<[string, unknown, RegExp]> = [
+      ["no-status", { ...state(STAGE, "no-status"), status: "gone" }, /status "gone"/],
+      ["wrong-id", state(STAGE, "other"), /holds id "other"/],
+      ["bad-deps", { ...state(STAGE, "bad-deps"), deps: "x" }, /"deps"/],
+      ["bad-seq", { ...state(STAGE, "bad-seq"), seq: "1" }, /"seq"/],
+      ["array", [1, 2], /an array, not a record/],
+    ];
+    for (const [id, value, problem] of cases) {
+      const file = path.join(dir, "app/dev", `${id}.json`);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, JSON.stringify(value));
+      const error = await store.get(id).then(() => undefined, (e: unknown) => e);
+      expect(error, id).toBeInstanceOf(StateStoreError);
+      expect((error as Error).message).toContain(file);
+      expect((error as Error).message).toMatch(problem);
+      expect((error as Error).message).toContain("Restore it from a backup");
+      expect(fs.readFileSync(file, "utf8")).toBe(JSON.stringify(value));
+      fs.unlinkSync(file);
+    }
+  });
+
+  it("never takes temp files, the journal or foreign files for records or scopes", async () => {
+    const store = open(STAGE);
+    await store.set("api", state(STAGE, "api"));
+    const stage = path.join(dir, "app/dev");
+    fs.writeFileSync(path.join(stage, "api.json~tmp-1a2b3c"), "{ half a rec");
+    fs.writeFileSync(path.join(stage, "notes.txt"), "hello");
+    fs.writeFileSync(path.join(stage, "bad name.json"), "{}");
+    fs.mkdirSync(path.join(stage, "not a scope"));
+    fs.writeFileSync(path.join(stage, "not a scope", "x.json"), JSON.stringify(state(STAGE, "x")));
+    expect(await store.list()).toEqual(["api"]);
+    expect(Object.keys(await store.all())).toEqual(["api"]);
+    expect(await store.listScopes()).toEqual([]);
+  });
+
+  it("removes the directories a deleted last record leaves empty, up to the stage", async () => {
+    const chain = [...STAGE, "backend", "inner"];
+    await open(chain).set("db", state(chain, "db"));
+    await open(STAGE).set("api", state(STAGE, "api"));
+    await open(chain).delete("db");
+    expect(fs.existsSync(path.join(dir, "app/dev/backend"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "app/dev/api.json"))).toBe(true);
+    await open(chain).set("db", state(chain, "db")); // the directories come back
+    expect(await open(chain).get("db")).toEqual(state(chain, "db"));
+  });
+
+  it("rejects invalid ids and scope names before creating anything on disk", async () => {
+    const store = open(STAGE);
+    for (const id of ["..", "a/b", "a\\b", "", "~journal", "x.json~tmp-1"]) {
+      await expect(store.set(id, state(STAGE, id))).rejects.toBeInstanceOf(ScopeError);
+      await expect(store.delete(id)).rejects.toBeInstanceOf(ScopeError);
+    }
+    expect(() => open([...STAGE, ".."])).toThrow(ScopeError);
+    expect(() => open(["app", "~journal"])).toThrow(ScopeError);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("refuses a record whose id differs from the id it is stored under", async () => {
+    await expect(open(STAGE).set("api", state(STAGE, "web"))).rejects.toThrow(/holds id "web".*stored under id "api"/);
+    expect(fs.readdirSync(dir)).toEqual([]);
+  });
+
+  it("lets a store above the stage list stages and apps but not write", async () => {
+    await open(STAGE).set("api", state(STAGE, "api"));
+    await open(["app", "prod"]).set("api", state(["app", "prod"], "api"));
+    expect((await open(["app"]).listScopes()).sort()).toEqual(["dev", "prod"]);
+    expect(await open([]).listScopes()).toEqual(["app"]);
+    expect(await open(["app"]).list()).toEqual([]);
+    await expect(open(["app"]).set("api", state(["app"], "api"))).rejects.toThrow(/records live in a stage/);
+  });
+
+  it("shares one journal per stage, checkpoints it past checkpointBytes and empties it at the last deinit", async () => {
+    const journal = path.join(dir, "app/dev/~journal");
+    const a = open(STAGE, { checkpointBytes: 4096 });
+    const b = open([...STAGE, "nested"]);
+    await a.set("small", state(STAGE, "small"));
+    expect(fs.statSync(journal).size).toBeGreaterThan(0);
+    await b.set("big", state([...STAGE, "nested"], "big", { data: { blob: "x".repeat(8192) } }));
+    expect(fs.statSync(journal).size).toBe(0); // past 4 KiB: checkpointed
+    await a.set("small", state(STAGE, "small", { seq: 2 }));
+    await a.deinit();
+    expect(fs.statSync(journal).size).toBeGreaterThan(0); // b still holds it
+    await b.deinit();
+    expect(fs.statSync(journal).size).toBe(0);
+    expect((await open(STAGE).get("small"))?.seq).toBe(2);
+  });
+
+  it("replays the complete journal entries and drops a torn last entry", async () => {
+    const stage = path.join(dir, "app/dev");
+    fs.mkdirSync(path.join(stage, "nested"), { recursive: true });
+    fs.writeFileSync(path.join(stage, "doomed.json"), JSON.stringify(state(STAGE, "doomed")));
+    fs.writeFileSync(path.join(stage, "kept.json"), JSON.stringify(state(STAGE, "kept")));
+    fs.writeFileSync(path.join(stage, "nested", "c.json~tmp-dead01"), "{ half");
+    const entries = [
+      { op: "set", path: ["a"], state: state(STAGE, "a", { seq: 1 }) },
+      { op: "set", path: ["a"], state: state(STAGE, "a", { seq: 2 }) },
+      { op: "delete", path: ["doomed"] },
+      { op: "set", path: ["nested", "c"], state: state([...STAGE, "nested"], "c") },
+    ];
+    const torn = JSON.stringify({ op: "delete", path: ["kept"] }).slice(0, 20);
+    fs.writeFileSync(path.join(stage, "~journal"), entries.map((e) => JSON.stringify(e) + "\n").join("") + torn);
+
+    const store = open(STAGE);
+    expect(await store.get("a")).toEqual(state(STAGE, "a", { seq: 2 }));
+    expect(await store.get("doomed")).toBeUndefined();
+    expect(await store.get("kept")).toEqual(state(STAGE, "kept"));
+    expect(await open([...STAGE, "nested"]).get("c")).toEqual(state([...STAGE, "nested"], "c"));
+    expect(fs.readdirSync(path.join(stage, "nested"))).toEqual(["c.json"]);
+    expect(fs.statSync(path.join(stage, "~journal")).size).toBe(0);
+    await store.set("after", state(STAGE, "after")); // appended to a clean journal
+    expect(fs.readFileSync(path.join(stage, "~journal"), "utf8")).toMatch(/^\{"op":"set","path":\["after"\]/);
+  });
+
+  it("keeps every acknowledged write when the writing process is killed with SIGKILL", { timeout: 60_000 }, async () => {
+    const fixture = fileURLToPath(new URL("./crash-writer.test-fixture.ts", import.meta.url));
+    const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", fixture, dir], {
+      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const acked = new Map<string, "set" | "del">();
+    let stderr = "";
+    child.stderr.on("data", (chunk) => (stderr += chunk));
+    let buffered = "";
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on("exit", (_code, signal) => resolve(signal)));
+    child.stdout.on("data", (chunk: Buffer) => {
+      const lines = (buffered + chunk.toString()).split("\n");
+      buffered = lines.pop()!;
+      for (const line of lines) {
+        const [op, scope, id] = line.split(" ");
+        acked.set(`${scope} ${id}`, op as "set" | "del");
+      }
+      if (acked.size >= 600) child.kill("SIGKILL");
+    });
+    expect(await exited, stderr).toBe("SIGKILL");
+
+    for (const [scope, chain] of CRASH_CHAINS.entries()) {
+      const store = open(chain);
+      const all = await store.all(); // rejects if any record file does not parse
+      for (const [id, record] of Object.entries(all)) expect(record).toEqual(crashRecord(chain, id));
+      for (const [key, op] of acked) {
+        const [s, id] = key.split(" ");
+        if (Number(s) !== scope) continue;
+        if (op === "set") expect(all[id!], key).toEqual(crashRecord(chain, id!));
+        else expect(all[id!], key).toBeUndefined();
+      }
+    }
+    const leftovers = fs.readdirSync(path.join(dir, "app/dev"), { recursive: true }) as string[];
+    expect(leftovers.filter((name) => name.includes("~tmp-"))).toEqual([]);
+  });
+
+  it("reads 5,000 records with all() quickly", { timeout: 60_000 }, async () => {
+    const chain = [...STAGE, "many"];
+    const store = open(chain);
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => store.set(`r-${i}`, state(chain, `r-${i}`, { seq: i }))));
+    await store.all(); // warm up
+    const started = performance.now();
+    const all = await store.all();
+    const elapsed = performance.now() - started;
+    expect(Object.keys(all)).toHaveLength(5000);
+    expect(elapsed).toBeLessThan(1000); // about 40–80 ms here; generous for busy machines
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * The default state store: one pretty-printed JSON file per resource under
+ * `.alchemy/`, made durable by a per-stage write-ahead journal.
+ *
+ * ```
+ * .alchemy/my-app/prod/~journal          write-ahead journal of the stage
+ * .alchemy/my-app/prod/api.json          record "api" of the stage
+ * .alchemy/my-app/prod/backend/db.json   record "db" of nested scope "backend"
+ * ```
+ *
+ * @module
+ */
+import path from "node:path";
+import { StateStoreError } from "../../core/errors.js";
+import { assertValidName, type NameKind } from "../../core/names.js";
+import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { StageJournal } from "./journal.js";
+import { acquireJournal, releaseJournal } from "./journal-registry.js";
+import { listChildScopes, listRecordIds, readAllRecords, readRecord } from "./scope-dir.js";
+import { assertWritableState, putEntry } from "./state-record.js";
+
+/** Options of {@link FileSystemStateStore}. */
+export interface FileSystemStateStoreOptions {
+  /**
+   * Root directory of the state files.
+   * @default path.resolve(".alchemy")
+   */
+  dir?: string;
+  /**
+   * Size of a stage's journal that triggers a checkpoint (the record files are
+   * made durable and the journal emptied). Taken from the first store that
+   * opens the stage in a process.
+   * @default 8 MiB
+   */
+  checkpointBytes?: number;
+}
+
+const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
+
+/**
+ * A {@link StateStore} keeping each record in `<dir>/<app>/<stage>/<scopes...>/<id>.json`
+ * (mode 0600, directories 0700).
+ *
+ * A write resolves once it is durable: it is appended to the stage's journal
+ * and fdatasynced together with every other write waiting at that moment, then
+ * the record file is replaced atomically (temp file + rename), so readers,
+ * including other processes, only ever see whole records. After a crash, the
+ * first process that touches the stage replays the journal. Stores of one
+ * stage in one process share the journal; `deinit` releases it, and the last
+ * release makes the record files durable and empties the journal.
+ *
+ * A store of the application scope (`chain` shorter than 2) only reads: its
+ * `listScopes` names the stages.
+ *
+ * @example
+ * const app = await alchemy("my-app", {
+ *   stateStore: (scope) => new FileSystemStateStore(scope, { dir: ".alchemy" }),
+ * });
+ */
+export class FileSystemStateStore implements StateStore {
+  /** Absolute root directory of all state. */
+  readonly dir: string;
+  /** Absolute directory of this scope's records. */
+  readonly scopeDir: string;
+  /** Absolute directory of the stage, or `undefined` above the stage level. */
+  readonly stageDir: string | undefined;
+  readonly #chain: readonly string[];
+  readonly #scopePath: string;
+  readonly #checkpointBytes: number;
+  #journal: StageJournal | undefined;
+
+  /** @throws ScopeError when a segment of `scope.chain` is not a valid name. */
+  constructor(scope: StateStoreScope, options: FileSystemStateStoreOptions = {}) {
+    const chain = [...scope.chain];
+    const kinds: NameKind[] = ["application", "stage"];
+    chain.forEach((name, i) => assertValidName(name, kinds[i] ?? "scope", chain.slice(0, i).join("/") || "/"));
+    this.#chain = chain;
+    this.#scopePath = chain.join("/");
+    this.#checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    this.dir = path.resolve(options.dir ?? ".alchemy");
+    this.scopeDir = path.join(this.dir, ...chain);
+    this.stageDir = chain.length >= 2 ? path.join(this.dir, chain[0]!, chain[1]!) : undefined;
+  }
+
+  /** Opens the stage's journal and replays what a crashed run left in it. */
+  async init(): Promise<void> {
+    await this.#ready();
+  }
+
+  /** Releases the journal; the last store of the stage checkpoints it. */
+  async deinit(): Promise<void> {
+    const journal = this.#journal;
+    this.#journal = undefined;
+    if (journal !== undefined) await releaseJournal(journal);
+  }
+
+  async get(id: string): Promise<State | undefined> {
+    this.#checkId(id);
+    await this.#ready();
+    return readRecord(this.scopeDir, id, this.#scopePath);
+  }
+
+  async getBatch(ids: string[]): Promise<Record<string, State>> {
+    ids.forEach((id) => this.#checkId(id));
+    await this.#ready();
+    const found: Record<string, State> = {};
+    for (const id of ids) {
+      const state = readRecord(this.scopeDir, id, this.#scopePath);
+      if (state !== undefined) putEntry(found, id, state);
+    }
+    return found;
+  }
+
+  async list(): Promise<string[]> {
+    await this.#ready();
+    return listRecordIds(this.scopeDir);
+  }
+
+  async listScopes(): Promise<string[]> {
+    await this.#ready();
+    return listChildScopes(this.scopeDir);
+  }
+
+  async all(): Promise<Record<string, State>> {
+    await this.#ready();
+    return readAllRecords(this.scopeDir, this.#scopePath);
+  }
+
+  async count(): Promise<number> {
+    return (await this.list()).length;
+  }
+
+  async set(id: string, state: State): Promise<void> {
+    this.#checkId(id);
+    assertWritableState(state, id, this.#recordFile(id));
+    await this.#write(id).write({ op: "set", path: [...this.#chain.slice(2), id], state });
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#checkId(id);
+    await this.#write(id).write({ op: "delete", path: [...this.#chain.slice(2), id] });
+  }
+
+  #checkId(id: string): void {
+    assertValidName(id, "resource id", this.#scopePath || "/");
+  }
+
+  #recordFile(id: string): string {
+    return path.join(this.scopeDir, `${id}.json`);
+  }
+
+  /** The journal that takes a write of `id`; only a stage or a scope below it has one. */
+  #write(id: string): StageJournal {
+    if (this.stageDir === undefined) {
+      throw new StateStoreError(
+        `Cannot write record "${id}" in "${this.#scopePath || "/"}": records live in a stage or a scope below it. ` +
+          `Create the store for a scope whose chain has at least an application and a stage, e.g. ["my-app", "dev"].`,
+        this.#recordFile(id),
+      );
+    }
+    return (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
+  }
+
+  #ready(): Promise<void> | undefined {
+    if (this.stageDir === undefined) return undefined;
+    this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes });
+    return this.#journal.ready();
+  }
+}

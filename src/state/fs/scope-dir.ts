@@ -1,0 +1,128 @@
+/**
+ * Reading a scope directory of the file-system store: `<id>.json` files are
+ * records, directories with valid names are child scopes, anything else (the
+ * journal, temp files, a user's notes) is ignored. A missing directory reads
+ * as an empty scope.
+ *
+ * Reads are synchronous: one small file is a few syscalls, and going through
+ * the thread pool would cost more than the read (5,000 records read in
+ * roughly 40–80 ms here, see the test).
+ *
+ * @module
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { StateStoreError, toError } from "../../core/errors.js";
+import { nameProblem } from "../../core/names.js";
+import type { State } from "../state-store.js";
+import { errorCode } from "./durable-files.js";
+import { parseStateFile, putEntry } from "./state-record.js";
+
+const RECORD_SUFFIX = ".json";
+
+/**
+ * The id of the record stored in the file `name`, or `undefined` when `name`
+ * is not a record file name.
+ *
+ * @example
+ * recordIdOf("api.json"); // "api"
+ * recordIdOf("api.json~tmp-1a2b"); // undefined
+ */
+export function recordIdOf(name: string): string | undefined {
+  if (!name.endsWith(RECORD_SUFFIX)) return undefined;
+  const id = name.slice(0, -RECORD_SUFFIX.length);
+  return nameProblem(id) === undefined ? id : undefined;
+}
+
+/**
+ * The record `id` stored in `dir`, or `undefined` if there is none.
+ * `fqnPrefix` is the scope path used in error messages.
+ */
+export function readRecord(dir: string, id: string, fqnPrefix: string): State | undefined {
+  const file = path.join(dir, id + RECORD_SUFFIX);
+  let text: string;
+  try {
+    text = readSmallFile(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw unreadable(file, error);
+  }
+  return parseStateFile(text, file, id, `${fqnPrefix}/${id}`);
+}
+
+/** Ids of the record files directly in `dir`. */
+export function listRecordIds(dir: string): string[] {
+  const ids: string[] = [];
+  for (const entry of readEntries(dir)) {
+    const id = entry.isFile() ? recordIdOf(entry.name) : undefined;
+    if (id !== undefined) ids.push(id);
+  }
+  return ids;
+}
+
+/** Every record directly in `dir`, keyed by id. */
+export function readAllRecords(dir: string, fqnPrefix: string): Record<string, State> {
+  const records: Record<string, State> = {};
+  for (const id of listRecordIds(dir)) {
+    const state = readRecord(dir, id, fqnPrefix);
+    if (state !== undefined) putEntry(records, id, state); // undefined: deleted meanwhile
+  }
+  return records;
+}
+
+/** Names of the child scope directories of `dir` that hold a record somewhere below. */
+export function listChildScopes(dir: string): string[] {
+  return readEntries(dir)
+    .filter((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)))
+    .map((entry) => entry.name);
+}
+
+function holdsRecords(dir: string): boolean {
+  const entries = readEntries(dir);
+  if (entries.some((entry) => entry.isFile() && recordIdOf(entry.name) !== undefined)) return true;
+  return entries.some((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)));
+}
+
+/** Reused by every read: most records fit, which saves an fstat and an allocation per file. */
+const readBuffer = Buffer.allocUnsafe(64 * 1024);
+
+/** `fs.readFileSync(file, "utf8")` without the fstat, about 20% faster on small files. */
+function readSmallFile(file: string): string {
+  const fd = fs.openSync(file, "r");
+  try {
+    const length = fs.readSync(fd, readBuffer, 0, readBuffer.length, null);
+    if (length < readBuffer.length) return readBuffer.toString("utf8", 0, length);
+    const chunks = [Buffer.from(readBuffer)];
+    for (let chunk = Buffer.allocUnsafe(1 << 20), n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    }
+    return Buffer.concat(chunks).toString("utf8");
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function isScopeDir(entry: fs.Dirent): boolean {
+  return entry.isDirectory() && nameProblem(entry.name) === undefined;
+}
+
+function readEntries(dir: string): fs.Dirent[] {
+  try {
+    return fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw unreadable(dir, error);
+  }
+}
+
+function unreadable(target: string, error: unknown): StateStoreError {
+  const cause = toError(error);
+  return new StateStoreError(
+    `Cannot read state at ${target}: ${cause.message}. Check that the directory and its files belong to ` +
+      `the user running alchemy (modes 0700 for directories, 0600 for files).`,
+    target,
+    { cause },
+  );
+}

@@ -1,0 +1,130 @@
+/**
+ * Checking that a value is a {@link State} record, and the messages a store
+ * gives when one is not. Shared by the file-system and memory stores so both
+ * accept and reject exactly the same records.
+ *
+ * @module
+ */
+import { StateStoreError } from "../../core/errors.js";
+import { RESOURCE_STATUSES, type State } from "../state-store.js";
+
+/**
+ * What is wrong with `value` as the record stored under `id`, or `undefined`
+ * when it is a valid {@link State}.
+ *
+ * @example
+ * stateProblem({ status: "gone" }, "api"); // 'has status "gone", expected one of ...'
+ */
+export function stateProblem(value: unknown, id: string): string | undefined {
+  if (!isPlainObject(value)) return `is ${describe(value)}, not a record object`;
+  const v = value as Record<string, unknown>;
+  if (!RESOURCE_STATUSES.includes(v.status as State["status"])) {
+    return `has status ${describe(v.status)}, expected one of ${RESOURCE_STATUSES.join(", ")}`;
+  }
+  for (const field of ["kind", "id", "fqn"] as const) {
+    if (typeof v[field] !== "string") return `has field "${field}" ${describe(v[field])}, expected a string`;
+  }
+  if (v.id !== id) return `holds id ${JSON.stringify(v.id)} but is stored under id ${JSON.stringify(id)}`;
+  if (typeof v.seq !== "number" || !Number.isFinite(v.seq)) {
+    return `has field "seq" ${describe(v.seq)}, expected a number`;
+  }
+  if (!isPlainObject(v.data)) return `has field "data" ${describe(v.data)}, expected an object`;
+  if (!isStringArray(v.deps)) return `has field "deps" ${describe(v.deps)}, expected an array of fqn strings`;
+  if (v.replaced !== undefined) {
+    if (!Array.isArray(v.replaced)) return `has field "replaced" ${describe(v.replaced)}, expected an array`;
+    const bad = v.replaced.findIndex((r) => !isPlainObject(r) || !isStringArray((r as { deps?: unknown }).deps));
+    if (bad >= 0) return `has field "replaced[${bad}]" that is not an instance with a "deps" array`;
+  }
+  return undefined;
+}
+
+/**
+ * Rejects a record the caller is about to write, so that a store never holds a
+ * record it could not read back.
+ *
+ * @example
+ * assertWritableState(state, "api", "my-app/dev/api");
+ */
+export function assertWritableState(state: unknown, id: string, location: string): asserts state is State {
+  const problem = stateProblem(state, id);
+  if (problem === undefined) return;
+  throw new StateStoreError(
+    `Refusing to write record "${id}" at ${location}: the value ${problem}. ` +
+      `This is a bug in the caller: pass a State record whose "id" is the id it is stored under.`,
+    location,
+  );
+}
+
+/**
+ * Parses the text of a record file. Rejects with a {@link StateStoreError}
+ * naming `file` (an absolute path), what is wrong and how to fix it.
+ *
+ * @example
+ * parseStateFile(text, "/abs/.alchemy/app/dev/api.json", "api", "app/dev/api");
+ */
+export function parseStateFile(text: string, file: string, id: string, fqn: string): State {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    const what = text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
+    throw corruptRecord(file, fqn, what, error);
+  }
+  const problem = stateProblem(value, id);
+  if (problem !== undefined) throw corruptRecord(file, fqn, `is not a state record: it ${problem}`);
+  return value as State;
+}
+
+/** The error for a record file that cannot be read as a {@link State}. */
+export function corruptRecord(file: string, fqn: string, what: string, cause?: unknown): StateStoreError {
+  return new StateStoreError(
+    `State file ${file} ${what}. Nothing was changed. ` +
+      `Restore it from a backup, or remove the record with \`alchemy state rm ${fqn}\` or by deleting the file ` +
+      `(the resource it describes is then no longer tracked).`,
+    file,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * The text of a record file: pretty JSON with a 2-space indent and a trailing newline.
+ *
+ * @example
+ * serializeState(state); // '{\n  "status": "created",\n ...}\n'
+ */
+export function serializeState(state: State): string {
+  return JSON.stringify(state, null, 2) + "\n";
+}
+
+/**
+ * Adds `value` under `key` as an own property, also when `key` is `__proto__`
+ * (a valid resource id), which a plain assignment would turn into a prototype.
+ *
+ * @example
+ * const out: Record<string, State> = {};
+ * putEntry(out, "__proto__", state); // Object.keys(out) -> ["__proto__"]
+ */
+export function putEntry<T>(target: Record<string, T>, key: string, value: T): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every((x) => typeof x === "string");
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "object") return "an object";
+  return `${typeof value} ${String(value)}`;
+}
