@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import alchemy, { DestroyError, type AlchemyOptions, type Application } from "alchemy";
-import { Folder } from "alchemy/fs";
+import { File, Folder } from "alchemy/fs";
 
 let root: string;
 
@@ -37,7 +37,7 @@ describe("fs::Folder", () => {
   it("creates the folder with its missing parents and records its absolute path", async () => {
     const { result } = await deploy(() => Folder("out", { path: "out/site/assets" }));
     const absolute = path.join(root, "out", "site", "assets");
-    expect(result).toEqual({ path: absolute, relativePath: "out/site/assets", clean: false });
+    expect(result).toEqual({ path: absolute, relativePath: "out/site/assets" });
     expect(existsSync(absolute)).toBe(true);
     expect(await record("out")).toMatchObject({ status: "created", kind: "fs::Folder", output: result });
   });
@@ -58,12 +58,18 @@ describe("fs::Folder", () => {
     expect(existsSync(path.join(root, "out"))).toBe(false);
   });
 
-  it("updates in place when only `clean` changes", async () => {
-    await deploy(() => Folder("out", { path: "out" }));
-    const { app, result } = await deploy(() => Folder("out", { path: "out", clean: true }));
+  it("updates in place when only `clean` changes, leaving what depends on it alone", async () => {
+    const program = (clean: boolean) => async () => {
+      const out = await Folder("out", { path: "out", clean });
+      await File("a", { folder: out, path: "a.txt", content: "a" });
+      return out;
+    };
+    await deploy(program(false));
+    const { app, result } = await deploy(program(true));
     expect(actions(app, "test-app/t/out")).toEqual(["update"]);
-    expect(result.clean).toBe(true);
-    expect(existsSync(path.join(root, "out"))).toBe(true);
+    expect(actions(app, "test-app/t/a")).toEqual(["noop"]);
+    expect(result).toEqual({ path: path.join(root, "out"), relativePath: "out" });
+    expect(existsSync(path.join(root, "out", "a.txt"))).toBe(true);
   });
 
   it("replaces the folder when its path changes: the new one now, the old one at finalize", async () => {

@@ -37,8 +37,6 @@ export interface Folder {
    * (`"out/site"`; starts with `..` when the folder is outside it).
    */
   relativePath: string;
-  /** Whether deleting the folder removes its contents too. */
-  clean: boolean;
 }
 
 /**
@@ -51,7 +49,8 @@ export interface Folder {
  * - **update**: when the resolved absolute path changes (new `path` or a
  *   different `parent`) the folder is replaced: the new one is created now and
  *   the old one is deleted when the scope is finalized, after the files that
- *   moved out of it. Changing only `clean` touches nothing on disk.
+ *   moved out of it. Changing only `clean` touches nothing on disk, and the
+ *   output stays the same, so resources inside the folder are not updated.
  * - **delete**: removes the folder if it is empty, or with all its contents
  *   when `clean` is true. A folder that is already gone counts as deleted. A
  *   folder that still holds files (and is not `clean`) makes the delete fail:
@@ -71,7 +70,8 @@ export const Folder = Resource(
   async function (this: Context<Folder, FolderProps>, id: string, props: FolderProps): Promise<Folder> {
     if (this.phase === "delete") {
       const folderPath = this.output?.path ?? interruptedCreatePath(this, props);
-      if (folderPath !== undefined) await deleteFolder(folderPath, this.output?.clean ?? props?.clean ?? false, this.fqn);
+      // `props` are the recorded props of the instance being deleted.
+      if (folderPath !== undefined) await deleteFolder(folderPath, props?.clean ?? false, this.fqn);
       return this.destroy();
     }
 
@@ -80,7 +80,8 @@ export const Folder = Resource(
       return this.replace();
     }
     await mkdir(target.path, { recursive: true });
-    return { path: target.path, relativePath: target.relativePath, clean: props.clean ?? false };
+    // `clean` stays out of the output: changing it must not touch dependents.
+    return { path: target.path, relativePath: target.relativePath };
   },
 );
 

@@ -1,0 +1,38 @@
+/**
+ * The quickstart: a tiny "site" of files on your disk, managed by alchemy.
+ *
+ *   node --import tsx alchemy.run.ts             deploy (run it twice: nothing changes)
+ *   node --import tsx alchemy.run.ts --destroy   delete everything it deployed
+ *
+ * @module
+ */
+import alchemy from "alchemy";
+import { File, Folder } from "alchemy/fs";
+import { RandomString } from "alchemy/random";
+
+// The application scope; the stage is $ALCHEMY_STAGE, else $USER, else "dev".
+// State goes to .alchemy/quickstart/<stage>/, one JSON file per resource.
+const app = await alchemy("quickstart", {
+  phase: process.argv.includes("--destroy") ? "destroy" : "up",
+});
+
+// Stage-level resources: a folder per stage, and a secret generated once and kept.
+const out = await Folder("out", { path: `out/${app.stage.name}` });
+const sessionSecret = await RandomString("session-secret", { length: 24 });
+
+// A nested scope: its resources are recorded under .alchemy/quickstart/<stage>/site/.
+await alchemy.run("site", async (scope) => {
+  // Passing `out` itself (not out.path) makes these resources depend on it.
+  const pages = await Folder("pages", { path: "site", parent: out });
+  await File("index", { folder: pages, path: "index.html", content: "<h1>Hello from alchemy</h1>\n" });
+  await File("about", { folder: pages, path: "about.html", content: `<p>Deployed by ${scope.path}.</p>\n` });
+
+  // Two levels deep: .alchemy/quickstart/<stage>/site/api/.
+  await alchemy.run("api", async () => {
+    // The RandomString inside `json` makes this file depend on it too.
+    await File("config", { folder: pages, path: "config.json", json: { sessionSecret, port: 8080 } });
+  });
+});
+
+// Deletes what this program no longer declares (or, with --destroy, everything).
+await app.finalize();
