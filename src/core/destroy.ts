@@ -145,8 +145,12 @@ function buildGraph(items: DeletionItem[]): Map<string, Node> {
   for (const node of nodes.values()) {
     const { state, replacedIndex } = node.item;
     const deps = replacedIndex === undefined ? state.deps : state.replaced![replacedIndex].deps;
-    // A resource goes before what it depends on...
-    for (const dep of deps) edge(node, dep);
+    // A resource goes before what it depends on, including earlier instances of
+    // it that are being deleted too (an old child before its old parent)...
+    for (const dep of deps) {
+      edge(node, dep);
+      for (let i = 0; nodes.has(`${dep}#replaced-${i}`); i++) edge(node, `${dep}#replaced-${i}`);
+    }
     // ...and before the resource whose scope holds it.
     const parts = state.fqn.split("/");
     for (let i = parts.length - 1; i > 2; i--) edge(node, parts.slice(0, i).join("/"));

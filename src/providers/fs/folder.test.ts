@@ -100,7 +100,7 @@ describe("fs::Folder", () => {
   // record of the dependency, not at its replaced instance, so the old parent
   // can be deleted before the old child inside it. The next run cleans up.
   // Flip to `it` once src/core/destroy.ts orders replaced instances by deps.
-  it.fails("replaces a child folder along with its parent when the parent moves, deleting the old child first", async () => {
+  it("replaces a child folder along with its parent when the parent moves, deleting the old child first", async () => {
     const program = (dir: string) => async () => {
       const out = await Folder("out", { path: dir });
       await Folder("site", { path: "site", parent: out });
