@@ -64,8 +64,9 @@ export function formatSummary(s: RunSummary, planned = false): string {
     ...(s.failed ? [`failed ${s.failed}`] : []),
   ];
   const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
-  const prefix = changed === 0 ? "No changes: " : "";
-  return `${prefix}${parts.join(", ")} in ${(s.elapsedMs / 1000).toFixed(1)}s`;
+  const time = `in ${(s.elapsedMs / 1000).toFixed(1)}s`;
+  if (changed === 0) return `No changes: ${s.unchanged} unchanged ${time}`;
+  return `${parts.join(", ")} ${time}`;
 }
 
 /** Prints one line per finished action to stderr, unless quiet. */
@@ -79,7 +80,7 @@ export function consoleReporter(quiet: boolean): (event: RunEvent) => void {
     if (quiet || event.status === "start" || event.action === "noop") return;
     const verb = event.status === "planned" ? `would ${event.action}` : PAST[event.action];
     const paths = event.changes?.length ? ` (${event.changes.map((c) => c.path || "(all)").join(", ")})` : "";
-    const note = event.note && event.status !== "start" ? ` (${event.note})` : "";
+    const note = event.note ? ` (${event.note})` : "";
     console.log(`${event.status === "planned" ? "~" : "✓"} ${verb} ${event.fqn}${paths}${note}`);
   };
 }
