@@ -1,7 +1,7 @@
 /**
  * Child process of the crash test: writes and deletes records concurrently and
  * prints `set <scope> <id>` / `del <scope> <id>` once each call has resolved,
- * until it is killed.
+ * until it is killed. Checkpoints often, so kills land in every phase.
  *
  * Run: node --import tsx crash-writer.test-fixture.ts <dir>
  *
@@ -13,6 +13,9 @@ import { FileSystemStateStore } from "./fs-state-store.js";
 
 /** The scopes the child writes to. */
 export const CRASH_CHAINS = [["app", "dev"], ["app", "dev", "nested"]] as const;
+
+/** Every record whose number is a multiple of this is deleted right after its set resolves. */
+export const DELETE_EVERY = 5;
 
 /** The exact record the child writes for `id` in scope `chain`; sizes vary up to ~40 KB. */
 export function crashRecord(chain: readonly string[], id: string): State {
@@ -40,7 +43,7 @@ async function main(dir: string): Promise<void> {
       const id = `r-${n}`;
       await stores[scope]!.set(id, crashRecord(CRASH_CHAINS[scope]!, id));
       process.stdout.write(`set ${scope} ${id}\n`);
-      if (n % 5 === 0) {
+      if (n % DELETE_EVERY === 0) {
         await stores[scope]!.delete(id);
         process.stdout.write(`del ${scope} ${id}\n`);
       }

@@ -45,19 +45,22 @@ export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
 
-/** fsyncs a file or directory by path; a path that no longer exists is skipped. */
+/**
+ * fsyncs a file or directory by path; a path that no longer exists is skipped,
+ * and so is a directory on a platform that cannot fsync one (Windows).
+ */
 export function fsyncPath(target: string): void {
-  let fd: number;
+  let fd: number | undefined;
   try {
     fd = fs.openSync(target, "r");
-  } catch (error) {
-    if (errorCode(error) === "ENOENT") return;
-    throw error;
-  }
-  try {
     fs.fsyncSync(fd);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT") return;
+    if (process.platform === "win32" && (code === "EISDIR" || code === "EPERM" || code === "EINVAL")) return;
+    throw error;
   } finally {
-    fs.closeSync(fd);
+    if (fd !== undefined) fs.closeSync(fd);
   }
 }
 

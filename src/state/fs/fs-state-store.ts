@@ -16,7 +16,7 @@ import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, releaseJournal } from "./journal-registry.js";
-import { listChildScopes, listRecordIds, readAllRecords, readRecord } from "./scope-dir.js";
+import { listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, putEntry } from "./state-record.js";
 
 /** Options of {@link FileSystemStateStore}. */
@@ -132,8 +132,18 @@ export class FileSystemStateStore implements StateStore {
 
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
-    assertWritableState(state, id, this.#recordFile(id));
-    await this.#write(id).write({ op: "set", path: [...this.#chain.slice(2), id], state });
+    const file = this.#recordFile(id);
+    assertWritableState(state, id, file);
+    const journal = this.#write(id);
+    const problem = recordPathProblem(file);
+    if (problem !== undefined) {
+      throw new StateStoreError(
+        `Cannot write record "${id}": ${problem}. A scope and a record clash on this name; ` +
+          `rename the scope or the resource, or move the file aside.`,
+        file,
+      );
+    }
+    await journal.write({ op: "set", path: [...this.#chain.slice(2), id], state });
   }
 
   async delete(id: string): Promise<void> {

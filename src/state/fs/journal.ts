@@ -27,6 +27,12 @@ import { serializeState } from "./state-record.js";
 /** Name of the journal file in a stage directory; `~` keeps it apart from records and scopes. */
 export const JOURNAL_NAME = "~journal";
 
+/**
+ * Materializing a large batch is synchronous (10,000 new files take 1–4 s on a
+ * busy disk); it yields to the event loop this often.
+ */
+const YIELD_AFTER_MS = 20;
+
 /** Options of a {@link StageJournal}. */
 export interface StageJournalOptions {
   /** Journal size that triggers a checkpoint. */
@@ -126,7 +132,12 @@ export class StageJournal {
       const failure = this.#fail(error, "appending to");
       return batch.forEach((p) => p.reject(failure));
     }
+    let slice = performance.now();
     for (const p of batch) {
+      if (performance.now() - slice > YIELD_AFTER_MS) {
+        await new Promise((resolve) => setImmediate(resolve)); // let timers (lock heartbeats) run
+        slice = performance.now();
+      }
       try {
         this.#apply(p.entry, p.text);
         p.resolve();

@@ -51,6 +51,22 @@ export function readRecord(dir: string, id: string, fqnPrefix: string): State | 
   return parseStateFile(text, file, id, `${fqnPrefix}/${id}`);
 }
 
+/**
+ * Why the record file `file` could not be written, or `undefined`: a directory
+ * in its place, or a file where one of its scope directories should be (a
+ * scope named `api.json` next to a record `api`). Checked before a write is
+ * journaled, so a write that can never be applied is refused instead of kept.
+ */
+export function recordPathProblem(file: string): string | undefined {
+  try {
+    if (fs.statSync(file).isDirectory()) return `${file} is a directory`;
+  } catch (error) {
+    if (errorCode(error) === "ENOTDIR") return `a file stands where a directory of ${file} should be`;
+    if (errorCode(error) !== "ENOENT") throw unreadable(file, error);
+  }
+  return undefined;
+}
+
 /** Ids of the record files directly in `dir`. */
 export function listRecordIds(dir: string): string[] {
   const ids: string[] = [];
