@@ -25,6 +25,11 @@ export const TEMP_MARK = "~tmp-";
 /**
  * Paths written since the last checkpoint, so they can be made durable one by
  * one where a file-system-wide sync is not available.
+ *
+ * @example
+ * const dirty = new DirtyPaths();
+ * replaceFile("/abs/app/dev/api.json", text, dirty);
+ * await syncPaths("/abs/app/dev", dirty);
  */
 export class DirtyPaths {
   readonly files = new Set<string>();
@@ -40,7 +45,12 @@ export class DirtyPaths {
   }
 }
 
-/** The `code` of a Node.js system error, if any. */
+/**
+ * The `code` of a Node.js system error, if any.
+ *
+ * @example
+ * try { fs.unlinkSync(file); } catch (error) { if (errorCode(error) !== "ENOENT") throw error; }
+ */
 export function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | undefined)?.code;
 }
@@ -48,6 +58,9 @@ export function errorCode(error: unknown): string | undefined {
 /**
  * fsyncs a file or directory by path; a path that no longer exists is skipped,
  * and so is a directory on a platform that cannot fsync one (Windows).
+ *
+ * @example
+ * fsyncPath("/abs/.alchemy/app/dev"); // makes the directory's entries durable
  */
 export function fsyncPath(target: string): void {
   let fd: number | undefined;
@@ -67,6 +80,9 @@ export function fsyncPath(target: string): void {
 /**
  * Creates `dir` and its missing parents with mode 0700 (whatever the umask) and
  * fsyncs the parent of each directory it creates, so the new entry survives a crash.
+ *
+ * @example
+ * ensureDir("/abs/.alchemy/app/dev/backend");
  */
 export function ensureDir(dir: string): void {
   const missing: string[] = [];
@@ -91,6 +107,9 @@ export function ensureDir(dir: string): void {
  * same directory and renames it over `file`. Not fsynced: the journal holds
  * the change until a checkpoint makes the file durable. Recreates the directory
  * if it vanished meanwhile (a concurrent prune of an empty scope).
+ *
+ * @example
+ * replaceFile("/abs/.alchemy/app/dev/api.json", serializeState(state), dirty);
  */
 export function replaceFile(file: string, text: string, dirty: DirtyPaths): void {
   const dir = path.dirname(file);
@@ -113,6 +132,9 @@ export function replaceFile(file: string, text: string, dirty: DirtyPaths): void
 /**
  * Removes `file` (a no-op if absent), then every directory from its own up to,
  * not including, `stopAt` that is left empty, so empty scopes are not listed.
+ *
+ * @example
+ * removeRecordFile("/abs/.alchemy/app/dev/backend/db.json", "/abs/.alchemy/app/dev", dirty);
  */
 export function removeRecordFile(file: string, stopAt: string, dirty: DirtyPaths): void {
   try {
@@ -130,6 +152,9 @@ export function removeRecordFile(file: string, stopAt: string, dirty: DirtyPaths
 /**
  * Removes the temp files a crash left in `dir` (only names carrying the temp
  * mark; records are never touched).
+ *
+ * @example
+ * removeStaleTempFiles("/abs/.alchemy/app/dev/backend");
  */
 export function removeStaleTempFiles(dir: string): void {
   let names: string[];
@@ -153,6 +178,9 @@ const FSYNC_EACH_LIMIT = 64;
  * 10,000 freshly written ~400-byte record files: `sync -f` 170–230 ms, fsync of
  * each file 1.8–3.2 s. A small set is fsynced path by path (about 0.2 ms each),
  * which avoids spawning a process and flushing unrelated dirty data.
+ *
+ * @example
+ * await syncPaths("/abs/.alchemy/app/dev", dirty); // then the journal may be truncated
  */
 export async function syncPaths(root: string, dirty: DirtyPaths): Promise<void> {
   if (dirty.size === 0) return;

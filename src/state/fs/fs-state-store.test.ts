@@ -144,8 +144,9 @@ describe("FileSystemStateStore", () => {
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 
-  it("refuses a record whose id differs from the id it is stored under", async () => {
+  it("refuses a record whose id differs from the id it is stored under, or that JSON cannot hold", async () => {
     await expect(open(STAGE).set("api", state(STAGE, "web"))).rejects.toThrow(/holds id "web".*stored under id "api"/);
+    await expect(open(STAGE).set("api", state(STAGE, "api", { output: { n: 1n } }))).rejects.toThrow(StateStoreError);
     expect(fs.readdirSync(dir)).toEqual([]);
   });
 

@@ -83,8 +83,8 @@ export class StageJournal {
   /** Makes `entry` durable in the journal, then applies it to the record files. */
   async write(entry: JournalEntry): Promise<void> {
     // Snapshot now: the caller may change its object before the commit runs.
+    const text = entry.op === "set" ? serializeState(entry.state, this.#recordFile(entry.path)) : undefined;
     const line = encodeEntry(entry);
-    const text = entry.op === "set" ? serializeState(entry.state) : undefined;
     await this.ready();
     if (this.#failure) throw this.#failure;
     return new Promise<void>((resolve, reject) => {

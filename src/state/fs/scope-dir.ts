@@ -37,6 +37,9 @@ export function recordIdOf(name: string): string | undefined {
 /**
  * The record `id` stored in `dir`, or `undefined` if there is none.
  * `fqnPrefix` is the scope path used in error messages.
+ *
+ * @example
+ * readRecord("/abs/.alchemy/app/dev", "api", "app/dev"); // State | undefined
  */
 export function readRecord(dir: string, id: string, fqnPrefix: string): State | undefined {
   const file = path.join(dir, id + RECORD_SUFFIX);
@@ -56,6 +59,9 @@ export function readRecord(dir: string, id: string, fqnPrefix: string): State | 
  * in its place, or a file where one of its scope directories should be (a
  * scope named `api.json` next to a record `api`). Checked before a write is
  * journaled, so a write that can never be applied is refused instead of kept.
+ *
+ * @example
+ * recordPathProblem("/abs/.alchemy/app/dev/api.json"); // undefined when writable
  */
 export function recordPathProblem(file: string): string | undefined {
   try {
@@ -67,7 +73,12 @@ export function recordPathProblem(file: string): string | undefined {
   return undefined;
 }
 
-/** Ids of the record files directly in `dir`. */
+/**
+ * Ids of the record files directly in `dir`.
+ *
+ * @example
+ * listRecordIds("/abs/.alchemy/app/dev"); // ["api", "web"]
+ */
 export function listRecordIds(dir: string): string[] {
   const ids: string[] = [];
   for (const entry of readEntries(dir)) {
@@ -77,7 +88,12 @@ export function listRecordIds(dir: string): string[] {
   return ids;
 }
 
-/** Every record directly in `dir`, keyed by id. */
+/**
+ * Every record directly in `dir`, keyed by id.
+ *
+ * @example
+ * readAllRecords("/abs/.alchemy/app/dev", "app/dev"); // { api: {...}, web: {...} }
+ */
 export function readAllRecords(dir: string, fqnPrefix: string): Record<string, State> {
   const records: Record<string, State> = {};
   for (const id of listRecordIds(dir)) {
@@ -87,7 +103,12 @@ export function readAllRecords(dir: string, fqnPrefix: string): Record<string, S
   return records;
 }
 
-/** Names of the child scope directories of `dir` that hold a record somewhere below. */
+/**
+ * Names of the child scope directories of `dir` that hold a record somewhere below.
+ *
+ * @example
+ * listChildScopes("/abs/.alchemy/app"); // ["dev", "prod"]
+ */
 export function listChildScopes(dir: string): string[] {
   return readEntries(dir)
     .filter((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)))

@@ -56,6 +56,26 @@ export function assertWritableState(state: unknown, id: string, location: string
 }
 
 /**
+ * `JSON.stringify(state, null, space)`, or a {@link StateStoreError} when the
+ * record holds something JSON cannot represent (a BigInt, a cycle).
+ *
+ * @example
+ * stateJson({ ...state, output: { n: 1n } }, "/abs/api.json"); // throws StateStoreError
+ */
+export function stateJson(state: unknown, location: string, space?: number): string {
+  try {
+    return JSON.stringify(state, null, space);
+  } catch (error) {
+    throw new StateStoreError(
+      `Refusing to write the record at ${location}: it cannot be stored as JSON (${(error as Error).message}). ` +
+        `Keep props, output and data to JSON values: no BigInt, no circular references.`,
+      location,
+      { cause: error },
+    );
+  }
+}
+
+/**
  * Parses the text of a record file. Rejects with a {@link StateStoreError}
  * naming `file` (an absolute path), what is wrong and how to fix it.
  *
@@ -75,7 +95,12 @@ export function parseStateFile(text: string, file: string, id: string, fqn: stri
   return value as State;
 }
 
-/** The error for a record file that cannot be read as a {@link State}. */
+/**
+ * The error for a record file that cannot be read as a {@link State}.
+ *
+ * @example
+ * throw corruptRecord("/abs/.alchemy/app/dev/api.json", "app/dev/api", "is empty");
+ */
 export function corruptRecord(file: string, fqn: string, what: string, cause?: unknown): StateStoreError {
   return new StateStoreError(
     `State file ${file} ${what}. Nothing was changed. ` +
@@ -92,8 +117,8 @@ export function corruptRecord(file: string, fqn: string, what: string, cause?: u
  * @example
  * serializeState(state); // '{\n  "status": "created",\n ...}\n'
  */
-export function serializeState(state: State): string {
-  return JSON.stringify(state, null, 2) + "\n";
+export function serializeState(state: State, location = state.fqn): string {
+  return stateJson(state, location, 2) + "\n";
 }
 
 /**

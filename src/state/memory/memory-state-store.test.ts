@@ -45,4 +45,10 @@ describe("MemoryStateStore", () => {
     await expect(store.set("api", state("web"))).rejects.toThrow(StateStoreError);
     await expect(store.set("api", { ...state("api"), status: "gone" } as unknown as State)).rejects.toThrow(/status "gone"/);
   });
+
+  it("rejects a record that JSON cannot hold", async () => {
+    const store = new MemoryStateStore({ chain }, { tree: createMemoryStateTree() });
+    await expect(store.set("api", { ...state("api"), output: { n: 1n } })).rejects.toThrow(/cannot be stored as JSON/);
+    expect(await store.count()).toBe(0);
+  });
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { assertValidName } from "../../core/names.js";
-import { assertWritableState, putEntry } from "../fs/state-record.js";
+import { assertWritableState, putEntry, stateJson } from "../fs/state-record.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 
 /**
@@ -132,8 +132,9 @@ export class MemoryStateStore implements StateStore {
 
   async set(id: string, state: State): Promise<void> {
     this.#check(id);
-    assertWritableState(state, id, `memory:${this.#path}/${id}`);
-    this.#tree.records(this.#key, true).set(id, JSON.stringify(state));
+    const location = `memory:${this.#path}/${id}`;
+    assertWritableState(state, id, location);
+    this.#tree.records(this.#key, true).set(id, stateJson(state, location));
   }
 
   async delete(id: string): Promise<void> {
