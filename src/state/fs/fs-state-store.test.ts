@@ -212,6 +212,16 @@ describe("FileSystemStateStore", () => {
     expect(fs.readFileSync(path.join(stage, "~journal"), "utf8")).toMatch(/^\{"op":"set","path":\["after"\]/);
   });
 
+  it("lists a stage from above whose only record is still in its journal", async () => {
+    const stage = path.join(dir, "app/dev");
+    fs.mkdirSync(stage, { recursive: true });
+    fs.writeFileSync(path.join(stage, "~journal"), JSON.stringify({ op: "set", path: ["api"], state: state(STAGE, "api") }) + "\n");
+    expect(await open(["app"]).listScopes()).toEqual(["dev"]);
+    expect(await open([]).listScopes()).toEqual(["app"]);
+    expect(fs.statSync(path.join(stage, "~journal")).size).toBe(0);
+    expect(await open(STAGE).get("api")).toEqual(state(STAGE, "api"));
+  });
+
   it("keeps every acknowledged write when the writing process is killed with SIGKILL", { timeout: 60_000 }, async () => {
     const fixture = fileURLToPath(new URL("./crash-writer.test-fixture.ts", import.meta.url));
     const child = spawn(process.execPath, ["--import", "tsx", "--conditions=source", fixture, dir], {

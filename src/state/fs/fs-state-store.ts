@@ -15,7 +15,7 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import type { StageJournal } from "./journal.js";
-import { acquireJournal, releaseJournal } from "./journal-registry.js";
+import { acquireJournal, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, putEntry } from "./state-record.js";
 
@@ -118,6 +118,10 @@ export class FileSystemStateStore implements StateStore {
 
   async listScopes(): Promise<string[]> {
     await this.#ready();
+    if (this.stageDir === undefined) {
+      // A stage whose only records are still in its journal must be listed too.
+      await recoverStagesBelow(this.scopeDir, 2 - this.#chain.length, { checkpointBytes: this.#checkpointBytes });
+    }
     return listChildScopes(this.scopeDir);
   }
 

@@ -4,7 +4,11 @@
  *
  * @module
  */
-import { StageJournal, type StageJournalOptions } from "./journal.js";
+import fs from "node:fs";
+import path from "node:path";
+import { nameProblem } from "../../core/names.js";
+import { errorCode } from "./durable-files.js";
+import { JOURNAL_NAME, StageJournal, type StageJournalOptions } from "./journal.js";
 
 interface Slot {
   journal: StageJournal;
@@ -56,4 +60,51 @@ export async function releaseJournal(journal: StageJournal): Promise<void> {
     if (closing.get(journal.stageDir) === settled) closing.delete(journal.stageDir);
   });
   await closed;
+}
+
+/**
+ * Replays the journals left in the stage directories `depth` levels below
+ * `dir` (1 below an application, 2 below the root), so that a listing above
+ * the stage level sees the records a crashed run acknowledged.
+ *
+ * @example
+ * await recoverStagesBelow("/abs/.alchemy/my-app", 1, { checkpointBytes: 8 << 20 });
+ */
+export async function recoverStagesBelow(
+  dir: string,
+  depth: number,
+  options: Omit<StageJournalOptions, "after">,
+): Promise<void> {
+  for (const stageDir of dirsBelow(dir, depth)) {
+    if (journalSize(path.join(stageDir, JOURNAL_NAME)) === 0) continue;
+    const journal = acquireJournal(stageDir, options);
+    try {
+      await journal.ready();
+    } finally {
+      await releaseJournal(journal);
+    }
+  }
+}
+
+function dirsBelow(dir: string, depth: number): string[] {
+  if (depth === 0) return [dir];
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
+    throw error;
+  }
+  return entries
+    .filter((entry) => entry.isDirectory() && nameProblem(entry.name) === undefined)
+    .flatMap((entry) => dirsBelow(path.join(dir, entry.name), depth - 1));
+}
+
+function journalSize(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch (error) {
+    if (errorCode(error) === "ENOENT") return 0;
+    throw error;
+  }
 }
