@@ -77,5 +77,6 @@ const result = {
   n,
   ms,
   maxRssMB: process.resourceUsage().maxRSS / 1024,
+  cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
 };
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

@@ -32,7 +32,7 @@
 // bench/results/latest.md, with raw samples in bench/results/latest.json.
 import { spawn, execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -80,7 +80,7 @@ const FLOORS = ["floor-nofsync", "floor-fsync"];
 /** The per-run sequence of processes. */
 const STEPS = [
   { label: "cold deploy", op: "deploy", v: 1, timed: true },
-  { label: "no-op redeploy", op: "deploy", v: 1, timed: true },
+  { label: "no-op redeploy", op: "deploy", v: 1, timed: true, noop: true },
   { label: "update all", op: "deploy", v: 2, timed: true },
   { label: "orphan-delete half", op: "deploy", v: 2, half: true, timed: true },
   { label: "redeploy (untimed)", op: "deploy", v: 1, timed: false },
@@ -105,6 +105,11 @@ const log = (msg) => process.stderr.write(`${msg}\n`);
 
 /** Spawns one process; resolves { result, wallMs, stdout, stderr, code }. */
 function runProcess(script, env) {
+  // Flush dirty pages left by the previous process (untimed), so that one
+  // phase's writeback does not land in the next phase's time.
+  try {
+    execFileSync("sync");
+  } catch {}
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let wallMs;
@@ -152,6 +157,7 @@ async function readState(dir) {
   }
   await walk(stageDir);
   const records = new Map(); // fqn -> { v, status, file }
+  const mtimes = new Map(); // file -> mtimeMs
   let otherFiles = 0;
   const collect = (obj, file, depth) => {
     if (obj === null || typeof obj !== "object" || depth > 4) return 0;
@@ -170,7 +176,8 @@ async function readState(dir) {
     Array.from({ length: CONC }, async () => {
       while (next < files.length) {
         const file = files[next++];
-        const text = await readFile(file, "utf8");
+        const [text, st] = await Promise.all([readFile(file, "utf8"), stat(file)]);
+        mtimes.set(file, st.mtimeMs);
         let json;
         try {
           json = JSON.parse(text);
@@ -181,12 +188,21 @@ async function readState(dir) {
       }
     }),
   );
-  return { files: files.length, otherFiles, records };
+  return { files: files.length, otherFiles, records, mtimes };
 }
 
 /** Throws unless the state on disk is what `step` should have left. */
-async function verify(engine, n, step, dir) {
+async function verify(engine, n, step, dir, before) {
   const state = await readState(dir);
+  if (step.noop && before) {
+    // A no-op redeploy should not write state: count files whose mtime changed.
+    let rewritten = 0;
+    for (const [file, mtime] of state.mtimes) if (before.mtimes.get(file) !== mtime) rewritten++;
+    if (rewritten) {
+      const msg = `${engine} N=${n} "${step.label}" rewrote ${rewritten} of ${state.files} state files although nothing changed`;
+      if (!notes.includes(msg)) notes.push(msg);
+    }
+  }
   if (step.op === "destroy") {
     if (state.records.size !== 0) {
       const some = [...state.records.keys()].slice(0, 5).join(", ");
@@ -233,6 +249,7 @@ function noteStderr(what, p) {
 async function runEngine(engine, n, run, samples) {
   const dir = await mkdtemp(join(os.tmpdir(), `alchemy-bench-${engine}-${n}-`));
   try {
+    let before;
     for (const step of STEPS) {
       const what = `${engine} N=${n} run ${run} "${step.label}"`;
       const p = await runProcess(WORKLOAD[engine], {
@@ -246,11 +263,12 @@ async function runEngine(engine, n, run, samples) {
       });
       if (p.code !== 0 || !p.result || p.result.ms === null) throw childFailure(what, p);
       noteStderr(what, p);
-      const state = await verify(engine, n, step, dir);
-      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB };
+      const state = await verify(engine, n, step, dir, before);
+      before = state;
+      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs };
       log(
         `  ${engine.padEnd(4)} N=${n} run ${run} ${step.label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms ` +
-          `(wall ${fmtMs(sample.wallMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ${state.files} files`,
+          `(wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ${state.files} files`,
       );
       if (step.timed) samples[engine][step.label].push(sample);
     }
@@ -270,7 +288,7 @@ async function runFloor(n, run, samples) {
         FLOOR_FSYNC: label === "floor-fsync" ? "1" : "0",
       });
       if (p.code !== 0 || !p.result) throw childFailure(`floor N=${n} ${label}`, p);
-      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB };
+      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs };
       log(`  floor N=${n} run ${run} ${label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms (wall ${fmtMs(sample.wallMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)`);
       samples.floor[label].push(sample);
     } finally {
@@ -306,6 +324,7 @@ function summarize(samples) {
         ms: median(xs.map((x) => x.ms)),
         wallMs: median(xs.map((x) => x.wallMs)),
         maxRssMB: median(xs.map((x) => x.maxRssMB)),
+        cpuMs: median(xs.map((x) => x.cpuMs)),
         samples: xs.length,
       };
     }
@@ -323,31 +342,33 @@ function tableForN(n, med) {
   lines.push(`### N = ${fmtN(n)}`);
   lines.push("");
   lines.push(
-    "| phase | ours (ms) | Alchemy 0.94 (ms) | speedup (0.94/ours) | ours wall (ms) | 0.94 wall (ms) | wall speedup | ours peak RSS (MB) | 0.94 peak RSS (MB) | RSS ours/0.94 |" +
+    "| phase | ours (ms) | Alchemy 0.94 (ms) | speedup (0.94/ours) | ours wall (ms) | 0.94 wall (ms) | wall speedup | ours peak RSS (MB) | 0.94 peak RSS (MB) | RSS ours/0.94 | ours CPU (ms) | 0.94 CPU (ms) |" +
       (ref ? " 0.94 reference (ms) |" : ""),
   );
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (ref ? "---:|" : ""));
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|" + (ref ? "---:|" : ""));
   for (const ph of PHASES) {
     const a = o[ph];
     const b = t[ph];
     lines.push(
       `| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(b?.ms)} | ${fmtX(b && a ? b.ms / a.ms : undefined)} | ${fmtMs(a?.wallMs)} | ${fmtMs(b?.wallMs)} | ` +
-        `${fmtX(b && a ? b.wallMs / a.wallMs : undefined)} | ${fmtMB(a?.maxRssMB)} | ${fmtMB(b?.maxRssMB)} | ${fmtR(b && a ? a.maxRssMB / b.maxRssMB : undefined)} |` +
+        `${fmtX(b && a ? b.wallMs / a.wallMs : undefined)} | ${fmtMB(a?.maxRssMB)} | ${fmtMB(b?.maxRssMB)} | ${fmtR(b && a ? a.maxRssMB / b.maxRssMB : undefined)} | ` +
+        `${fmtMs(a?.cpuMs)} | ${fmtMs(b?.cpuMs)} |` +
         (ref ? ` ${fmtMs(REFERENCE_V094_10K[ph])} |` : ""),
     );
   }
   lines.push(
-    `| **peak RSS, any phase** | | | | | | | **${fmtMB(o.peakRssMB)}** | **${fmtMB(t.peakRssMB)}** | **${fmtR(o.peakRssMB && t.peakRssMB ? o.peakRssMB / t.peakRssMB : undefined)}** |` +
+    `| **peak RSS, any phase** | | | | | | | **${fmtMB(o.peakRssMB)}** | **${fmtMB(t.peakRssMB)}** | **${fmtR(o.peakRssMB && t.peakRssMB ? o.peakRssMB / t.peakRssMB : undefined)}** | | |` +
       (ref ? ` ${REFERENCE_V094_10K.rssMB} MB |` : ""),
   );
   lines.push("");
   const f = med.floor ?? {};
   lines.push(`Floor on this machine: ${fmtN(n)} atomic file writes (temp file + rename, 64 in flight), no engine:`);
   lines.push("");
-  lines.push("| floor | ms | wall (ms) | peak RSS (MB) |");
-  lines.push("|---|---:|---:|---:|");
-  lines.push(`| without fsync | ${fmtMs(f["floor-nofsync"]?.ms)} | ${fmtMs(f["floor-nofsync"]?.wallMs)} | ${fmtMB(f["floor-nofsync"]?.maxRssMB)} |`);
-  lines.push(`| with fsync (file + directories) | ${fmtMs(f["floor-fsync"]?.ms)} | ${fmtMs(f["floor-fsync"]?.wallMs)} | ${fmtMB(f["floor-fsync"]?.maxRssMB)} |`);
+  lines.push("| floor | ms | wall (ms) | peak RSS (MB) | CPU (ms) |");
+  lines.push("|---|---:|---:|---:|---:|");
+  for (const [name, key] of [["without fsync", "floor-nofsync"], ["with fsync (file + directories)", "floor-fsync"]]) {
+    lines.push(`| ${name} | ${fmtMs(f[key]?.ms)} | ${fmtMs(f[key]?.wallMs)} | ${fmtMB(f[key]?.maxRssMB)} | ${fmtMs(f[key]?.cpuMs)} |`);
+  }
   lines.push("");
   return lines;
 }
@@ -419,6 +440,7 @@ function machine() {
     cpu: `${cpus[0]?.model ?? "?"} × ${cpus.length}`,
     memoryGB: Math.round(os.totalmem() / 2 ** 30),
     tmpdir: os.tmpdir(),
+    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(" "),
     commit,
   };
 }
@@ -442,6 +464,7 @@ for (const n of NS) {
   summary[n] = summarize(samples);
 }
 const totalS = (performance.now() - started) / 1000;
+const loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
 
 const md = [];
 md.push("## Benchmark: ours vs Alchemy 0.94");
@@ -456,7 +479,8 @@ md.push(
   "Workload: a resource kind whose handler does no I/O (`return { v }`), N resources, half at stage level and half over 10 nested scopes, " +
     "all declared concurrently. *ms* is measured in-process from just before `alchemy(...)` to just after `finalize()` (or to exit: " +
     "Alchemy 0.94 destroys inside `alchemy()` and calls `process.exit`), the speedup columns use it; *wall* is spawn-to-exit of the " +
-    "phase's process (includes Node start-up, the loader and module loading). *speedup* = Alchemy 0.94 time / our time; " +
+    "phase's process (includes Node start-up, the loader and module loading); *CPU* is user + system time of the whole process " +
+    "(all threads, start-up included: CPU ≈ wall means CPU-bound, CPU ≪ wall means waiting on the disk). *speedup* = Alchemy 0.94 time / our time; " +
     "*RSS ours/0.94* = our peak RSS / theirs (`process.resourceUsage().maxRSS`). Orphan-delete half declares the first half of every group; " +
     "both destroys remove all N resources (an untimed redeploy precedes each).",
 );
@@ -467,13 +491,13 @@ md.push(...targets(summary));
 if (notes.length) {
   md.push("Notes:", "", ...[...new Set(notes)].map((x) => `- ${x}`), "");
 }
-md.push(`Total bench time: ${totalS.toFixed(0)} s.`);
+md.push(`Total bench time: ${totalS.toFixed(0)} s; load average at start ${m.loadavg}, at end ${loadEnd} (${os.cpus().length} CPUs; other load on the machine makes the numbers noisy).`);
 const text = md.join("\n") + "\n";
 
 await mkdir(join(BENCH_DIR, "results"), { recursive: true });
 await writeFile(join(BENCH_DIR, "results", "latest.md"), text);
 await writeFile(
   join(BENCH_DIR, "results", "latest.json"),
-  JSON.stringify({ machine: m, config: { NS, RUNS, LOADER, ENGINES }, summary, raw, notes, totalS }, null, 2) + "\n",
+  JSON.stringify({ machine: { ...m, loadavgEnd: loadEnd }, config: { NS, RUNS, LOADER, ENGINES }, summary, raw, notes, totalS }, null, 2) + "\n",
 );
 process.stdout.write("\n" + text);

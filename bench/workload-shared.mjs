@@ -15,7 +15,7 @@
 //   BENCH_WL_LABEL     phase label echoed in the result line
 //
 // Output: exactly one line on stdout starting with "BENCH_RESULT " followed by
-// JSON { engine, label, op, n, ms, maxRssMB, viaExit }, written from the process
+// JSON { engine, label, op, n, ms, maxRssMB, cpuMs, viaExit, code }, written from the process
 // "exit" handler so that it is also printed when the engine calls process.exit()
 // itself (Alchemy 0.94 does so in phase "destroy": alchemy() destroys the stage
 // and exits without ever returning to the program).
@@ -96,13 +96,16 @@ export async function runWorkload({ engine, alchemy, Resource }) {
   let t1;
   process.on("exit", (code) => {
     const end = t1 ?? performance.now();
+    const usage = process.resourceUsage();
     const result = {
       engine,
       label: cfg.label,
       op: cfg.op,
       n: cfg.n,
       ms: t0 === 0 ? null : end - t0,
-      maxRssMB: process.resourceUsage().maxRSS / 1024, // maxRSS is in KiB
+      maxRssMB: usage.maxRSS / 1024, // maxRSS is in KiB
+      // CPU time of the whole process (user + system, all threads), start-up included
+      cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
       viaExit: t1 === undefined,
       code,
     };
