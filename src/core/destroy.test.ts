@@ -30,29 +30,15 @@ describe.each<DestroyStrategy>(["sequential", "parallel"])("destroying a stage (
     const state = memoryState();
     await deployGraph(world, state);
     state.log.length = 0;
-    let inFlight = 0;
-    let maxInFlight = 0;
-    const app = await alchemy(
-      "app",
-      state.options({
-        phase: "destroy",
-        destroyStrategy,
-        concurrency: 4,
-        onEvent: (e) => {
-          if (e.action !== "delete") return;
-          if (e.status === "start") maxInFlight = Math.max(maxInFlight, ++inFlight);
-          else inFlight--;
-        },
-      }),
-    );
+    const app = await alchemy("app", state.options({ phase: "destroy", destroyStrategy, concurrency: 4 }));
     await app.finalize();
     expect(world.violations).toEqual([]);
     expect(world.live.size).toBe(0);
     expect(world.count("delete")).toBe(27);
-    if (destroyStrategy === "sequential") expect(maxInFlight).toBe(1);
+    if (destroyStrategy === "sequential") expect(world.deletes.maxInFlight).toBe(1);
     else {
-      expect(maxInFlight).toBeGreaterThan(1);
-      expect(maxInFlight).toBeLessThanOrEqual(4);
+      expect(world.deletes.maxInFlight).toBeGreaterThan(1);
+      expect(world.deletes.maxInFlight).toBeLessThanOrEqual(4);
     }
     // Each delete is recorded ("deleting") before the handler runs, then the record is removed.
     expect(state.writes().map((c) => c.method).sort()).toEqual(Array.from({ length: 27 }, () => ["set", "delete"]).flat().sort());

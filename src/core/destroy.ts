@@ -92,6 +92,10 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   const done = new Set<string>();
   const failed = new Set<string>();
 
+  // Records of deleted resources are removed in the background: the next delete
+  // need not wait for that write (a crash before it lands leaves the record
+  // "deleting", and the next run deletes again, which handlers tolerate).
+  const removals: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     let inFlight = 0;
     const pump = () => {
@@ -99,8 +103,13 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
         const node = ready.pop()!;
         inFlight++;
         deleteOne(node.item).then(
-          () => {
+          ({ removal }) => {
             done.add(node.key);
+            removals.push(
+              removal.catch((error) => {
+                failures.push({ fqn: node.item.state.fqn, error: toError(error) });
+              }),
+            );
             for (const k of node.unblocks) {
               const next = nodes.get(k)!;
               if (--next.waitingOn === 0 && !held.has(k)) ready.push(next);
@@ -119,6 +128,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
     };
     pump();
   });
+  await Promise.all(removals);
 
   for (const node of nodes.values()) {
     if (done.has(node.key) || failed.has(node.key) || held.has(node.key)) continue;
@@ -176,19 +186,27 @@ async function markOutsideDependents(stage: Scope, nodes: Map<string, Node>): Pr
   });
 }
 
-async function deleteOne(item: DeletionItem): Promise<void> {
+/**
+ * Records the delete, runs the handler, and resolves once the resource is gone
+ * from the world, with the promise of its record's removal (or, for a replaced
+ * instance, of the record's rewrite without it).
+ */
+async function deleteOne(item: DeletionItem): Promise<{ removal: Promise<void> }> {
   const { scope, replacedIndex } = item;
   const context = scope.context;
   const current: State = (await scope.records()).get(item.state.id) ?? item.state;
   const instance = replacedIndex === undefined ? current : item.state.replaced![replacedIndex];
   const event = { fqn: current.fqn, kind: current.kind, action: "delete" as const };
+  const failed = (error: unknown) => {
+    context.emit({ ...event, status: "failed", error: toError(error) });
+    throw error;
+  };
   context.emit({ ...event, status: "start" });
   try {
     if (replacedIndex === undefined) {
       await scope.write({ ...current, status: "deleting", seq: current.seq + 1 });
     }
-    const handler = providerOf(current.kind, current.fqn);
-    await invokeHandler(handler, {
+    await invokeHandler(providerOf(current.kind, current.fqn), {
       scope,
       id: current.id,
       fqn: current.fqn,
@@ -198,19 +216,19 @@ async function deleteOne(item: DeletionItem): Promise<void> {
       previousProps: instance.props,
       previousOutput: instance.output,
     });
-    if (replacedIndex === undefined) {
-      await scope.remove(current.id);
-    } else {
-      const latest = (await scope.records()).get(current.id) ?? current;
-      const replaced = (latest.replaced ?? []).filter((r) => r !== instance && !sameInstance(r, instance));
-      const { replaced: _dropped, ...rest } = latest;
-      await scope.write({ ...rest, ...(replaced.length ? { replaced } : {}), seq: latest.seq + 1 });
-    }
-    context.emit({ ...event, status: "done", note: replacedIndex === undefined ? undefined : "replaced instance" });
   } catch (error) {
-    context.emit({ ...event, status: "failed", error: toError(error) });
-    throw error;
+    failed(error);
   }
+  const record = async () => {
+    if (replacedIndex === undefined) return scope.remove(current.id);
+    const latest = (await scope.records()).get(current.id) ?? current;
+    const replaced = (latest.replaced ?? []).filter((r) => r !== instance && !sameInstance(r, instance));
+    const { replaced: _dropped, ...rest } = latest;
+    await scope.write({ ...rest, ...(replaced.length ? { replaced } : {}), seq: latest.seq + 1 });
+  };
+  const note = replacedIndex === undefined ? undefined : "replaced instance";
+  // Wrapped: an async function would wait for a promise it returns.
+  return { removal: record().then(() => context.emit({ ...event, status: "done", note }), failed) };
 }
 
 function sameInstance(a: { output: unknown; props: unknown }, b: { output: unknown; props: unknown }): boolean {

@@ -39,10 +39,14 @@ export function createWorld() {
   const violations: string[] = [];
   const failing = new Map<string, string>();
   let generation = 0;
+  /** Delete handlers running at once, now and at most. */
+  const deletes = { inFlight: 0, maxInFlight: 0 };
 
   const Thing = Resource(kind, async function (this: Context<ThingOutput, ThingProps>, id: string, props: ThingProps): Promise<ThingOutput> {
     calls.push({ phase: this.phase, fqn: this.fqn });
+    if (this.phase === "delete") deletes.maxInFlight = Math.max(deletes.maxInFlight, ++deletes.inFlight);
     await new Promise((r) => setImmediate(r));
+    if (this.phase === "delete") deletes.inFlight--;
     const failure = failing.get(`${this.phase}:${this.fqn}`);
     if (failure) throw new Error(failure);
     if (this.phase === "delete") {
@@ -71,6 +75,7 @@ export function createWorld() {
     live,
     calls,
     violations,
+    deletes,
     /** Makes `phase` of `fqn` throw `message`. */
     failOn(phase: string, fqn: string, message = `injected ${phase} failure`) {
       failing.set(`${phase}:${fqn}`, message);

@@ -21,6 +21,11 @@ export const FILE_MODE = 0o600;
 export const DIR_MODE = 0o700;
 /** Marks a temporary file; `~` never appears in a valid id, so it cannot be taken for a record. */
 export const TEMP_MARK = "~tmp-";
+/** Temp names are unique per process (random prefix) and per write (counter): no syscall, no entropy per write. */
+const TEMP_PREFIX = `${process.pid.toString(36)}-${randomBytes(4).toString("hex")}-`;
+let tempCounter = 0;
+/** Whether the umask strips bits of FILE_MODE, so that created files need an explicit chmod. */
+const umaskNarrowsFiles = () => (process.umask() & FILE_MODE) !== 0;
 
 /**
  * Paths written since the last checkpoint, so they can be made durable one by
@@ -114,7 +119,7 @@ export function ensureDir(dir: string): void {
 export function replaceFile(file: string, text: string, dirty: DirtyPaths): void {
   const dir = path.dirname(file);
   for (let attempt = 0; ; attempt++) {
-    const temp = `${file}${TEMP_MARK}${randomBytes(6).toString("hex")}`;
+    const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
     try {
       writeNewFile(temp, text);
       fs.renameSync(temp, file);
@@ -203,7 +208,7 @@ function syncFileSystem(root: string): Promise<boolean> {
 function writeNewFile(file: string, text: string): void {
   const fd = fs.openSync(file, "wx", FILE_MODE);
   try {
-    fs.fchmodSync(fd, FILE_MODE); // the umask may have narrowed the mode given to open
+    if (umaskNarrowsFiles()) fs.fchmodSync(fd, FILE_MODE); // the umask narrowed the mode given to open
     fs.writeFileSync(fd, text);
   } finally {
     fs.closeSync(fd);

@@ -48,6 +48,7 @@ describe("FileSystemStateStore", () => {
     const db = state([...STAGE, "backend", "inner"], "db");
     await open(STAGE).set("api", api);
     await open([...STAGE, "backend", "inner"]).set("db", db);
+    await open(STAGE).list(); // a read brings the record files up to date
     expect(fs.readFileSync(path.join(dir, "app/dev/api.json"), "utf8")).toBe(JSON.stringify(api, null, 2) + "\n");
     expect(fs.readFileSync(path.join(dir, "app/dev/backend/inner/db.json"), "utf8")).toBe(JSON.stringify(db, null, 2) + "\n");
     expect(fs.readdirSync(path.join(dir, "app/dev")).sort()).toEqual(["api.json", "backend", "~journal"]);
@@ -60,6 +61,7 @@ describe("FileSystemStateStore", () => {
       try {
         const chain = ["app", `umask-${umask.toString(8)}`, "nested"];
         await open(chain).set("api", state(chain, "api"));
+        await open(chain).list();
         for (const d of [dir + "/app", `${dir}/app/${chain[1]}`, `${dir}/app/${chain[1]}/nested`]) expect(modeOf(d)).toBe(0o700);
         expect(modeOf(`${dir}/app/${chain[1]}/nested/api.json`)).toBe(0o600);
         expect(modeOf(`${dir}/app/${chain[1]}/~journal`)).toBe(0o600);
@@ -127,6 +129,7 @@ describe("FileSystemStateStore", () => {
     await open(chain).set("db", state(chain, "db"));
     await open(STAGE).set("api", state(STAGE, "api"));
     await open(chain).delete("db");
+    await open(STAGE).list();
     expect(fs.existsSync(path.join(dir, "app/dev/backend"))).toBe(false);
     expect(fs.existsSync(path.join(dir, "app/dev/api.json"))).toBe(true);
     await open(chain).set("db", state(chain, "db")); // the directories come back

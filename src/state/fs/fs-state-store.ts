@@ -15,7 +15,7 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import type { StageJournal } from "./journal.js";
-import { acquireJournal, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
+import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, putEntry } from "./state-record.js";
 
@@ -68,6 +68,8 @@ export class FileSystemStateStore implements StateStore {
   readonly #scopePath: string;
   readonly #checkpointBytes: number;
   #journal: StageJournal | undefined;
+  /** Record paths already checked not to be taken by a directory. */
+  readonly #freePaths = new Set<string>();
 
   /** @throws ScopeError when a segment of `scope.chain` is not a valid name. */
   constructor(scope: StateStoreScope, options: FileSystemStateStoreOptions = {}) {
@@ -91,7 +93,9 @@ export class FileSystemStateStore implements StateStore {
   async deinit(): Promise<void> {
     const journal = this.#journal;
     this.#journal = undefined;
-    if (journal !== undefined) await releaseJournal(journal);
+    if (journal === undefined) return;
+    journal.materialize(); // even if another store of the stage keeps the journal open
+    await releaseJournal(journal);
   }
 
   async get(id: string): Promise<State | undefined> {
@@ -120,6 +124,7 @@ export class FileSystemStateStore implements StateStore {
     await this.#ready();
     if (this.stageDir === undefined) {
       // A stage whose only records are still in its journal must be listed too.
+      materializeOpenJournals();
       await recoverStagesBelow(this.scopeDir, 2 - this.#chain.length, { checkpointBytes: this.#checkpointBytes });
     }
     return listChildScopes(this.scopeDir);
@@ -139,7 +144,12 @@ export class FileSystemStateStore implements StateStore {
     const file = this.#recordFile(id);
     assertWritableState(state, id, file);
     const journal = this.#write(id);
-    const problem = recordPathProblem(file);
+    // A record path once seen free stays free unless this store makes a directory there, which the journal knows.
+    const problem = journal.willCreateDirectory(file)
+      ? `${file} is a directory`
+      : this.#freePaths.has(file)
+        ? undefined
+        : recordPathProblem(file);
     if (problem !== undefined) {
       throw new StateStoreError(
         `Cannot write record "${id}": ${problem}. A scope and a record clash on this name; ` +
@@ -147,6 +157,7 @@ export class FileSystemStateStore implements StateStore {
         file,
       );
     }
+    this.#freePaths.add(file);
     await journal.write({ op: "set", path: [...this.#chain.slice(2), id], state });
   }
 
@@ -175,9 +186,11 @@ export class FileSystemStateStore implements StateStore {
     return (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
   }
 
-  #ready(): Promise<void> | undefined {
-    if (this.stageDir === undefined) return undefined;
-    this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes });
-    return this.#journal.ready();
+  /** Replays a crashed run's journal once, and brings the record files up to date before a read. */
+  async #ready(): Promise<void> {
+    if (this.stageDir === undefined) return;
+    const journal = (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
+    await journal.ready();
+    journal.materialize();
   }
 }

@@ -39,6 +39,11 @@ export function acquireJournal(stageDir: string, options: Omit<StageJournalOptio
   return slot.journal;
 }
 
+/** Brings the record files of every journal open in this process up to date. */
+export function materializeOpenJournals(): void {
+  for (const slot of open.values()) slot.journal.materialize();
+}
+
 /**
  * Lets go of a journal from {@link acquireJournal}; the last release
  * checkpoints and closes it.

@@ -28,10 +28,15 @@ import { serializeState } from "./state-record.js";
 export const JOURNAL_NAME = "~journal";
 
 /**
- * Materializing a large batch is synchronous (10,000 new files take 1–4 s on a
- * busy disk); it yields to the event loop this often.
+ * Record files trail the journal by this long at most (plus the time to write
+ * them), so that a record written twice in a row (creating, then created;
+ * deleting, then deleted) costs one file operation instead of two.
  */
+const MATERIALIZE_DELAY_MS = 25;
+/** Materializing is synchronous; in the background it yields to the event loop this often. */
 const YIELD_AFTER_MS = 20;
+/** Bound on acknowledged changes held in memory before their files are written. */
+const MATERIALIZE_AT_ONCE = 50_000;
 
 /** Options of a {@link StageJournal}. */
 export interface StageJournalOptions {
@@ -65,6 +70,11 @@ export class StageJournal {
   #draining = false;
   #idle: Array<() => void> = [];
   #dirty = new DirtyPaths();
+  /** Acknowledged changes not yet written to their record files, by file. */
+  #unapplied = new Map<string, Pending>();
+  /** Directories the unapplied changes will create (or already have). */
+  #pendingDirs = new Set<string>();
+  #materializeTimer: NodeJS.Timeout | undefined;
   #recovered: Promise<void> | undefined;
   #failure: StateStoreError | undefined;
 
@@ -101,6 +111,8 @@ export class StageJournal {
   async close(): Promise<void> {
     await this.#recovered?.catch(() => undefined);
     while (this.#draining) await new Promise<void>((resolve) => this.#idle.push(resolve));
+    clearTimeout(this.#materializeTimer);
+    this.#materializeTimer = undefined;
     const handle = await this.#handle?.catch(() => undefined);
     if (handle === undefined) return;
     try {
@@ -132,19 +144,16 @@ export class StageJournal {
       const failure = this.#fail(error, "appending to");
       return batch.forEach((p) => p.reject(failure));
     }
-    let slice = performance.now();
+    // Durable now. The record files follow shortly, a few at a time: a record
+    // written twice meanwhile (creating, then created) is written to disk once.
     for (const p of batch) {
-      if (performance.now() - slice > YIELD_AFTER_MS) {
-        await new Promise((resolve) => setImmediate(resolve)); // let timers (lock heartbeats) run
-        slice = performance.now();
-      }
-      try {
-        this.#apply(p.entry, p.text);
-        p.resolve();
-      } catch (error) {
-        p.reject(this.#fail(error, `applying the change to ${this.#recordFile(p.entry.path)} from`));
-      }
+      const file = this.#recordFile(p.entry.path);
+      this.#unapplied.delete(file); // keep the map in write order
+      this.#unapplied.set(file, p);
+      for (let dir = path.dirname(file); dir.length > this.stageDir.length; dir = path.dirname(dir)) this.#pendingDirs.add(dir);
+      p.resolve();
     }
+    this.#scheduleMaterialize();
     if (!this.#failure && this.#size >= this.options.checkpointBytes) {
       await this.#checkpoint().catch((error) => this.#fail(error, "checkpointing"));
     }
@@ -154,6 +163,8 @@ export class StageJournal {
   async #checkpoint(): Promise<void> {
     if (this.#size === 0 || this.#handle === undefined) return;
     const handle = await this.#handle;
+    this.materialize();
+    if (this.#failure) throw this.#failure;
     await syncPaths(this.stageDir, this.#dirty);
     await handle.truncate(0);
     await handle.datasync();
@@ -185,6 +196,47 @@ export class StageJournal {
     } catch (error) {
       throw this.#error(error, "Could not replay the journal");
     }
+  }
+
+  /**
+   * Writes every acknowledged change still waiting to its record file, now.
+   * Readers call it first, so the files they read are current.
+   */
+  materialize(): void {
+    this.#pendingDirs.clear();
+    for (const [file, pending] of this.#unapplied) {
+      if (this.#failure) return;
+      this.#unapplied.delete(file);
+      try {
+        this.#apply(pending.entry, pending.text);
+      } catch (error) {
+        this.#fail(error, `applying the change to ${file} from`);
+      }
+    }
+  }
+
+  /** True when an acknowledged change not yet on disk will put a directory at `dir`. */
+  willCreateDirectory(dir: string): boolean {
+    return this.#pendingDirs.has(dir);
+  }
+
+  #scheduleMaterialize(): void {
+    if (this.#unapplied.size >= MATERIALIZE_AT_ONCE) return this.materialize();
+    this.#materializeTimer ??= setTimeout(() => {
+      this.#materializeTimer = undefined;
+      const until = performance.now() + YIELD_AFTER_MS;
+      for (const [file, pending] of this.#unapplied) {
+        if (this.#failure || performance.now() > until) break;
+        this.#unapplied.delete(file);
+        try {
+          this.#apply(pending.entry, pending.text);
+        } catch (error) {
+          this.#fail(error, `applying the change to ${file} from`);
+        }
+      }
+      // The rest goes in later turns, so timers (lock heartbeats) keep running.
+      if (this.#unapplied.size > 0 && !this.#failure) this.#scheduleMaterialize();
+    }, MATERIALIZE_DELAY_MS);
   }
 
   #apply(entry: JournalEntry, text: string | undefined): void {
