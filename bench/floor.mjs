@@ -4,21 +4,29 @@
 // workload produces (half in <dir>/s, half over 10 nested directories), every one
 // atomically: write a temp file, (optionally) fsync it, rename it into place.
 // With fsync, every directory is fsynced once at the end so the renames are
-// durable too. Writes are issued FLOOR_CONCURRENCY (default 64) at a time; libuv's
-// thread pool (4 threads) bounds the real parallelism anyway, and issuing all N
-// at once is no faster, only bigger.
+// durable too.
 //
-// Env: FLOOR_N, FLOOR_DIR, FLOOR_FSYNC ("1" | "0").
+// Two ways to issue the syscalls (FLOOR_MODE):
+//   "sync"  (default) synchronous fs calls, one after the other on the main
+//           thread: the cheapest way on this kind of machine, where handing work
+//           to libuv's thread pool costs more than the syscall itself.
+//   "async" fs.promises, FLOOR_CONCURRENCY (default 64) writes in flight (the
+//           thread pool has 4 threads), i.e. what Alchemy 0.94's store does.
+//
+// Env: FLOOR_N, FLOOR_DIR, FLOOR_FSYNC ("1" | "0"), FLOOR_MODE, FLOOR_CONCURRENCY.
 // Output: one line "BENCH_RESULT {json}" like the workloads.
-import { mkdir, open, rename } from "node:fs/promises";
+import fs from "node:fs";
+import { open, rename } from "node:fs/promises";
 import { join } from "node:path";
 import { layout } from "./workload-shared.mjs";
 
 const n = Number(process.env.FLOOR_N);
 const dir = process.env.FLOOR_DIR;
 const fsync = process.env.FLOOR_FSYNC === "1";
+const mode = process.env.FLOOR_MODE ?? "sync";
 const CONCURRENCY = Number(process.env.FLOOR_CONCURRENCY ?? "64");
 if (!Number.isInteger(n) || n <= 0 || !dir) throw new Error("FLOOR_N and FLOOR_DIR are required");
+if (mode !== "sync" && mode !== "async") throw new Error(`FLOOR_MODE must be sync|async, got ${mode}`);
 
 function record(fqn, id) {
   return JSON.stringify(
@@ -28,7 +36,7 @@ function record(fqn, id) {
   );
 }
 
-async function writeAtomic(path, data) {
+async function writeAtomicAsync(path, data) {
   const tmp = `${path}.tmp`;
   const fh = await open(tmp, "w");
   try {
@@ -40,43 +48,59 @@ async function writeAtomic(path, data) {
   await rename(tmp, path);
 }
 
-async function syncDir(path) {
-  const fh = await open(path, "r");
+function writeAtomicSync(path, data) {
+  const tmp = `${path}.tmp`;
+  const fd = fs.openSync(tmp, "w");
   try {
-    await fh.sync();
+    fs.writeFileSync(fd, data);
+    if (fsync) fs.fsyncSync(fd);
   } finally {
-    await fh.close();
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, path);
+}
+
+function syncDir(path) {
+  const fd = fs.openSync(path, "r");
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
 const l = layout(n);
 const stageDir = join(dir, ".floor", "bench", "s");
-
-const t0 = performance.now();
-const dirs = [stageDir, ...l.nested.map((g) => join(stageDir, g.scope))];
-for (const d of dirs) await mkdir(d, { recursive: true });
 const jobs = [
   ...l.stage.map((id) => [join(stageDir, `${id}.json`), `bench/s/${id}`, id]),
   ...l.nested.flatMap((g) => g.ids.map((id) => [join(stageDir, g.scope, `${id}.json`), `bench/s/${g.scope}/${id}`, id])),
 ];
-// CONCURRENCY writes in flight at a time (all N at once only adds memory, not speed).
-let next = 0;
-async function worker() {
-  while (next < jobs.length) {
-    const [path, fqn, id] = jobs[next++];
-    await writeAtomic(path, record(fqn, id));
-  }
+
+const t0 = performance.now();
+const dirs = [stageDir, ...l.nested.map((g) => join(stageDir, g.scope))];
+for (const d of dirs) fs.mkdirSync(d, { recursive: true });
+if (mode === "sync") {
+  for (const [path, fqn, id] of jobs) writeAtomicSync(path, record(fqn, id));
+} else {
+  let next = 0;
+  const worker = async () => {
+    while (next < jobs.length) {
+      const [path, fqn, id] = jobs[next++];
+      await writeAtomicAsync(path, record(fqn, id));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
 }
-await Promise.all(Array.from({ length: Math.min(CONCURRENCY, jobs.length) }, worker));
-if (fsync) await Promise.all(dirs.map(syncDir));
+if (fsync) for (const d of dirs) syncDir(d);
 const ms = performance.now() - t0;
 
+const usage = process.resourceUsage();
 const result = {
   engine: "floor",
-  label: fsync ? "floor-fsync" : "floor-nofsync",
+  label: `floor-${mode}-${fsync ? "fsync" : "nofsync"}`,
   n,
   ms,
-  maxRssMB: process.resourceUsage().maxRSS / 1024,
-  cpuMs: (process.resourceUsage().userCPUTime + process.resourceUsage().systemCPUTime) / 1000,
+  maxRssMB: usage.maxRSS / 1024,
+  cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000,
 };
 process.stdout.write(`BENCH_RESULT ${JSON.stringify(result)}\n`);

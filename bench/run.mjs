@@ -75,7 +75,12 @@ for (const k of ["STAGE", "ALCHEMY_STAGE", "ALCHEMY_ROOT", "ALCHEMY_PASSWORD", "
 
 /** The timed phases, in table order. */
 const PHASES = ["cold deploy", "no-op redeploy", "update all", "orphan-delete half", "destroy sequential", "destroy parallel"];
-const FLOORS = ["floor-nofsync", "floor-fsync"];
+const FLOORS = [
+  { label: "floor-sync-nofsync", name: "sync calls, one thread, without fsync", mode: "sync", fsync: false },
+  { label: "floor-sync-fsync", name: "sync calls, one thread, fsync every file (+ directories)", mode: "sync", fsync: true },
+  { label: "floor-async-nofsync", name: "fs.promises, 64 in flight, without fsync", mode: "async", fsync: false },
+  { label: "floor-async-fsync", name: "fs.promises, 64 in flight, fsync every file (+ directories)", mode: "async", fsync: true },
+];
 
 /** The per-run sequence of processes. */
 const STEPS = [
@@ -279,17 +284,18 @@ async function runEngine(engine, n, run, samples) {
 }
 
 async function runFloor(n, run, samples) {
-  for (const label of FLOORS) {
+  for (const { label, mode, fsync } of FLOORS) {
     const dir = await mkdtemp(join(os.tmpdir(), `alchemy-bench-floor-${n}-`));
     try {
       const p = await runProcess(join(BENCH_DIR, "floor.mjs"), {
         FLOOR_N: String(n),
         FLOOR_DIR: dir,
-        FLOOR_FSYNC: label === "floor-fsync" ? "1" : "0",
+        FLOOR_FSYNC: fsync ? "1" : "0",
+        FLOOR_MODE: mode,
       });
       if (p.code !== 0 || !p.result) throw childFailure(`floor N=${n} ${label}`, p);
       const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs };
-      log(`  floor N=${n} run ${run} ${label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms (wall ${fmtMs(sample.wallMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)`);
+      log(`  floor N=${n} run ${run} ${label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms (wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)`);
       samples.floor[label].push(sample);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -362,12 +368,12 @@ function tableForN(n, med) {
   );
   lines.push("");
   const f = med.floor ?? {};
-  lines.push(`Floor on this machine: ${fmtN(n)} atomic file writes (temp file + rename, 64 in flight), no engine:`);
+  lines.push(`Floor on this machine: ${fmtN(n)} atomic file writes (temp file + rename) in the same layout, no engine:`);
   lines.push("");
   lines.push("| floor | ms | wall (ms) | peak RSS (MB) | CPU (ms) |");
   lines.push("|---|---:|---:|---:|---:|");
-  for (const [name, key] of [["without fsync", "floor-nofsync"], ["with fsync (file + directories)", "floor-fsync"]]) {
-    lines.push(`| ${name} | ${fmtMs(f[key]?.ms)} | ${fmtMs(f[key]?.wallMs)} | ${fmtMB(f[key]?.maxRssMB)} | ${fmtMs(f[key]?.cpuMs)} |`);
+  for (const { name, label } of FLOORS) {
+    lines.push(`| ${name} | ${fmtMs(f[label]?.ms)} | ${fmtMs(f[label]?.wallMs)} | ${fmtMB(f[label]?.maxRssMB)} | ${fmtMs(f[label]?.cpuMs)} |`);
   }
   lines.push("");
   return lines;
@@ -453,7 +459,7 @@ const started = performance.now();
 const summary = {};
 const raw = {};
 for (const n of NS) {
-  const samples = { floor: Object.fromEntries(FLOORS.map((f) => [f, []])) };
+  const samples = { floor: Object.fromEntries(FLOORS.map((f) => [f.label, []])) };
   for (const e of ENGINES) samples[e] = Object.fromEntries(PHASES.map((p) => [p, []]));
   for (let run = 1; run <= RUNS; run++) {
     // engines interleaved run by run, so drift on the machine hits both alike
