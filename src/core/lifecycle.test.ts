@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryStateStore } from "../state/memory/memory-state-store.js";
 import type { State } from "../state/state-store.js";
+import { Resource, type Context } from "alchemy";
 import { alchemy, createWorld, memoryState } from "./world.test-fixture.js";
 
 async function record(tree: ReturnType<typeof memoryState>["tree"], chain: string[], id: string): Promise<State | undefined> {
@@ -215,5 +216,39 @@ describe("phases", () => {
     expect(app.plan.find((e) => e.fqn.endsWith("/changed"))!.changes).toEqual([{ path: "value", before: 1, after: 2 }]);
     expect(String(added.value)).toBe("(known after apply: app/test/added.value)");
     expect(app.plan.find((e) => e.fqn.endsWith("/uses-added"))!.unknown).toBe(true);
+  });
+});
+
+describe("the object form of Resource", () => {
+  it("calls create, update and delete as methods, and read in the read phase", async () => {
+    const calls: string[] = [];
+    const Counter = Resource("test::ObjectForm", {
+      async create(this: Context<{ n: number }, { n: number }>, id: string, props: { n: number }) {
+        calls.push(`create ${this.fqn} ${props.n}`);
+        return { n: props.n };
+      },
+      async update(id: string, props: { n: number }) {
+        calls.push(`update ${id} ${this.props.n}->${props.n}`);
+        return { n: props.n };
+      },
+      async delete(id: string) {
+        calls.push(`delete ${id} ${this.output.n}`);
+      },
+      async read(id: string) {
+        calls.push(`read ${id}`);
+        return { n: this.output.n * 100 };
+      },
+    });
+    const state = memoryState();
+    for (const n of [1, 2]) {
+      const app = await alchemy("app", state.options());
+      await Counter("c", { n });
+      await app.finalize();
+    }
+    const reader = await alchemy("app", state.options({ phase: "read" }));
+    expect(await Counter("c", { n: 2 })).toEqual({ n: 200 });
+    await reader.finalize();
+    await (await alchemy("app", state.options({ phase: "destroy" }))).finalize();
+    expect(calls).toEqual(["create app/test/c 1", "update c 1->2", "read c", "delete c 2"]);
   });
 });
