@@ -123,7 +123,9 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
       state = await create(scope, provider, ref, previous, next, props);
     }
     const resourceScope = scope.children.get(ref.id);
-    if (resourceScope?.ran) await resourceScope.finalize();
+    if (resourceScope?.ran && (resourceScope.declared.size > 0 || (await scope.storedChildren()).includes(ref.id))) {
+      await resourceScope.finalize();
+    }
     context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "done", changes: previous ? diffJson(previous.props, next.value) : undefined });
     return brandOutput(state.output, ref);
   } catch (thrown) {

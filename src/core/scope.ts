@@ -47,6 +47,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   private finalizing?: Promise<void>;
   private storeInstance?: StateStore;
   private recordsPromise?: Promise<Map<string, State>>;
+  private childrenPromise?: Promise<string[]>;
 
   constructor(
     /** The run this scope belongs to. */
@@ -96,6 +97,15 @@ export class Scope implements StateStoreScope, AsyncDisposable {
       return new Map(Object.entries(await store.all()));
     })();
     return this.recordsPromise;
+  }
+
+  /**
+   * Names of the child scopes the store holds, read once per run: scopes
+   * emptied later in the run are still named (walking them finds nothing).
+   */
+  storedChildren(): Promise<string[]> {
+    this.childrenPromise ??= this.records().then(() => this.store.listScopes());
+    return this.childrenPromise;
   }
 
   /** Writes a record through the store, then into the in-memory view. */

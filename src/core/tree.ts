@@ -10,8 +10,7 @@ import type { Scope } from "./scope.js";
 
 /** Names of the child scopes of `scope`: in the store, or opened this run. */
 export async function childNames(scope: Scope): Promise<string[]> {
-  await scope.records();
-  const names = new Set(await scope.store.listScopes());
+  const names = new Set(await scope.storedChildren());
   for (const [name, child] of scope.children) if (child.ran) names.add(name);
   return [...names];
 }

@@ -16,8 +16,8 @@ import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
-import { listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
-import { assertWritableState, putEntry } from "./state-record.js";
+import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
+import { assertWritableState, parseStateFile, putEntry } from "./state-record.js";
 
 /** Options of {@link FileSystemStateStore}. */
 export interface FileSystemStateStoreOptions {
@@ -94,22 +94,22 @@ export class FileSystemStateStore implements StateStore {
     const journal = this.#journal;
     this.#journal = undefined;
     if (journal === undefined) return;
-    journal.materialize(); // even if another store of the stage keeps the journal open
+    await journal.materialize(); // even if another store of the stage keeps the journal open
     await releaseJournal(journal);
   }
 
   async get(id: string): Promise<State | undefined> {
     this.#checkId(id);
     await this.#ready();
-    return readRecord(this.scopeDir, id, this.#scopePath);
+    const pending = this.#journal?.pendingText(this.#recordFile(id));
+    if (pending === undefined) return readRecord(this.scopeDir, id, this.#scopePath);
+    return pending === null ? undefined : parseStateFile(pending, this.#recordFile(id), id, `${this.#scopePath}/${id}`);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
-    ids.forEach((id) => this.#checkId(id));
-    await this.#ready();
     const found: Record<string, State> = {};
     for (const id of ids) {
-      const state = readRecord(this.scopeDir, id, this.#scopePath);
+      const state = await this.get(id);
       if (state !== undefined) putEntry(found, id, state);
     }
     return found;
@@ -117,22 +117,44 @@ export class FileSystemStateStore implements StateStore {
 
   async list(): Promise<string[]> {
     await this.#ready();
-    return listRecordIds(this.scopeDir);
+    const ids = new Set(listRecordIds(this.scopeDir));
+    for (const [name, text] of this.#journal?.pendingIn(this.scopeDir) ?? []) {
+      const id = name.slice(0, -RECORD_SUFFIX.length);
+      if (text === null) ids.delete(id);
+      else ids.add(id);
+    }
+    return [...ids];
   }
 
   async listScopes(): Promise<string[]> {
     await this.#ready();
     if (this.stageDir === undefined) {
       // A stage whose only records are still in its journal must be listed too.
-      materializeOpenJournals();
+      await materializeOpenJournals();
       await recoverStagesBelow(this.scopeDir, 2 - this.#chain.length, { checkpointBytes: this.#checkpointBytes });
+      return listChildScopes(this.scopeDir);
     }
-    return listChildScopes(this.scopeDir);
+    const pending = this.#journal?.pendingChildDirs(this.scopeDir);
+    // Whether a removal not yet on disk empties a child scope is known once it is on disk.
+    if (pending?.removals) {
+      await this.#journal!.materialize();
+      return listChildScopes(this.scopeDir);
+    }
+    const names = new Set(listChildScopes(this.scopeDir));
+    for (const name of pending?.written ?? []) names.add(name);
+    return [...names];
   }
 
+  /** The records on disk, overlaid (in the same turn of the event loop) with acknowledged changes not yet on disk. */
   async all(): Promise<Record<string, State>> {
     await this.#ready();
-    return readAllRecords(this.scopeDir, this.#scopePath);
+    const records = readAllRecords(this.scopeDir, this.#scopePath);
+    for (const [name, text] of this.#journal?.pendingIn(this.scopeDir) ?? []) {
+      const id = name.slice(0, -RECORD_SUFFIX.length);
+      if (text === null) delete records[id];
+      else putEntry(records, id, parseStateFile(text, path.join(this.scopeDir, name), id, `${this.#scopePath}/${id}`));
+    }
+    return records;
   }
 
   async count(): Promise<number> {
@@ -186,11 +208,10 @@ export class FileSystemStateStore implements StateStore {
     return (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
   }
 
-  /** Replays a crashed run's journal once, and brings the record files up to date before a read. */
+  /** Replays a crashed run's journal once, before the first read or write. */
   async #ready(): Promise<void> {
     if (this.stageDir === undefined) return;
     const journal = (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
     await journal.ready();
-    journal.materialize();
   }
 }

@@ -40,8 +40,8 @@ export function acquireJournal(stageDir: string, options: Omit<StageJournalOptio
 }
 
 /** Brings the record files of every journal open in this process up to date. */
-export function materializeOpenJournals(): void {
-  for (const slot of open.values()) slot.journal.materialize();
+export async function materializeOpenJournals(): Promise<void> {
+  await Promise.all([...open.values()].map((slot) => slot.journal.materialize()));
 }
 
 /**

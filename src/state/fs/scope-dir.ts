@@ -18,7 +18,8 @@ import type { State } from "../state-store.js";
 import { errorCode } from "./durable-files.js";
 import { parseStateFile, putEntry } from "./state-record.js";
 
-const RECORD_SUFFIX = ".json";
+/** Suffix of a record file. */
+export const RECORD_SUFFIX = ".json";
 
 /**
  * The id of the record stored in the file `name`, or `undefined` when `name`
