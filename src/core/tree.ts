@@ -11,7 +11,8 @@ import type { Scope } from "./scope.js";
 /** Names of the child scopes of `scope`: in the store, or opened this run. */
 export async function childNames(scope: Scope): Promise<string[]> {
   const names = new Set(await scope.storedChildren());
-  for (const [name, child] of scope.children) if (child.ran) names.add(name);
+  // A resource scope counts only if its handler declared something in it.
+  for (const [name, child] of scope.children) if (child.ran && (child.kind !== "resource" || child.declared.size > 0)) names.add(name);
   return [...names];
 }
 
