@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { MemoryStateStore } from "../state/memory/memory-state-store.js";
 import { DestroyError } from "./errors.js";
 import type { DestroyStrategy } from "./options.js";
 import { alchemy, createWorld, memoryState } from "./world.test-fixture.js";
@@ -60,6 +61,10 @@ describe.each<DestroyStrategy>(["sequential", "parallel"])("destroying a stage (
     expect((error as DestroyError).message).toMatch(/app\/test\/backend\/db: Failed|database is busy/);
     expect([...world.live.keys()].sort()).toEqual(["app/test/backend/db", "app/test/net"]);
     expect(world.violations).toEqual([]);
+    // The failed delete stays marked; what was never attempted is as it was.
+    const statuses = async (chain: string[], id: string) => (await new MemoryStateStore({ chain }, { tree: state.tree }).get(id))?.status;
+    expect(await statuses(["app", "test", "backend"], "db")).toBe("deleting");
+    expect(await statuses(["app", "test"], "net")).toBe("created");
 
     // The next run, with the cause fixed, finishes the job.
     world.heal();

@@ -7,11 +7,13 @@
  * independent deletes run at once. A record outside the set that still depends
  * on a member keeps that member (and what it needs) alive.
  *
- * Lifecycle contract of a delete: the record is written `deleting`, the
- * handler's delete runs, then the record is removed. If the handler fails the
+ * Lifecycle contract of a delete: every record of the set is written
+ * `deleting` (one group commit) before any handler runs; then, in order, each
+ * handler's delete runs and its record is removed. If a handler fails, its
  * record stays `deleting` (the resource may be half gone; the next run deletes
  * it again, or re-creates it if the program declares it again), everything it
- * depends on is kept, and the failure is reported; the rest goes on.
+ * depends on is kept and written back as it was, and the failure is reported;
+ * the rest goes on.
  *
  * @module
  */
@@ -92,9 +94,22 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   const done = new Set<string>();
   const failed = new Set<string>();
 
-  // Records of deleted resources are removed in the background: the next delete
-  // need not wait for that write (a crash before it lands leaves the record
-  // "deleting", and the next run deletes again, which handlers tolerate).
+  // Every record about to be deleted is marked "deleting" up front, in one
+  // group commit, before any handler runs: after a crash, a resource whose
+  // handler may have run is never mistaken for a live one. Records of deleted
+  // resources are then removed in the background: the next delete need not wait
+  // for that write (a crash before it lands leaves the record "deleting", and
+  // the next run deletes again, which handlers tolerate).
+  const marked = [...nodes.values()].filter((n) => !held.has(n.key) && n.item.replacedIndex === undefined);
+  const original = new Map(marked.map((n) => [n.key, n.item.state]));
+  try {
+    await Promise.all(marked.map(({ item: { scope, state } }) => scope.write({ ...state, status: "deleting", seq: state.seq + 1 })));
+  } catch (error) {
+    // Nothing was deleted; put back what was marked, and report why.
+    await restore(marked, original);
+    for (const node of marked) failures.push({ fqn: node.item.state.fqn, error: toError(error) });
+    return { failures, deferred };
+  }
   const removals: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     let inFlight = 0;
@@ -130,14 +145,29 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   });
   await Promise.all(removals);
 
+  const untouched: Node[] = [];
   for (const node of nodes.values()) {
     if (done.has(node.key) || failed.has(node.key) || held.has(node.key)) continue;
+    untouched.push(node);
     failures.push({
       fqn: node.item.state.fqn,
       error: new Error("not deleted because a resource that depends on it could not be deleted"),
     });
   }
+  // Resources whose delete never started are as they were.
+  await restore(untouched, original);
   return { failures, deferred };
+}
+
+/** Writes back the records of `nodes` as they were before they were marked "deleting". */
+async function restore(nodes: Node[], original: Map<string, State>): Promise<void> {
+  await Promise.allSettled(
+    nodes.map(async ({ key, item: { scope } }) => {
+      const before = original.get(key);
+      const current = (await scope.records()).get(before?.id ?? "");
+      if (before && current) await scope.write({ ...before, seq: current.seq + 1 });
+    }),
+  );
 }
 
 function buildGraph(items: DeletionItem[]): Map<string, Node> {
@@ -203,9 +233,6 @@ async function deleteOne(item: DeletionItem): Promise<{ removal: Promise<void> }
   };
   context.emit({ ...event, status: "start" });
   try {
-    if (replacedIndex === undefined) {
-      await scope.write({ ...current, status: "deleting", seq: current.seq + 1 });
-    }
     await invokeHandler(providerOf(current.kind, current.fqn), {
       scope,
       id: current.id,

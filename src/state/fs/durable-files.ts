@@ -134,23 +134,41 @@ export function replaceFile(file: string, text: string, dirty: DirtyPaths): void
   dirty.dirs.add(dir);
 }
 
+/** One record file to replace (`text`) or remove (no `text`). */
+export interface RecordChange {
+  file: string;
+  text?: string;
+}
+
 /**
- * Removes `file` (a no-op if absent), then every directory from its own up to,
- * not including, `stopAt` that is left empty, so empty scopes are not listed.
+ * Applies `changes` in order under the stage directory `stageDir`, then removes
+ * the scope directories the removals left empty (each directory tried once per
+ * batch, not once per removed record).
  *
  * @example
- * removeRecordFile("/abs/.alchemy/app/dev/backend/db.json", "/abs/.alchemy/app/dev", dirty);
+ * applyRecordChanges([{ file: "/abs/.alchemy/app/dev/api.json", text: "{...}\n" }], "/abs/.alchemy/app/dev", dirty);
  */
-export function removeRecordFile(file: string, stopAt: string, dirty: DirtyPaths): void {
-  try {
-    fs.unlinkSync(file);
-  } catch (error) {
-    if (errorCode(error) !== "ENOENT") throw error;
+export function applyRecordChanges(changes: RecordChange[], stageDir: string, dirty: DirtyPaths): void {
+  const emptied = new Set<string>();
+  for (const { file, text } of changes) {
+    if (text !== undefined) {
+      replaceFile(file, text, dirty);
+      continue;
+    }
+    try {
+      fs.unlinkSync(file);
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+    }
+    dirty.dirs.add(path.dirname(file));
+    emptied.add(path.dirname(file));
   }
-  dirty.dirs.add(path.dirname(file));
-  for (let dir = path.dirname(file); dir.startsWith(stopAt + path.sep); dir = path.dirname(dir)) {
-    if (!removeEmptyDir(dir)) return;
-    dirty.dirs.add(path.dirname(dir));
+  // Deepest first, so a parent is tried after its children are gone.
+  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) {
+    for (let d = dir; d.startsWith(stageDir + path.sep); d = path.dirname(d)) {
+      if (!removeEmptyDir(d)) break;
+      dirty.dirs.add(path.dirname(d));
+    }
   }
 }
 
@@ -225,8 +243,18 @@ function removeEmptyDir(dir: string): boolean {
     if (code === "ENOENT") return true;
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
   }
-  const names = fs.readdirSync(dir);
-  if (names.length === 0 || !names.every((n) => n.includes(TEMP_MARK))) return false;
+  // Usually a record or scope is there: stop at the first one instead of listing a large directory.
+  const names: string[] = [];
+  const handle = fs.opendirSync(dir, { bufferSize: 8 });
+  try {
+    for (let entry = handle.readSync(); entry !== null; entry = handle.readSync()) {
+      if (!entry.name.includes(TEMP_MARK)) return false;
+      names.push(entry.name);
+    }
+  } finally {
+    handle.closeSync();
+  }
+  if (names.length === 0) return false;
   names.forEach((n) => removeQuietly(path.join(dir, n)));
   try {
     fs.rmdirSync(dir);

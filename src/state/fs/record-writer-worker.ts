@@ -6,16 +6,12 @@
  * @module
  */
 import { parentPort } from "node:worker_threads";
-import { DirtyPaths, removeRecordFile, replaceFile } from "./durable-files.js";
-import type { RecordChange } from "./record-writer.js";
+import { DirtyPaths, applyRecordChanges, type RecordChange } from "./durable-files.js";
 
 parentPort?.on("message", ({ id, stageDir, changes }: { id: number; stageDir: string; changes: RecordChange[] }) => {
   const dirty = new DirtyPaths();
   try {
-    for (const { file, text } of changes) {
-      if (text !== undefined) replaceFile(file, text, dirty);
-      else removeRecordFile(file, stageDir, dirty);
-    }
+    applyRecordChanges(changes, stageDir, dirty);
     parentPort!.postMessage({ id, dirtyDirs: [...dirty.dirs] });
   } catch (error) {
     const { message, code } = error as NodeJS.ErrnoException;

@@ -10,13 +10,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { DirtyPaths, removeRecordFile, replaceFile } from "./durable-files.js";
+import { DirtyPaths, applyRecordChanges, type RecordChange } from "./durable-files.js";
 
-/** One record file to replace (`text`) or remove (no `text`). */
-export interface RecordChange {
-  file: string;
-  text?: string;
-}
+export type { RecordChange };
 
 /** Batches at least this large go to the worker thread. */
 const WORKER_THRESHOLD = 256;
@@ -80,10 +76,7 @@ export class RecordWriter {
   }
 
   #inline(changes: RecordChange[]): void {
-    for (const { file, text } of changes) {
-      if (text !== undefined) replaceFile(file, text, this.dirty);
-      else removeRecordFile(file, this.stageDir, this.dirty);
-    }
+    applyRecordChanges(changes, this.stageDir, this.dirty);
   }
 
   #onWorker(changes: RecordChange[]): Promise<void> {
