@@ -1,41 +1,17 @@
 import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, rm, stat, unlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import alchemy, { ResourceError, type AlchemyOptions, type Application } from "alchemy";
+import { describe, expect, it } from "vitest";
+import { useTestProject } from "../test-project.test-fixture.js";
+import alchemy, { ResourceError } from "alchemy";
 import { File, Folder } from "alchemy/fs";
 import { RandomString } from "alchemy/random";
 
-let root: string;
+const project = useTestProject("alchemy-file-");
+const { deploy, record, actions } = project;
 
-beforeEach(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "alchemy-file-"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** One run of a program against the stage `test-app/t` in `root`. */
-async function deploy<T>(program: () => Promise<T>, options: AlchemyOptions = {}): Promise<{ app: Application; result: T }> {
-  const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true, ...options });
-  const result = await program();
-  await app.finalize();
-  return { app, result };
-}
-
-/** The state record of a top-level resource, as the default store wrote it. */
-async function record(id: string): Promise<{ status: string; deps: string[]; output: unknown } | undefined> {
-  const file = path.join(root, ".alchemy", "test-app", "t", `${id}.json`);
-  return existsSync(file) ? JSON.parse(await readFile(file, "utf8")) : undefined;
-}
-
-function actions(app: Application, fqn: string): string[] {
-  return app.events.filter((e) => e.fqn === fqn && e.status !== "start").map((e) => e.action);
-}
-
-const at = (...parts: string[]) => path.join(root, ...parts);
+const at = (...parts: string[]) => path.join(project.root, ...parts);
 const read = (...parts: string[]) => readFile(at(...parts), "utf8");
 
 describe("fs::File", () => {
@@ -60,7 +36,7 @@ describe("fs::File", () => {
     await writeFile(at("notes.txt"), "before");
     await deploy(() => File("notes", { path: "notes.txt", content: "after" }));
     expect(await read("notes.txt")).toBe("after");
-    expect(await readdir(root)).toEqual(expect.not.arrayContaining([expect.stringMatching(/\.tmp$/)]));
+    expect(await readdir(project.root)).toEqual(expect.not.arrayContaining([expect.stringMatching(/\.tmp$/)]));
   });
 
   it("skips an unchanged file on the next run: no handler call, same mtime", async () => {
@@ -120,7 +96,7 @@ describe("fs::File", () => {
     };
     await deploy(program(true));
     let dropExistedBeforeFinalize = false;
-    const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true });
+    const app = await alchemy("test-app", { stage: "t", rootDir: project.root, quiet: true });
     await program(false)();
     dropExistedBeforeFinalize = existsSync(at("out", "drop.txt"));
     await app.finalize();

@@ -1,61 +1,37 @@
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import alchemy, { DestroyError, type AlchemyOptions, type Application } from "alchemy";
+import { describe, expect, it } from "vitest";
+import { useTestProject } from "../test-project.test-fixture.js";
+import { DestroyError } from "alchemy";
 import { File, Folder } from "alchemy/fs";
 
-let root: string;
-
-beforeEach(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "alchemy-folder-"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** One run of a program against the stage `test-app/t` in `root`. */
-async function deploy<T>(program: () => Promise<T>, options: AlchemyOptions = {}): Promise<{ app: Application; result: T }> {
-  const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true, ...options });
-  const result = await program();
-  await app.finalize();
-  return { app, result };
-}
-
-/** The state record of a top-level resource, as the default store wrote it. */
-async function record(id: string): Promise<{ status: string; kind: string; deps: string[]; output: unknown } | undefined> {
-  const file = path.join(root, ".alchemy", "test-app", "t", `${id}.json`);
-  return existsSync(file) ? JSON.parse(await readFile(file, "utf8")) : undefined;
-}
-
-function actions(app: Application, fqn: string): string[] {
-  return app.events.filter((e) => e.fqn === fqn && e.status !== "start").map((e) => e.action);
-}
+const project = useTestProject("alchemy-folder-");
+const { deploy, record, actions } = project;
 
 describe("fs::Folder", () => {
   it("creates the folder with its missing parents and records its absolute path", async () => {
     const { result } = await deploy(() => Folder("out", { path: "out/site/assets" }));
-    const absolute = path.join(root, "out", "site", "assets");
+    const absolute = path.join(project.root, "out", "site", "assets");
     expect(result).toEqual({ path: absolute, relativePath: "out/site/assets" });
     expect(existsSync(absolute)).toBe(true);
     expect(await record("out")).toMatchObject({ status: "created", kind: "fs::Folder", output: result });
   });
 
   it("adopts a folder that already exists, keeping its contents", async () => {
-    await mkdir(path.join(root, "out"));
-    await writeFile(path.join(root, "out", "keep.txt"), "mine");
+    await mkdir(path.join(project.root, "out"));
+    await writeFile(path.join(project.root, "out", "keep.txt"), "mine");
     await deploy(() => Folder("out", { path: "out" }));
-    expect(await readFile(path.join(root, "out", "keep.txt"), "utf8")).toBe("mine");
+    expect(await readFile(path.join(project.root, "out", "keep.txt"), "utf8")).toBe("mine");
   });
 
   it("skips an unchanged folder on the next run without calling its handler", async () => {
     await deploy(() => Folder("out", { path: "out" }));
     // Drift the real world: had the handler run, it would make the folder again.
-    await rmdir(path.join(root, "out"));
+    await rmdir(path.join(project.root, "out"));
     const { app } = await deploy(() => Folder("out", { path: "out" }));
     expect(actions(app, "test-app/t/out")).toEqual(["noop"]);
-    expect(existsSync(path.join(root, "out"))).toBe(false);
+    expect(existsSync(path.join(project.root, "out"))).toBe(false);
   });
 
   it("updates in place when only `clean` changes, leaving what depends on it alone", async () => {
@@ -68,8 +44,8 @@ describe("fs::Folder", () => {
     const { app, result } = await deploy(program(true));
     expect(actions(app, "test-app/t/out")).toEqual(["update"]);
     expect(actions(app, "test-app/t/a")).toEqual(["noop"]);
-    expect(result).toEqual({ path: path.join(root, "out"), relativePath: "out" });
-    expect(existsSync(path.join(root, "out", "a.txt"))).toBe(true);
+    expect(result).toEqual({ path: path.join(project.root, "out"), relativePath: "out" });
+    expect(existsSync(path.join(project.root, "out", "a.txt"))).toBe(true);
   });
 
   it("replaces the folder when its path changes: the new one now, the old one at finalize", async () => {
@@ -77,14 +53,14 @@ describe("fs::Folder", () => {
     let oldExistedBeforeFinalize = false;
     const { app } = await deploy(async () => {
       const folder = await Folder("out", { path: "new" });
-      oldExistedBeforeFinalize = existsSync(path.join(root, "old"));
+      oldExistedBeforeFinalize = existsSync(path.join(project.root, "old"));
       return folder;
     });
     expect(oldExistedBeforeFinalize).toBe(true);
     expect(actions(app, "test-app/t/out")).toEqual(["replace", "delete"]);
-    expect(existsSync(path.join(root, "old"))).toBe(false);
-    expect(existsSync(path.join(root, "new"))).toBe(true);
-    expect((await record("out"))?.output).toMatchObject({ path: path.join(root, "new") });
+    expect(existsSync(path.join(project.root, "old"))).toBe(false);
+    expect(existsSync(path.join(project.root, "new"))).toBe(true);
+    expect((await record("out"))?.output).toMatchObject({ path: path.join(project.root, "new") });
   });
 
   it("resolves a child folder inside its parent and records the parent as a dependency", async () => {
@@ -92,7 +68,7 @@ describe("fs::Folder", () => {
       const out = await Folder("out", { path: "out" });
       return Folder("site", { path: "site", parent: out });
     });
-    expect(result.path).toBe(path.join(root, "out", "site"));
+    expect(result.path).toBe(path.join(project.root, "out", "site"));
     expect((await record("site"))?.deps).toEqual(["test-app/t/out"]);
   });
 
@@ -107,8 +83,8 @@ describe("fs::Folder", () => {
     };
     await deploy(program("v1"));
     await deploy(program("v2"));
-    expect(existsSync(path.join(root, "v1"))).toBe(false);
-    expect(existsSync(path.join(root, "v2", "site"))).toBe(true);
+    expect(existsSync(path.join(project.root, "v1"))).toBe(false);
+    expect(existsSync(path.join(project.root, "v2", "site"))).toBe(true);
   });
 
   it("deletes a folder at finalize once the program no longer declares it", async () => {
@@ -118,33 +94,33 @@ describe("fs::Folder", () => {
     });
     const { app } = await deploy(() => Folder("keep", { path: "keep" }));
     expect(actions(app, "test-app/t/drop")).toEqual(["delete"]);
-    expect(existsSync(path.join(root, "drop"))).toBe(false);
-    expect(existsSync(path.join(root, "keep"))).toBe(true);
+    expect(existsSync(path.join(project.root, "drop"))).toBe(false);
+    expect(existsSync(path.join(project.root, "keep"))).toBe(true);
     expect(await record("drop")).toBeUndefined();
   });
 
   it("treats a folder that is already gone as deleted", async () => {
     await deploy(() => Folder("out", { path: "out" }));
-    await rmdir(path.join(root, "out"));
+    await rmdir(path.join(project.root, "out"));
     await deploy(async () => {});
     expect(await record("out")).toBeUndefined();
   });
 
   it("refuses to delete a non-empty folder without `clean`, keeps it in state, and deletes it once `clean` is set", async () => {
     await deploy(() => Folder("out", { path: "out" }));
-    await writeFile(path.join(root, "out", "stray.txt"), "not managed");
+    await writeFile(path.join(project.root, "out", "stray.txt"), "not managed");
 
     const failure = await deploy(async () => {}).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(DestroyError);
     const message = (failure as Error).message;
-    expect(message).toContain(path.join(root, "out"));
+    expect(message).toContain(path.join(project.root, "out"));
     expect(message).toContain("clean: true");
-    expect(existsSync(path.join(root, "out", "stray.txt"))).toBe(true);
+    expect(existsSync(path.join(project.root, "out", "stray.txt"))).toBe(true);
     expect(await record("out")).toMatchObject({ status: "deleting" });
 
     await deploy(() => Folder("out", { path: "out", clean: true }));
     await deploy(async () => {});
-    expect(existsSync(path.join(root, "out"))).toBe(false);
+    expect(existsSync(path.join(project.root, "out"))).toBe(false);
     expect(await record("out")).toBeUndefined();
   });
 
@@ -155,26 +131,26 @@ describe("fs::Folder", () => {
       await Folder("assets", { path: "assets", parent: site });
     };
     await deploy(program);
-    expect(existsSync(path.join(root, "out", "site", "assets"))).toBe(true);
+    expect(existsSync(path.join(project.root, "out", "site", "assets"))).toBe(true);
     await deploy(program, { phase: "destroy" });
-    expect(existsSync(path.join(root, "out"))).toBe(false);
+    expect(existsSync(path.join(project.root, "out"))).toBe(false);
     expect(await record("out")).toBeUndefined();
     expect(await record("assets")).toBeUndefined();
   });
 
-  it("rejects a path that resolves to the root directory or above it, naming the folder", async () => {
+  it("rejects a path that resolves to the project.root directory or above it, naming the folder", async () => {
     for (const bad of [".", "..", ""]) {
       const error = await deploy(() => Folder("danger", { path: bad })).catch((e: unknown) => e as Error);
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).toContain("test-app/t/danger");
     }
-    expect(existsSync(root)).toBe(true);
+    expect(existsSync(project.root)).toBe(true);
   });
 
   it("forgets an invalid folder removed from the program without touching the disk", async () => {
     await deploy(() => Folder("danger", { path: ".." })).catch(() => undefined);
     await deploy(async () => {});
     expect(await record("danger")).toBeUndefined();
-    expect(existsSync(root)).toBe(true);
+    expect(existsSync(project.root)).toBe(true);
   });
 });

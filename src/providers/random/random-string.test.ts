@@ -1,36 +1,10 @@
-import { existsSync } from "node:fs";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import alchemy, { ResourceError, type AlchemyOptions, type Application } from "alchemy";
+import { describe, expect, it } from "vitest";
+import { useTestProject } from "../test-project.test-fixture.js";
+import { ResourceError } from "alchemy";
 import { RandomString, type RandomStringProps } from "alchemy/random";
 
-let root: string;
-
-beforeEach(async () => {
-  root = await mkdtemp(path.join(tmpdir(), "alchemy-random-"));
-});
-afterEach(async () => {
-  await rm(root, { recursive: true, force: true });
-});
-
-/** One run of a program against the stage `test-app/t` in `root`. */
-async function deploy<T>(program: () => Promise<T>, options: AlchemyOptions = {}): Promise<{ app: Application; result: T }> {
-  const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true, ...options });
-  const result = await program();
-  await app.finalize();
-  return { app, result };
-}
-
-async function record(id: string): Promise<{ status: string; output: unknown } | undefined> {
-  const file = path.join(root, ".alchemy", "test-app", "t", `${id}.json`);
-  return existsSync(file) ? JSON.parse(await readFile(file, "utf8")) : undefined;
-}
-
-function actions(app: Application, fqn: string): string[] {
-  return app.events.filter((e) => e.fqn === fqn && e.status !== "start").map((e) => e.action);
-}
+const project = useTestProject("alchemy-random-");
+const { deploy, record, actions } = project;
 
 const generate = async (props?: RandomStringProps) => (await deploy(() => RandomString("r", props))).result;
 
