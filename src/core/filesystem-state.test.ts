@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { StateStoreError } from "./errors.js";
@@ -22,6 +22,23 @@ describe("the default filesystem state", () => {
       const record = JSON.parse(readFileSync(file, "utf8"));
       expect(Object.keys(record).sort()).toEqual(["data", "deps", "fqn", "id", "kind", "output", "props", "seq", "status"]);
       expect(record).toMatchObject({ status: "created", id: "worker", fqn: "shop/prod/backend/jobs/worker", deps: ["shop/prod/db"] });
+    } finally {
+      remove();
+    }
+  });
+
+  it("leaves no stage directory behind once the stage is destroyed, and other stages alone", async () => {
+    const world = createWorld();
+    const { dir, remove } = tempDir();
+    try {
+      for (const stage of ["dev", "prod"]) {
+        const app = await alchemy("app", { stage, rootDir: dir, quiet: true });
+        await world.Thing("a", {});
+        await alchemy.run("inner", async () => void (await world.Thing("b", {})));
+        await app.finalize();
+      }
+      await (await alchemy("app", { stage: "dev", rootDir: dir, quiet: true, phase: "destroy" })).finalize();
+      expect(readdirSync(path.join(dir, ".alchemy", "app"))).toEqual(["prod"]);
     } finally {
       remove();
     }

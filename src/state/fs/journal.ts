@@ -134,6 +134,19 @@ export class StageJournal {
       if (this.#fd !== undefined) fs.closeSync(this.#fd);
       this.#fd = undefined;
     }
+    if (!this.#failure) this.#removeIfEmpty();
+  }
+
+  /** A stage left with no record (destroyed) leaves no directory behind. */
+  #removeIfEmpty(): void {
+    try {
+      const names = fs.readdirSync(this.stageDir);
+      if (names.length !== 1 || names[0] !== JOURNAL_NAME || fs.statSync(this.file).size !== 0) return;
+      fs.unlinkSync(this.file);
+      fs.rmdirSync(this.stageDir);
+    } catch {
+      // Something else is there (or the stage was never written): leave it.
+    }
   }
 
   async #drain(): Promise<void> {
