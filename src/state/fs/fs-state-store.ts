@@ -17,7 +17,7 @@ import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
-import { assertWritableState, parseStateFile, putEntry } from "./state-record.js";
+import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
 
 /** Options of {@link FileSystemStateStore}. */
 export interface FileSystemStateStoreOptions {
@@ -107,12 +107,8 @@ export class FileSystemStateStore implements StateStore {
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
-    const found: Record<string, State> = {};
-    for (const id of ids) {
-      const state = await this.get(id);
-      if (state !== undefined) putEntry(found, id, state);
-    }
-    return found;
+    ids.forEach((id) => this.#checkId(id));
+    return getEach(ids, (id) => this.get(id));
   }
 
   async list(): Promise<string[]> {

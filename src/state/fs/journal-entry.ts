@@ -11,7 +11,7 @@
  */
 import { nameProblem } from "../../core/names.js";
 import type { State } from "../state-store.js";
-import { stateProblem } from "./state-record.js";
+import { stateProblem } from "../state-record.js";
 
 /**
  * One change to one record: `path` is the nested scope names below the stage

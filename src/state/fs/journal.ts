@@ -21,7 +21,7 @@ import { StateStoreError, toError } from "../../core/errors.js";
 import { DirtyPaths, FILE_MODE, ensureDir, errorCode, fsyncPath, removeStaleTempFiles, syncPaths } from "./durable-files.js";
 import { decodeEntries, encodeEntry, type JournalEntry } from "./journal-entry.js";
 import { RecordWriter, type RecordChange } from "./record-writer.js";
-import { serializeState } from "./state-record.js";
+import { serializeState } from "../state-record.js";
 
 /** Name of the journal file in a stage directory; `~` keeps it apart from records and scopes. */
 export const JOURNAL_NAME = "~journal";

@@ -16,7 +16,7 @@ import { StateStoreError, toError } from "../../core/errors.js";
 import { nameProblem } from "../../core/names.js";
 import type { State } from "../state-store.js";
 import { errorCode } from "./durable-files.js";
-import { parseStateFile, putEntry } from "./state-record.js";
+import { parseStateFile, putEntry } from "../state-record.js";
 
 /** Suffix of a record file. */
 export const RECORD_SUFFIX = ".json";

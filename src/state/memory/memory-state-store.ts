@@ -5,7 +5,7 @@
  * @module
  */
 import { assertValidName } from "../../core/names.js";
-import { assertWritableState, putEntry, stateJson } from "../fs/state-record.js";
+import { assertWritableState, getEach, putEntry, stateJson } from "../state-record.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 
 /**
@@ -108,12 +108,7 @@ export class MemoryStateStore implements StateStore {
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
     ids.forEach((id) => this.#check(id));
-    const found: Record<string, State> = {};
-    for (const id of ids) {
-      const state = await this.get(id);
-      if (state !== undefined) putEntry(found, id, state);
-    }
-    return found;
+    return getEach(ids, (id) => this.get(id));
   }
 
   async list(): Promise<string[]> {

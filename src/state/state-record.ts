@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { StateStoreError } from "../../core/errors.js";
-import { RESOURCE_STATUSES, type State } from "../state-store.js";
+import { StateStoreError } from "../core/errors.js";
+import { RESOURCE_STATUSES, type State } from "./state-store.js";
 
 /**
  * What is wrong with `value` as the record stored under `id`, or `undefined`
@@ -135,6 +135,22 @@ export function putEntry<T>(target: Record<string, T>, key: string, value: T): v
   } else {
     target[key] = value;
   }
+}
+
+/**
+ * `getBatch` for a store whose single reads are cheap: the records among `ids`
+ * that exist, keyed by id.
+ *
+ * @example
+ * async getBatch(ids) { return getEach(ids, (id) => this.get(id)); }
+ */
+export async function getEach(ids: string[], get: (id: string) => Promise<State | undefined>): Promise<Record<string, State>> {
+  const found: Record<string, State> = {};
+  for (const id of ids) {
+    const state = await get(id);
+    if (state !== undefined) putEntry(found, id, state);
+  }
+  return found;
 }
 
 function isPlainObject(value: unknown): boolean {
