@@ -6,12 +6,13 @@
  * file in ONE write and made durable with ONE fdatasync, and the writers'
  * promises resolve. The record files follow within milliseconds (temp file +
  * rename, not fsynced; see `record-writer.ts`), and are made durable in bulk
- * at a checkpoint, after which the journal is truncated. After a crash, the first process that
- * touches the stage replays the journal. Measured here: 10,000 concurrent sets
- * commit in a handful of fdatasyncs (about 0.2–0.3 ms each).
+ * at a checkpoint, after which the journal is truncated. After a crash, the
+ * first process that touches the stage replays the journal. Measured here:
+ * 10,000 concurrent sets commit in a handful of fdatasyncs (0.05–0.3 ms each).
  *
- * One process at a time writes a stage (the stage lock sees to that); within a
- * process every store of the stage shares one journal (see `journal-registry.ts`).
+ * It assumes one writing process per stage (stage locking is not built yet);
+ * within a process every store of the stage shares one journal (see
+ * `journal-registry.ts`).
  *
  * @module
  */
