@@ -16,7 +16,7 @@ import { deleteItems } from "./destroy.js";
 import { DestroyError } from "./errors.js";
 import { RunContext } from "./run-context.js";
 import { isScope, type Scope } from "./scope.js";
-import { collectTree, stageOf } from "./tree.js";
+import { collectTree, itemsOf, stageOf } from "./tree.js";
 
 /**
  * Starts an application run: makes the application scope, enters its stage
@@ -100,7 +100,7 @@ async function run<T>(
  */
 async function destroy(target: Scope | object): Promise<void> {
   if (isScope(target)) {
-    const scope = target.kind === "application" ? [...target.children.values()][0] : target;
+    const scope = target instanceof Application ? target.stage : target;
     await scope.settle();
     return destroyTree(scope, "throw");
   }
@@ -113,8 +113,7 @@ async function destroy(target: Scope | object): Promise<void> {
   const owner = await findScope(stage, ref.fqn);
   const state = owner && (await owner.records()).get(ref.id);
   if (!owner || !state) return;
-  const items = [{ scope: owner, state }, ...(await collectTree(owner.existingChild(ref.id, true)))];
-  state.replaced?.forEach((_, replacedIndex) => items.push({ scope: owner, state, replacedIndex }));
+  const items = [...itemsOf(owner, state), ...(await collectTree(owner.existingChild(ref.id, true)))];
   const outcome = await deleteItems(stage, items, "fail");
   if (outcome.failures.length) throw new DestroyError(outcome.failures);
 }

@@ -18,5 +18,10 @@ export interface DeletionItem {
 
 /** A key unique per item: the fqn, suffixed for replaced instances. */
 export function itemKey(item: DeletionItem): string {
-  return item.replacedIndex === undefined ? item.state.fqn : `${item.state.fqn}#replaced-${item.replacedIndex}`;
+  return item.replacedIndex === undefined ? item.state.fqn : replacedKey(item.state.fqn, item.replacedIndex);
+}
+
+/** The key of the replaced instance `index` of the resource `fqn`. */
+export function replacedKey(fqn: string, index: number): string {
+  return `${fqn}#replaced-${index}`;
 }

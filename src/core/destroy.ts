@@ -19,7 +19,7 @@
  */
 import type { State } from "../state/state-store.js";
 import { toError, type DeleteFailure } from "./errors.js";
-import { itemKey, type DeletionItem } from "./deletion-item.js";
+import { itemKey, replacedKey, type DeletionItem } from "./deletion-item.js";
 import { invokeHandler } from "./handler-context.js";
 import { providerOf } from "./providers.js";
 import type { Scope } from "./scope.js";
@@ -189,14 +189,14 @@ function buildGraph(items: DeletionItem[]): Map<string, Node> {
     // it that are being deleted too (an old child before its old parent)...
     for (const dep of deps) {
       edge(node, dep);
-      for (let i = 0; nodes.has(`${dep}#replaced-${i}`); i++) edge(node, `${dep}#replaced-${i}`);
+      for (let i = 0; nodes.has(replacedKey(dep, i)); i++) edge(node, replacedKey(dep, i));
     }
     // ...and before the resource whose scope holds it.
     const parts = state.fqn.split("/");
     for (let i = parts.length - 1; i > 2; i--) edge(node, parts.slice(0, i).join("/"));
     // Replaced instances go first, one at a time, before their current record.
     if (replacedIndex !== undefined) {
-      const nextReplaced = `${state.fqn}#replaced-${replacedIndex + 1}`;
+      const nextReplaced = replacedKey(state.fqn, replacedIndex + 1);
       edge(node, nodes.has(nextReplaced) ? nextReplaced : state.fqn);
     }
   }

@@ -12,7 +12,7 @@
  *
  * @module
  */
-import type { DeletionItem } from "./deletion-item.js";
+import { itemKey, type DeletionItem } from "./deletion-item.js";
 import { deleteItems } from "./destroy.js";
 import { DestroyError, ScopeError } from "./errors.js";
 import { assertValidName } from "./names.js";
@@ -48,18 +48,17 @@ export async function finalizeScope(scope: Scope): Promise<void> {
 /** `scope.finalizeNested(name)`: orphan clean-up of one nested block only. */
 export async function finalizeNestedScope(parent: Scope, name: string): Promise<void> {
   assertValidName(name, "scope", parent.path);
-  const target = parent.kind === "application" ? [...parent.children.values()][0] : parent;
-  const child = target.children.get(name);
+  const child = parent.children.get(name);
   if (child?.ran) return child.finalize();
-  if (target.declared.has(name)) {
-    throw new ScopeError(`"${name}" in "${target.path}" is a resource, not a nested scope; use alchemy.destroy(resource) to delete it.`, target.path);
+  if (parent.declared.has(name)) {
+    throw new ScopeError(`"${name}" in "${parent.path}" is a resource, not a nested scope; use alchemy.destroy(resource) to delete it.`, parent.path);
   }
-  if (target.context.failed) {
-    target.context.warn(`Scope "${target.path}/${name}": the run failed, so finalizeNested deleted nothing.`);
+  if (parent.context.failed) {
+    parent.context.warn(`Scope "${parent.path}/${name}": the run failed, so finalizeNested deleted nothing.`);
     return;
   }
-  const ghost = target.existingChild(name, false);
-  const outcome = await deleteItems(stageOf(target), await collectTree(ghost), "fail");
+  const ghost = parent.existingChild(name, false);
+  const outcome = await deleteItems(stageOf(parent), await collectTree(ghost), "fail");
   if (outcome.failures.length) throw new DestroyError(outcome.failures);
 }
 
@@ -97,14 +96,14 @@ async function leftoverReplacements(stage: Scope, already: DeletionItem[]): Prom
   await walkTree(stage, (scope, records) => {
     for (const state of records.values()) if (state.replaced?.length) items.push(...itemsOf(scope, state).slice(1));
   });
-  const known = new Set(already.map((i) => `${i.state.fqn}#${i.replacedIndex}`));
-  return items.filter((i) => !known.has(`${i.state.fqn}#${i.replacedIndex}`));
+  const known = new Set(already.map(itemKey));
+  return items.filter((i) => !known.has(itemKey(i)));
 }
 
 function dedupe(items: DeletionItem[]): DeletionItem[] {
   const seen = new Set<string>();
   return items.filter((i) => {
-    const key = `${i.state.fqn}#${i.replacedIndex}`;
+    const key = itemKey(i);
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
