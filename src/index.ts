@@ -27,6 +27,7 @@ export {
   ScopeError,
   StateStoreError,
   ResourceError,
+  InterruptedError,
   DestroyError,
   type DeleteFailure,
 } from "./core/errors.js";

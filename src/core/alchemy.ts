@@ -4,10 +4,12 @@
  * @module
  */
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import { Application } from "./application.js";
 import { currentScope, enterScope, runInScope } from "./context.js";
-import { ScopeError, toError } from "./errors.js";
+import { AlchemyError, ScopeError, toError } from "./errors.js";
+import { currentLaunch, LAUNCHED_ENV, type Launch } from "./launch.js";
 import { destroyTree } from "./finalize.js";
 import { assertValidName } from "./names.js";
 import { resolveOptions, type AlchemyOptions, type RunOptions } from "./options.js";
@@ -29,20 +31,46 @@ import { collectTree, itemsOf, stageOf } from "./tree.js";
  */
 function startApplication(appName: string, options: AlchemyOptions = {}): Promise<Application> {
   assertValidName(appName, "application", String(appName));
-  const resolved = resolveOptions(appName, options, process.env);
+  const launch = currentLaunch();
+  if (!launch && process.env[LAUNCHED_ENV] === String(process.pid)) {
+    throw new AlchemyError(
+      `Application "${appName}" was started by the alchemy command line, but the program imports another copy of the alchemy package ` +
+        `(${fileURLToPath(import.meta.url)}) than the command line runs, so its flags would be ignored. ` +
+        "Run the alchemy binary of the project's own dependency (npx alchemy), or import alchemy from the same installation.",
+    );
+  }
+  const resolved = resolveOptions(appName, options, process.env, launch);
   assertValidName(resolved.stage, "stage", appName);
   const dir = path.join(resolved.rootDir, ".alchemy");
   const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
   const app = new Application(new RunContext(resolved), factory);
+  launch?.applications.push(app);
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
   enterScope(app.stage);
-  return app.stage.records().then(
-    () => app,
-    (error) => {
-      app.context.fail(toError(error));
-      throw error;
-    },
-  );
+  const ready = async () => {
+    await app.stage.records();
+    if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
+    return app;
+  };
+  return ready().catch((error) => {
+    app.context.fail(toError(error));
+    throw error;
+  });
+}
+
+/** Under a launch, refuses to destroy an empty stage and asks for confirmation. */
+async function previewDestroy(app: Application, launch: Launch): Promise<void> {
+  const { appName, stage } = app.context.options;
+  const resources = (await collectTree(app.stage)).filter((item) => item.replacedIndex === undefined).length;
+  if (resources === 0 && launch.requireState) {
+    throw new AlchemyError(
+      `Stage "${stage}" of application "${appName}" has no state, so there is nothing to destroy. ` +
+        "Check the stage name (alchemy state stages lists the recorded ones) and the state store the program uses.",
+    );
+  }
+  if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources }))) {
+    throw new AlchemyError(`Destroy of stage "${stage}" of application "${appName}" cancelled; nothing was deleted.`);
+  }
 }
 
 /**

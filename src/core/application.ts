@@ -59,14 +59,25 @@ export class Application extends Scope {
     return this.context.events.filter((e) => e.status === "planned");
   }
 
-  private async close(): Promise<void> {
+  /**
+   * Ends a run that will not be finalized (the program failed or was
+   * interrupted): waits for the operations in flight to be recorded, then closes
+   * the stores. Deletes nothing. After `finalize()` it just waits for it.
+   */
+  release(): Promise<void> {
+    this.closing ??= this.close(false);
+    return this.closing.catch(() => undefined);
+  }
+
+  private async close(finalize = true): Promise<void> {
     const context = this.context;
     let failure: unknown;
     try {
-      await this.stage.finalize();
+      if (finalize) await this.stage.finalize();
     } catch (error) {
       failure = error;
     }
+    await context.idle();
     for (const store of context.stores) {
       try {
         await store.deinit?.();
@@ -74,7 +85,8 @@ export class Application extends Scope {
         failure ??= error;
       }
     }
-    if (!context.options.quiet) console.log(formatSummary(this.summary, context.options.phase === "plan"));
+    if (!finalize) return;
+    if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));
     if (failure) throw toError(failure);
     if (context.deleteFailures.length) throw new DestroyError(context.deleteFailures);
   }

@@ -114,7 +114,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   await new Promise<void>((resolve) => {
     let inFlight = 0;
     const pump = () => {
-      while (inFlight < limit && ready.length) {
+      while (inFlight < limit && ready.length && !context.options.signal?.aborted) {
         const node = ready.pop()!;
         inFlight++;
         deleteOne(node.item).then(
@@ -139,7 +139,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
           pump();
         });
       }
-      if (inFlight === 0 && ready.length === 0) resolve();
+      if (inFlight === 0 && (ready.length === 0 || context.options.signal?.aborted)) resolve();
     };
     pump();
   });
@@ -151,7 +151,9 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
     untouched.push(node);
     failures.push({
       fqn: node.item.state.fqn,
-      error: new Error("not deleted because a resource that depends on it could not be deleted"),
+      error:
+        context.interruption(node.item.state.fqn) ??
+        new Error("not deleted because a resource that depends on it could not be deleted"),
     });
   }
   // Resources whose delete never started are as they were.

@@ -51,6 +51,17 @@ export class ResourceError extends AlchemyError {
   }
 }
 
+/** The run was asked to stop (Ctrl-C) before this resource's operation started. */
+export class InterruptedError extends AlchemyError {
+  override name = "InterruptedError";
+  constructor(
+    /** fqn of the resource left as it was. */
+    readonly fqn: string,
+  ) {
+    super(`"${fqn}" was not started: the run was interrupted. Run again to finish.`);
+  }
+}
+
 /** One resource that could not be deleted, and why. */
 export interface DeleteFailure {
   fqn: string;

@@ -19,6 +19,8 @@ export interface RunEvent {
   changes?: PropChange[];
   /** True when a value is known only after apply (plan). */
   unknown?: boolean;
+  /** The recorded output (read phase). */
+  output?: unknown;
   /** Why something unusual happens, e.g. an interrupted create being resumed. */
   note?: string;
   error?: Error;

@@ -71,7 +71,7 @@ async function readResource(scope: Scope, provider: Provider, ref: ResourceRef, 
     const result = await invokeHandler(provider.read, call(scope, ref, "read", props, previous));
     if (result.type === "output") output = result.output;
   }
-  scope.context.emit({ fqn: ref.fqn, kind: ref.kind, action: "read", status: "done" });
+  scope.context.emit({ fqn: ref.fqn, kind: ref.kind, action: "read", status: "done", output });
   return brandOutput(output, ref);
 }
 
@@ -107,6 +107,16 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
     context.emit({ fqn: ref.fqn, kind: ref.kind, action: "noop", status: "done" });
     return brandOutput(previous.output, ref);
   }
+  const interrupted = context.interruption(ref.fqn);
+  if (interrupted) {
+    context.fail(interrupted);
+    throw interrupted;
+  }
+  return context.track(changeResource(scope, provider, ref, previous, props, next));
+}
+
+async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps) {
+  const context = scope.context;
   const updating = previous !== undefined && previous.status !== "creating" && previous.status !== "deleting";
   let action: ResourceAction = updating ? "update" : "create";
   const note =

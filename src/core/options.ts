@@ -7,6 +7,7 @@ import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
 import { AlchemyError } from "./errors.js";
 import type { RunEvent } from "./events.js";
+import type { Launch, LaunchOptions } from "./launch.js";
 
 /** What a run does with the program's resources. */
 export type Phase = "up" | "destroy" | "read" | "plan";
@@ -64,6 +65,11 @@ export interface AlchemyOptions {
   quiet?: boolean;
   /** Receives one event per resource action, e.g. for a progress display. */
   onEvent?: (event: RunEvent) => void;
+  /**
+   * Stops the run when aborted: no new create, update or delete starts, those
+   * in flight finish and are recorded, and finalize deletes nothing.
+   */
+  signal?: AbortSignal;
   /** Password for secrets (not implemented yet). */
   password?: string;
   /** Credential profile (not implemented yet). */
@@ -93,12 +99,21 @@ export interface ResolvedOptions {
   quiet: boolean;
   stateStore?: StateStoreFactory;
   onEvent?: (event: RunEvent) => void;
+  onWarning?: (message: string) => void;
+  signal?: AbortSignal;
+  /** Print the summary line at finalize (a launcher prints its own). */
+  printSummary: boolean;
 }
 
 const PHASES: readonly Phase[] = ["up", "destroy", "read", "plan"];
 
-/** Applies defaults and rejects contradictory or unsupported options. */
-export function resolveOptions(appName: string, options: AlchemyOptions, env: NodeJS.ProcessEnv): ResolvedOptions {
+/**
+ * Applies defaults and rejects contradictory or unsupported options. Under a
+ * launch, its options come after the program's explicit ones and before the
+ * environment.
+ */
+export function resolveOptions(appName: string, explicit: AlchemyOptions, env: NodeJS.ProcessEnv, launch?: Launch): ResolvedOptions {
+  const options = launch ? withLaunch(appName, explicit, launch) : explicit;
   const phase = options.phase ?? "up";
   if (!PHASES.includes(phase)) {
     throw new AlchemyError(`Unknown phase ${JSON.stringify(phase)} for application "${appName}": use one of ${PHASES.join(", ")}.`);
@@ -132,6 +147,33 @@ export function resolveOptions(appName: string, options: AlchemyOptions, env: No
     adopt: options.adopt ?? false,
     quiet: options.quiet ?? false,
     stateStore: options.stateStore,
-    onEvent: options.onEvent,
+    onEvent: launch?.onEvent ?? options.onEvent,
+    onWarning: launch?.onWarning,
+    signal: anySignal(options.signal, launch?.signal),
+    printSummary: !launch && !(options.quiet ?? false),
   };
+}
+
+/** The program's options with the launch's filled in where the program is silent. */
+function withLaunch(appName: string, explicit: AlchemyOptions, launch: Launch): AlchemyOptions {
+  const merged: AlchemyOptions = { ...explicit };
+  for (const key of Object.keys(launch.options) as (keyof LaunchOptions)[]) {
+    const flag = launch.options[key];
+    if (flag === undefined) continue;
+    const pinned = explicit[key];
+    if (pinned === undefined) {
+      (merged as Record<string, unknown>)[key] = flag;
+    } else if (pinned !== flag) {
+      const spelled = launch.spelledAs[key] ?? `${key} ${JSON.stringify(flag)}`;
+      throw new AlchemyError(
+        `${spelled} contradicts ${key}: ${JSON.stringify(pinned)} set by application "${appName}" in the program. ` +
+          `Nothing was run. Drop the flag, or change (or stop pinning) ${key} in the program.`,
+      );
+    }
+  }
+  return merged;
+}
+
+function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {
+  return a && b ? AbortSignal.any([a, b]) : (a ?? b);
 }

@@ -9,7 +9,7 @@ import type { StateStore } from "../state/state-store.js";
 import { consoleReporter, SummaryCounter, type RunEvent, type RunSummary } from "./events.js";
 import type { ResolvedOptions } from "./options.js";
 import type { DeletionItem } from "./deletion-item.js";
-import type { DeleteFailure } from "./errors.js";
+import { InterruptedError, type DeleteFailure } from "./errors.js";
 
 export class RunContext {
   private readonly startedAt = performance.now();
@@ -25,6 +25,8 @@ export class RunContext {
   readonly deferred: DeletionItem[] = [];
   /** Every event of the run, in order (plan entries included). */
   readonly events: RunEvent[] = [];
+  /** Operations started and not yet recorded. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(readonly options: ResolvedOptions) {
     this.print = consoleReporter(options.quiet);
@@ -47,9 +49,28 @@ export class RunContext {
     (this.options.onEvent ?? this.print)(event);
   }
 
-  /** Prints a warning whatever `quiet` says. */
+  /** Reports a warning whatever `quiet` says. */
   warn(message: string): void {
-    console.error(`! ${message}`);
+    if (this.options.onWarning) this.options.onWarning(message);
+    else console.error(`! ${message}`);
+  }
+
+  /** Keeps `operation` counted as in flight until it settles; returns it. */
+  track<T>(operation: Promise<T>): Promise<T> {
+    this.inFlight.add(operation);
+    const forget = () => this.inFlight.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  }
+
+  /** Resolves once no operation is in flight. */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** If the run was asked to stop, the error that keeps `fqn` from starting. */
+  interruption(fqn: string): InterruptedError | undefined {
+    return this.options.signal?.aborted ? new InterruptedError(fqn) : undefined;
   }
 
   summary(): RunSummary {

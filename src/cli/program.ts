@@ -1,0 +1,139 @@
+/**
+ * The `alchemy` command line: every command and flag, parsed once here into
+ * typed options for the command that runs. Nothing below this file reads argv.
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { runCommand, type RunCommandOptions } from "./commands/run.js";
+import { initProject } from "./commands/init.js";
+import { stateList, stateRm, stateShow, stateStages } from "./commands/state.js";
+import { unlock } from "./commands/unlock.js";
+import { EXIT, UsageError } from "./exit-codes.js";
+import type { CliIO } from "./io.js";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Runs the command line `argv` (without `node` and the script) and resolves to the exit code. */
+export async function runCli(argv: string[], io: CliIO): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version exit 0; every parse error is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    if (error instanceof UsageError) {
+      io.stderr.write(`error: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    throw error;
+  }
+}
+
+function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+  const program = new Command("alchemy")
+    .description("Infrastructure as TypeScript: deploy, plan and destroy the resources an alchemy.run.ts program declares.")
+    .version(pkg.version, "-v, --version")
+    .showHelpAfterError("(run with --help for usage)")
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  const done = (code: number) => setExit(code);
+
+  const runCmd = (name: "deploy" | "plan" | "destroy" | "read", description: string) =>
+    program
+      .command(name)
+      .description(description)
+      .argument("[entry]", "the program to run (default: ./alchemy.run.ts, then .js, .mjs)")
+      .option("-s, --stage <stage>", "stage to work on (default: $ALCHEMY_STAGE, else $USER, else dev)")
+      .option("-p, --profile <profile>", "credential profile (default: $ALCHEMY_PROFILE, else default)")
+      .option("--json", "print one JSON document with every resource's action and the summary")
+      .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary");
+
+  runCmd("deploy", "create, update and delete resources so that they match the program")
+    .option("--force", "update every resource, even those whose props did not change")
+    .option("--adopt", "let create handlers take over resources that already exist")
+    .addOption(concurrencyOption())
+    .action(async (entry: string | undefined, flags) => done(await runCommand("deploy", entry, runOptions(flags), io)));
+
+  runCmd("plan", "show what deploy would do, changing nothing")
+    .option("--detailed-exitcode", "exit 2 when the plan has changes, 0 when it has none")
+    .action(async (entry: string | undefined, flags) => done(await runCommand("plan", entry, runOptions(flags), io)));
+
+  runCmd("destroy", "delete every resource of the stage, dependents first")
+    .option("-f, --force", "do not ask for confirmation (required without a terminal)")
+    .option("-y, --yes", "same as --force")
+    .addOption(new Option("--strategy <strategy>", "delete one at a time, or independent resources at once").choices(["sequential", "parallel"]))
+    .addOption(concurrencyOption())
+    .action(async (entry: string | undefined, flags) => done(await runCommand("destroy", entry, runOptions(flags), io)));
+
+  runCmd("read", "run the program in read phase: print recorded outputs, change nothing").action(
+    async (entry: string | undefined, flags) => done(await runCommand("read", entry, runOptions(flags), io)),
+  );
+
+  const state = program.command("state").description("inspect and edit recorded state without running the program");
+  const stateFlags = (cmd: Command) =>
+    cmd
+      .option("--state <dir>", "state directory of the filesystem store", ".alchemy")
+      .option("--app <name>", "application name (default: the only application in the store)");
+  stateFlags(state.command("list").description("list the resources recorded for a stage"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .option("--json", "print JSON")
+    .action(async (flags) => done(await stateList({ ...stateOptions(flags), stage: flags.stage, json: !!flags.json }, io)));
+  stateFlags(state.command("show").description("print the record of one resource").argument("<fqn>", "app/stage/.../id"))
+    .option("--json", "print the raw record as JSON")
+    .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags), json: !!flags.json }, io)));
+  stateFlags(state.command("rm").description("forget a resource (and its resource scope) without deleting it").argument("<fqn>", "app/stage/.../id"))
+    .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags), io)));
+  stateFlags(state.command("stages").description("every stage recorded for the application, with resource counts and last update"))
+    .option("--json", "print JSON")
+    .action(async (flags) => done(await stateStages({ ...stateOptions(flags), json: !!flags.json }, io)));
+
+  stateFlags(program.command("unlock").description("release a stage's state lock left by a crashed run"))
+    .requiredOption("-s, --stage <stage>", "stage whose lock to release")
+    .option("--lock-id <id>", "release only the lock with this id")
+    .action(async (flags) => done(await unlock({ ...stateOptions(flags), stage: flags.stage, lockId: flags.lockId }, io)));
+
+  program
+    .command("init")
+    .description("scaffold a project: package.json, tsconfig, alchemy.run.ts, .gitignore and a PR preview workflow")
+    .argument("[dir]", "directory to create the project in", ".")
+    .option("--name <name>", "application name (default: the directory's name)")
+    .option("--force", "overwrite files that already exist")
+    .action(async (dir: string, flags) => done(await initProject(dir, { name: flags.name, force: !!flags.force }, io)));
+
+  return program;
+}
+
+function concurrencyOption(): Option {
+  return new Option("--concurrency <n>", "most deletes at once under the parallel strategy (default 16)").argParser((value) => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("must be a positive integer.");
+    return n;
+  });
+}
+
+function runOptions(flags: Record<string, unknown>): RunCommandOptions {
+  return {
+    stage: flags.stage as string | undefined,
+    profile: flags.profile as string | undefined,
+    json: !!flags.json,
+    quiet: !!flags.quiet,
+    force: !!flags.force,
+    yes: !!flags.force || !!flags.yes,
+    adopt: !!flags.adopt,
+    concurrency: flags.concurrency as number | undefined,
+    strategy: flags.strategy as RunCommandOptions["strategy"],
+    detailedExitcode: !!flags.detailedExitcode,
+  };
+}
+
+function stateOptions(flags: Record<string, unknown>): { state: string; app?: string } {
+  return { state: flags.state as string, app: flags.app as string | undefined };
+}

@@ -1,0 +1,70 @@
+/**
+ * A launch: what a launcher (the `alchemy` command line) asks of the
+ * applications a user's program starts. The launcher parses its flags once,
+ * then evaluates the program inside {@link runLaunched}; every `alchemy(...)`
+ * call made by that program picks the launch up from the async context. The
+ * engine itself never reads `process.argv`.
+ *
+ * Precedence of each option: explicit value in the program > launch (a CLI
+ * flag) > environment variable > default. A flag that contradicts an explicit
+ * value in the program is an error, never silently overridden either way.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import type { Application } from "./application.js";
+import type { RunEvent } from "./events.js";
+import type { DestroyStrategy, Phase } from "./options.js";
+
+/** Options a launcher may set; each maps to the `alchemy(...)` option of the same name. */
+export interface LaunchOptions {
+  stage?: string;
+  phase?: Phase;
+  profile?: string;
+  force?: boolean;
+  adopt?: boolean;
+  concurrency?: number;
+  destroyStrategy?: DestroyStrategy;
+}
+
+/** What a destroy is about to delete, for a confirmation prompt. */
+export interface DestroyPreview {
+  appName: string;
+  stage: string;
+  /** Records in the stage, nested scopes included. */
+  resources: number;
+}
+
+/** One launch of a program. */
+export interface Launch {
+  options: LaunchOptions;
+  /** How the user spelled each option, for error messages: `{ stage: "--stage prod" }`. */
+  spelledAs: Partial<Record<keyof LaunchOptions, string>>;
+  /** Receives every resource event (the engine then prints nothing itself). */
+  onEvent: (event: RunEvent) => void;
+  /** Receives warnings the engine would otherwise print to stderr. */
+  onWarning?: (message: string) => void;
+  /** Aborted on Ctrl-C: no new operation starts; those in flight finish and are recorded. */
+  signal?: AbortSignal;
+  /** In the destroy phase, a stage without any record is an error rather than a no-op. */
+  requireState?: boolean;
+  /** In the destroy phase, asked before anything is deleted; `false` cancels the run. */
+  confirmDestroy?: (preview: DestroyPreview) => Promise<boolean>;
+  /** Applications the program started under this launch, in order (filled by the engine). */
+  readonly applications: Application[];
+}
+
+/** Marks the process as launched, so that a second copy of this package can tell. */
+export const LAUNCHED_ENV = "ALCHEMY_LAUNCHER_PID";
+
+const current = new AsyncLocalStorage<Launch>();
+
+/** Runs `fn` (typically `import(entry)`) so that applications it starts see `launch`. */
+export function runLaunched<T>(launch: Launch, fn: () => Promise<T>): Promise<T> {
+  return current.run(launch, fn);
+}
+
+/** The launch the caller runs under, if any. */
+export function currentLaunch(): Launch | undefined {
+  return current.getStore();
+}
