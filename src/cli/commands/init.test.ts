@@ -1,0 +1,180 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { UsageError } from "../exit-codes.js";
+import { captureIO } from "../io.test-fixture.js";
+import { alchemyDependencySpec, initProject } from "./init.js";
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+const PR_STAGE = "pr-${{ github.event.pull_request.number }}";
+const GENERATED = ["package.json", "tsconfig.json", "alchemy.run.ts", "README.md", ".github/workflows/preview.yml"];
+
+let tmp = "";
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(tmpdir(), "alchemy-init-"));
+});
+afterEach(() => {
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const read = (...parts: string[]) => readFileSync(path.join(tmp, ...parts), "utf8");
+
+describe("alchemy init", () => {
+  it("creates every project file in a new directory named after the app", async () => {
+    const io = captureIO(tmp);
+    expect(await initProject("my-app", { force: false }, io)).toBe(0);
+
+    for (const file of [...GENERATED, ".gitignore"]) expect(existsSync(path.join(tmp, "my-app", file)), file).toBe(true);
+    const pkg = JSON.parse(read("my-app", "package.json"));
+    expect(pkg).toMatchObject({
+      name: "my-app",
+      private: true,
+      type: "module",
+      scripts: { deploy: "alchemy deploy", destroy: "alchemy destroy", plan: "alchemy plan" },
+    });
+    expect(Object.keys(pkg.devDependencies)).toEqual(expect.arrayContaining(["typescript", "@types/node"]));
+    const tsconfig = JSON.parse(read("my-app", "tsconfig.json"));
+    expect(tsconfig.compilerOptions).toMatchObject({
+      module: "NodeNext",
+      moduleResolution: "NodeNext",
+      target: "ES2022",
+      strict: true,
+      noEmit: true,
+      types: ["node"],
+    });
+    const program = read("my-app", "alchemy.run.ts");
+    expect(program).toContain('import alchemy from "alchemy";');
+    expect(program).toContain('const app = await alchemy("my-app");');
+    expect(program).not.toMatch(/alchemy\([^)]*(stage|phase)|phase:/);
+    expect(program.trimEnd().endsWith("await app.finalize();")).toBe(true);
+    expect(read("my-app", ".gitignore").split("\n")).toEqual(expect.arrayContaining([".alchemy/", "node_modules/"]));
+    expect(read("my-app", "README.md")).toMatch(/alchemy deploy[\s\S]*alchemy plan[\s\S]*alchemy destroy/);
+    expect(io.out()).toContain("cd my-app && npm install && npx alchemy deploy");
+    expect(io.out()).toContain("preview.yml");
+  });
+
+  it("links this source checkout as the alchemy dependency", async () => {
+    await initProject("app", { force: false }, captureIO(tmp));
+    expect(JSON.parse(read("app", "package.json")).dependencies).toEqual({ alchemy: `file:${repoRoot}` });
+  });
+
+  it("asks for the release line when alchemy is installed in node_modules", () => {
+    expect(alchemyDependencySpec("/p/node_modules/alchemy", "0.1.0")).toBe("^0.1.0");
+    expect(alchemyDependencySpec("/src/alchemy", "0.1.0")).toBe("file:/src/alchemy");
+  });
+
+  it("initializes the current directory when no directory is given", async () => {
+    const dir = path.join(tmp, "here");
+    mkdirSync(dir);
+    const io = captureIO(dir);
+    expect(await initProject(".", { force: false }, io)).toBe(0);
+    expect(read("here", "alchemy.run.ts")).toContain('alchemy("here")');
+    expect(io.out()).toContain("\n  npm install && npx alchemy deploy");
+  });
+
+  it("refuses to overwrite existing files without --force and writes nothing", async () => {
+    mkdirSync(path.join(tmp, "app"));
+    writeFileSync(path.join(tmp, "app", "README.md"), "mine\n");
+    writeFileSync(path.join(tmp, "app", "package.json"), "{}\n");
+    const io = captureIO(tmp);
+
+    expect(await initProject("app", { force: false }, io)).toBe(1);
+
+    expect(io.err()).toContain("README.md");
+    expect(io.err()).toContain("package.json");
+    expect(io.err()).toContain("--force");
+    expect(readdirSync(path.join(tmp, "app")).sort()).toEqual(["README.md", "package.json"]);
+    expect(read("app", "README.md")).toBe("mine\n");
+  });
+
+  it("overwrites existing files with --force and says which", async () => {
+    mkdirSync(path.join(tmp, "app"));
+    writeFileSync(path.join(tmp, "app", "README.md"), "mine\n");
+    const io = captureIO(tmp);
+
+    expect(await initProject("app", { force: true }, io)).toBe(0);
+
+    expect(read("app", "README.md")).toContain("# app");
+    expect(io.out()).toMatch(/overwrote\s+README\.md/);
+    expect(io.out()).not.toMatch(/overwrote\s+package\.json/);
+  });
+
+  it("appends only the missing lines to an existing .gitignore", async () => {
+    mkdirSync(path.join(tmp, "app"));
+    writeFileSync(path.join(tmp, "app", ".gitignore"), "dist\n/node_modules");
+    const io = captureIO(tmp);
+
+    expect(await initProject("app", { force: false }, io)).toBe(0);
+
+    const lines = read("app", ".gitignore").split("\n");
+    expect(lines.slice(0, 2)).toEqual(["dist", "/node_modules"]);
+    expect(lines).toContain(".alchemy/");
+    expect(lines).not.toContain("node_modules/");
+    expect(io.out()).toContain("updated   .gitignore");
+  });
+
+  it("asks for --name when the directory's name is not a valid app name", async () => {
+    const io = captureIO(tmp);
+    await expect(initProject("My App", { force: false }, io)).rejects.toThrow(UsageError);
+    await expect(initProject("My App", { force: false }, io)).rejects.toThrow(/--name My-App/);
+    expect(existsSync(path.join(tmp, "My App"))).toBe(false);
+
+    expect(await initProject("My App", { name: "my-app", force: false }, io)).toBe(0);
+    expect(read("My App", "alchemy.run.ts")).toContain('alchemy("my-app")');
+    expect(io.out()).toContain("cd 'My App' && npm install");
+  });
+
+  it("rejects an invalid --name", async () => {
+    await expect(initProject("app", { name: "a/b", force: false }, captureIO(tmp))).rejects.toThrow(/--name: Invalid application "a\/b"/);
+  });
+
+  it("writes a preview workflow that deploys each pull request to its own stage and destroys it on close", async () => {
+    await initProject("app", { force: false }, captureIO(tmp));
+    const workflow = parse(read("app", ".github", "workflows", "preview.yml"));
+
+    expect(workflow.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
+    expect(workflow.concurrency).toEqual({ group: "preview-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false });
+    const { deploy, destroy } = workflow.jobs;
+    expect(deploy.if).toBe("github.event.action != 'closed'");
+    expect(destroy.if).toBe("github.event.action == 'closed'");
+    for (const job of [deploy, destroy]) {
+      expect(job.env.ALCHEMY_PASSWORD).toBe("${{ secrets.ALCHEMY_PASSWORD }}");
+      expect(job.steps.map((s: { uses?: string; run?: string }) => s.uses ?? s.run)).toEqual(
+        expect.arrayContaining(["actions/checkout@v4", "actions/setup-node@v4", "npm ci"]),
+      );
+      expect(job.steps.find((s: { uses?: string }) => s.uses === "actions/setup-node@v4").with["node-version"]).toBe(20);
+    }
+    expect(deploy.steps.at(-1).run).toBe(`npx alchemy deploy --stage ${PR_STAGE}`);
+    expect(destroy.steps.at(-1).run).toBe(`npx alchemy destroy --stage ${PR_STAGE} --force`);
+  });
+
+  it("writes a program that deploys, then changes nothing on a second run", async () => {
+    await initProject("demo", { force: false }, captureIO(tmp));
+    const project = path.join(tmp, "demo");
+    mkdirSync(path.join(project, "node_modules"));
+    symlinkSync(repoRoot, path.join(project, "node_modules", "alchemy"), "dir");
+    // tsx is installed in this repository, not in the project.
+    const tsx = pathToFileURL(createRequire(path.join(repoRoot, "package.json")).resolve("tsx")).href;
+    const run = () =>
+      spawnSync(process.execPath, ["--conditions", "source", "--import", tsx, "alchemy.run.ts"], {
+        cwd: project,
+        env: { PATH: process.env.PATH, ALCHEMY_STAGE: "test" },
+        encoding: "utf8",
+      });
+
+    const first = run();
+    expect(first.status, first.stderr).toBe(0);
+    const records = readdirSync(path.join(project, ".alchemy", "demo", "test")).filter((f) => f.endsWith(".json"));
+    expect(records.sort()).toEqual(["config.json", "index.json", "out.json", "secret.json"]);
+    expect(readFileSync(path.join(project, "out", "test", "index.html"), "utf8")).toContain("Hello from demo");
+
+    const second = run();
+    expect(second.status, second.stderr).toBe(0);
+    expect(second.stdout).toContain("No changes");
+  });
+});
