@@ -1,8 +1,9 @@
 /**
  * The quickstart: a tiny "site" of files on your disk, managed by alchemy.
  *
- *   node --import tsx alchemy.run.ts             deploy (run it twice: nothing changes)
- *   node --import tsx alchemy.run.ts --destroy   delete everything it deployed
+ *   alchemy deploy            deploy (run it twice: nothing changes)
+ *   alchemy plan              what a deploy would change
+ *   alchemy destroy --force   delete everything it deployed
  *
  * @module
  */
@@ -10,11 +11,10 @@ import alchemy from "alchemy";
 import { File, Folder } from "alchemy/fs";
 import { RandomString } from "alchemy/random";
 
-// The application scope; the stage is $ALCHEMY_STAGE, else $USER, else "dev".
+// The application scope. The stage (--stage, else $ALCHEMY_STAGE, else $USER,
+// else "dev") and the phase (deploy, plan, destroy, read) come from the command line.
 // State goes to .alchemy/quickstart/<stage>/, one JSON file per resource.
-const app = await alchemy("quickstart", {
-  phase: process.argv.includes("--destroy") ? "destroy" : "up",
-});
+const app = await alchemy("quickstart");
 
 // Stage-level resources: a folder per stage, and a secret generated once and kept.
 const out = await Folder("out", { path: `out/${app.stage.name}` });
@@ -34,5 +34,5 @@ await alchemy.run("site", async (scope) => {
   });
 });
 
-// Deletes what this program no longer declares (or, with --destroy, everything).
+// Deletes what this program no longer declares (or, under `alchemy destroy`, everything).
 await app.finalize();

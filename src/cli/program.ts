@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { initProject } from "./commands/init.js";
@@ -43,7 +44,16 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .version(pkg.version, "-v, --version")
     .showHelpAfterError("(run with --help for usage)")
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .exitOverride();
+    .option("-C, --cwd <dir>", "run as if started in <dir> (the program's directory; state goes to its .alchemy/)")
+    .exitOverride()
+    .hook("preAction", (thisCommand) => {
+      const dir = thisCommand.opts().cwd as string | undefined;
+      if (dir === undefined) return;
+      const target = path.resolve(io.cwd, dir);
+      if (!existsSync(target)) throw new UsageError(`-C ${dir}: directory ${target} does not exist.`);
+      process.chdir(target);
+      io.cwd = target;
+    });
   const done = (code: number) => setExit(code);
 
   const runCmd = (name: "deploy" | "plan" | "destroy" | "read", description: string) =>

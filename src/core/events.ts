@@ -55,19 +55,25 @@ export class SummaryCounter {
   }
 }
 
-/** One line: `created 3, updated 1, deleted 2, unchanged 994 in 1.4s`. */
+/**
+ * One line: `created 3, updated 1, deleted 2, unchanged 994 in 1.4s`, or for a
+ * plan `Plan: 1 to create, 0 to update, 2 to delete, 994 unchanged`.
+ */
 export function formatSummary(s: RunSummary, planned = false): string {
+  const time = `in ${(s.elapsedMs / 1000).toFixed(1)}s`;
+  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
+  if (changed === 0) return `No changes: ${s.unchanged} unchanged ${time}`;
+  if (planned) {
+    return `Plan: ${s.created} to create, ${s.updated} to update, ${s.deleted} to delete, ${s.unchanged} unchanged (${time.slice(3)})`;
+  }
   const parts = [
-    `${planned ? "to create" : "created"} ${s.created}`,
-    `${planned ? "to update" : "updated"} ${s.updated}`,
+    `created ${s.created}`,
+    `updated ${s.updated}`,
     ...(s.replaced ? [`replaced ${s.replaced}`] : []),
-    `${planned ? "to delete" : "deleted"} ${s.deleted}`,
+    `deleted ${s.deleted}`,
     `unchanged ${s.unchanged}`,
     ...(s.failed ? [`failed ${s.failed}`] : []),
   ];
-  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
-  const time = `in ${(s.elapsedMs / 1000).toFixed(1)}s`;
-  if (changed === 0) return `No changes: ${s.unchanged} unchanged ${time}`;
   return `${parts.join(", ")} ${time}`;
 }
 

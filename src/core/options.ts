@@ -138,7 +138,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
   }
   return {
     appName,
-    stage: options.stage ?? env.ALCHEMY_STAGE ?? env.USER ?? "dev",
+    stage: options.stage ?? (env.ALCHEMY_STAGE || env.USER || "dev"),
     phase,
     destroyStrategy,
     concurrency,

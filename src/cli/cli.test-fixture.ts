@@ -1,0 +1,75 @@
+/**
+ * End-to-end harness: temp projects that depend on this package, and the real
+ * `alchemy` binary run on them in a child process (from the TypeScript sources,
+ * so that tests never see a stale build).
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository (the `alchemy` package) root. */
+export const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const MAIN = path.join(REPO, "src/cli/main.ts");
+const TSX = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
+
+/** A fresh project directory whose `node_modules/alchemy` is this package; `files` are written into it. */
+export function makeProject(files: Record<string, string>): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "alchemy-cli-"));
+  mkdirSync(path.join(dir, "node_modules"));
+  symlinkSync(REPO, path.join(dir, "node_modules", "alchemy"), "dir");
+  writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "project", private: true, type: "module" }));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
+    writeFileSync(path.join(dir, name), content);
+  }
+  return dir;
+}
+
+export function removeProject(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Starts `alchemy ...args` in `cwd`; `onOutput` sees stdout and stderr as they come. */
+export function startAlchemy(
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+  onOutput?: (text: string, child: ChildProcess) => void,
+): { child: ChildProcess; done: Promise<CliResult> } {
+  const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, MAIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout!.on("data", (d) => {
+    stdout += d;
+    onOutput?.(String(d), child);
+  });
+  child.stderr!.on("data", (d) => {
+    stderr += d;
+    onOutput?.(String(d), child);
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  return { child, done };
+}
+
+/** Runs `alchemy ...args` in `cwd` to completion. */
+export function runAlchemy(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return startAlchemy(args, cwd, env).done;
+}

@@ -1,0 +1,240 @@
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { makeProject, removeProject, REPO, runAlchemy, startAlchemy } from "../cli.test-fixture.js";
+
+/** A resource kind whose real effect is a file under world/, and whose handler can be slowed or made to fail. */
+const NOTE = `
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import alchemy, { Resource } from "alchemy";
+export const Note = Resource("test::Note", async function (id: string, props: { text: string; slowMs?: number; fail?: boolean }) {
+  if (this.phase === "delete") {
+    rmSync("world/" + id, { force: true });
+    return this.destroy();
+  }
+  process.stderr.write("started " + id + "\\n");
+  if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
+  if (props.fail) throw new Error("the provider refused " + id);
+  mkdirSync("world", { recursive: true });
+  writeFileSync("world/" + id, props.text);
+  return { text: props.text };
+});
+export { alchemy };
+`;
+
+const program = (body: string, options = "") => `
+import { alchemy, Note } from "./note.ts";
+const app = await alchemy("shop"${options ? `, ${options}` : ""});
+${body}
+await app.finalize();
+`;
+
+const projects: string[] = [];
+function project(body: string, options?: string): string {
+  const dir = makeProject({ "note.ts": NOTE, "alchemy.run.ts": program(body, options) });
+  projects.push(dir);
+  return dir;
+}
+afterEach(() => projects.splice(0).forEach(removeProject));
+
+const world = (dir: string) => (existsSync(path.join(dir, "world")) ? readdirSync(path.join(dir, "world")).sort() : []);
+const record = (dir: string, ...names: string[]) => JSON.parse(readFileSync(path.join(dir, ".alchemy/shop", ...names) + ".json", "utf8"));
+const rewrite = (dir: string, body: string, options?: string) => writeFileSync(path.join(dir, "alchemy.run.ts"), program(body, options));
+
+const TWO = `
+const a = await Note("a", { text: "alpha" });
+await alchemy.run("back", async () => { await Note("b", { text: a.text + "!" }); });
+`;
+
+describe("alchemy deploy", () => {
+  it("deploys the quickstart, then finds nothing to change on the second run", async () => {
+    const dir = makeProject({ "alchemy.run.ts": readFileSync(path.join(REPO, "examples/quickstart/alchemy.run.ts"), "utf8") });
+    projects.push(dir);
+    const first = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("✓ created quickstart/dev/site/api/config");
+    expect(first.stdout).toMatch(/created 6, updated 0, deleted 0, unchanged 0 in \d+\.\ds/);
+    expect(readFileSync(path.join(dir, "out/dev/site/index.html"), "utf8")).toContain("Hello from alchemy");
+    const second = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(second.code).toBe(0);
+    expect(second.stdout.trim()).toMatch(/^No changes: 6 unchanged in \d+\.\ds$/);
+  });
+
+  it("takes the stage from --stage, else ALCHEMY_STAGE, else USER", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "flag"], dir, { ALCHEMY_STAGE: "env" })).code).toBe(0);
+    expect((await runAlchemy(["deploy"], dir, { ALCHEMY_STAGE: "env" })).code).toBe(0);
+    expect((await runAlchemy(["deploy"], dir, { USER: "someone" })).code).toBe(0);
+    expect(readdirSync(path.join(dir, ".alchemy/shop")).sort()).toEqual(["env", "flag", "someone"]);
+  });
+
+  it("stops with an error naming both when --stage contradicts the stage the program pins, and deploys nothing", async () => {
+    const dir = project(TWO, `{ stage: "dev" }`);
+    const result = await runAlchemy(["deploy", "--stage", "prod"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`--stage prod contradicts stage: "dev" set by application "shop" in the program`);
+    expect(world(dir)).toEqual([]);
+    expect(existsSync(path.join(dir, ".alchemy/shop/prod"))).toBe(false);
+    expect(existsSync(path.join(dir, ".alchemy/shop/dev"))).toBe(false);
+  });
+
+  it("prints one JSON document with every resource's action and the summary under --json, the program's own output going to stderr", async () => {
+    const dir = project(`console.log("hello from the program");\n${TWO}`);
+    const result = await runAlchemy(["deploy", "--stage", "dev", "--json"], dir);
+    expect(result.code).toBe(0);
+    const doc = JSON.parse(result.stdout);
+    expect(doc).toMatchObject({ command: "deploy", ok: true, exitCode: 0, applications: [{ app: "shop", stage: "dev", phase: "up" }], errors: [] });
+    expect(doc.resources.map((r: { fqn: string; action: string }) => [r.fqn, r.action])).toEqual([
+      ["shop/dev/a", "create"],
+      ["shop/dev/back/b", "create"],
+    ]);
+    expect(doc.summary).toMatchObject({ created: 2, updated: 0, deleted: 0, unchanged: 0, failed: 0 });
+    expect(result.stderr).toContain("hello from the program");
+  });
+
+  it("lists every failed resource with its cause and exits 1, deleting nothing", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    rewrite(dir, `await Note("c", { text: "c", fail: true });`);
+    const result = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("✗ shop/dev/c: Failed to create \"shop/dev/c\": the provider refused c");
+    // a and b are no longer declared, but a failed run must not read that as removal.
+    expect(world(dir)).toEqual(["a", "b"]);
+  });
+
+  it("shows an exception thrown by the program with its file and line, and deletes nothing", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    rewrite(dir, `await Note("a", { text: "alpha" });\nthrow new Error("config missing");`);
+    const result = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain("config missing");
+    expect(result.stdout).toContain(`at ${path.join(dir, "alchemy.run.ts")}:5:`);
+    expect(world(dir)).toEqual(["a", "b"]);
+  });
+
+  it("reports a syntax error in the program with its place, and deletes nothing", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    writeFileSync(path.join(dir, "alchemy.run.ts"), `import { alchemy } from "./note.ts";\nconst app = await alchemy("shop";\n`);
+    const result = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/alchemy\.run\.ts:2:\d+/);
+    expect(world(dir)).toEqual(["a", "b"]);
+  });
+
+  it("stops cleanly on Ctrl-C: the create in flight finishes and is recorded, the rest never start, exit 130", async () => {
+    const dir = project(`
+for (const id of ["one", "two", "three"]) await Note(id, { text: id, slowMs: 1500 });
+`);
+    let sent = false;
+    const { done } = startAlchemy(["deploy", "--stage", "dev"], dir, {}, (text, child) => {
+      if (!sent && text.includes("started one")) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(result.stderr).toContain("started one");
+    expect(result.stderr).not.toContain("started two");
+    expect(result.stdout).toContain("Interrupted by SIGINT");
+    expect(record(dir, "dev", "one").status).toBe("created");
+    expect(existsSync(path.join(dir, ".alchemy/shop/dev/two.json"))).toBe(false);
+    expect(world(dir)).toEqual(["one"]);
+    const rerun = await runAlchemy(["deploy", "--stage", "dev"], dir);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/created 2, updated 0, deleted 0, unchanged 1/);
+  });
+});
+
+describe("alchemy plan", () => {
+  it("shows each change with its prop path, old and new value, and changes nothing", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    rewrite(dir, `const a = await Note("a", { text: "ALPHA" });\nawait Note("c", { text: "new" });`);
+    const before = readFileSync(path.join(dir, ".alchemy/shop/dev/a.json"), "utf8");
+    const result = await runAlchemy(["plan", "--stage", "dev"], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("~ update  shop/dev/a");
+    expect(result.stdout).toContain(`    text: "alpha" -> "ALPHA"`);
+    expect(result.stdout).toContain("+ create  shop/dev/c");
+    expect(result.stdout).toContain("- delete  shop/dev/back/b");
+    expect(result.stdout).toMatch(/Plan: 1 to create, 1 to update, 1 to delete, 0 unchanged/);
+    expect(readFileSync(path.join(dir, ".alchemy/shop/dev/a.json"), "utf8")).toBe(before);
+    expect(world(dir)).toEqual(["a", "b"]);
+    expect(readFileSync(path.join(dir, "world/a"), "utf8")).toBe("alpha");
+  });
+
+  it("exits 2 under --detailed-exitcode when there are changes, 0 when there are none", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["plan", "--stage", "dev", "--detailed-exitcode"], dir)).code).toBe(2);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const none = await runAlchemy(["plan", "--stage", "dev", "--detailed-exitcode"], dir);
+    expect(none.code).toBe(0);
+    expect(none.stdout).toMatch(/No changes: 2 unchanged/);
+  });
+});
+
+describe("alchemy destroy", () => {
+  it("refuses to run without --force when not on a terminal", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const result = await runAlchemy(["destroy", "--stage", "dev"], dir);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("needs --force");
+    expect(world(dir)).toEqual(["a", "b"]);
+  });
+
+  it("deletes every resource of the stage with --force, then refuses the stage that has no state left", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    expect((await runAlchemy(["deploy", "--stage", "other"], dir)).code).toBe(0);
+    const result = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/created 0, updated 0, deleted 2, unchanged 0/);
+    expect(existsSync(path.join(dir, ".alchemy/shop/dev"))).toBe(false);
+    expect(existsSync(path.join(dir, ".alchemy/shop/other/a.json"))).toBe(true);
+    const again = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain(`Stage "dev" of application "shop" has no state, so there is nothing to destroy`);
+  });
+});
+
+describe("alchemy read", () => {
+  it("prints recorded outputs without calling any handler, and fails on a stage that was not deployed", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const result = await runAlchemy(["read", "--stage", "dev", "--json"], dir);
+    expect(result.code).toBe(0);
+    expect(result.stderr).not.toContain("started");
+    const doc = JSON.parse(result.stdout);
+    expect(doc.resources).toEqual([
+      { fqn: "shop/dev/a", kind: "test::Note", action: "read", status: "done", output: { text: "alpha" } },
+      { fqn: "shop/dev/back/b", kind: "test::Note", action: "read", status: "done", output: { text: "alpha!" } },
+    ]);
+    const missing = await runAlchemy(["read", "--stage", "nowhere"], dir);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toContain(`No recorded output for "shop/nowhere/a"`);
+  });
+});
+
+describe("the command line", () => {
+  it("exits 2 on an unknown flag or a missing program, and 0 for --help and --version", async () => {
+    const dir = project(TWO);
+    const unknown = await runAlchemy(["deploy", "--stgae", "dev"], dir);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("unknown option '--stgae'");
+    const missing = await runAlchemy(["deploy", "nope.ts"], dir);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain("nope.ts does not exist");
+    const help = await runAlchemy(["--help"], dir);
+    expect(help.code).toBe(0);
+    for (const command of ["deploy", "plan", "destroy", "read", "state", "unlock", "init"]) expect(help.stdout).toContain(command);
+    const version = await runAlchemy(["--version"], dir);
+    expect(version.code).toBe(0);
+    expect(version.stdout.trim()).toBe(JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")).version);
+  });
+});

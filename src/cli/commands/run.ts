@@ -1,0 +1,199 @@
+/**
+ * `alchemy deploy | plan | destroy | read`: runs the user's program under a
+ * launch carrying the command's flags, reports each resource as it goes, and
+ * turns what happened into an exit code.
+ *
+ * A program that throws (or is stopped) deletes nothing: its applications are
+ * released, not finalized. A program that returns without finalizing its
+ * application has it finalized here, as `alchemy deploy` promises.
+ *
+ * @module
+ */
+import { pathToFileURL } from "node:url";
+import { register } from "tsx/esm/api";
+import type { Application } from "../../core/application.js";
+import { DestroyError, InterruptedError, ResourceError, toError } from "../../core/errors.js";
+import { SummaryCounter, type RunEvent } from "../../core/events.js";
+import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
+import type { DestroyStrategy, Phase } from "../../core/options.js";
+import { resolveEntry } from "../entry.js";
+import { EXIT, UsageError } from "../exit-codes.js";
+import { listenForInterrupts, STOP_SIGNALS } from "../interrupt.js";
+import type { CliIO } from "../io.js";
+import { programErrorMessage, userLocation } from "../program-error.js";
+import { confirm } from "../prompt.js";
+import { pickReporter } from "../report/pick.js";
+import type { ReportedError, RunCommandName, RunOutcome } from "../report/outcome.js";
+
+/** Flags of deploy, plan, destroy and read (each command uses its own subset). */
+export interface RunCommandOptions {
+  stage?: string;
+  profile?: string;
+  json: boolean;
+  quiet: boolean;
+  /** deploy: update unchanged resources too; destroy: no confirmation. */
+  force: boolean;
+  /** destroy: no confirmation. */
+  yes: boolean;
+  adopt: boolean;
+  concurrency?: number;
+  strategy?: DestroyStrategy;
+  detailedExitcode: boolean;
+}
+
+const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read" };
+
+/** Runs the program at `entry` for `command`; resolves to the exit code. */
+export async function runCommand(command: RunCommandName, entryArg: string | undefined, opts: RunCommandOptions, io: CliIO): Promise<number> {
+  const entry = resolveEntry(entryArg, io.cwd);
+  if (command === "destroy" && !opts.yes && !io.stdin.isTTY) {
+    throw new UsageError("alchemy destroy deletes every resource of the stage and needs --force (or --yes) when not run from a terminal.");
+  }
+  const { options, spelledAs } = launchOptions(command, opts);
+  const reporter = pickReporter(io, opts);
+  const events: RunEvent[] = [];
+  const counter = new SummaryCounter();
+  const startedAt = performance.now();
+  const interrupts = listenForInterrupts(
+    (signal) => reporter.notice(`${signal}: stopping; operations in flight finish and are recorded (press Ctrl-C again to exit at once)`),
+    (signal) => {
+      io.stderr.write(`\n${signal} again: exiting now. Operations in flight may be left "creating"; the next run reports and resumes them.\n`);
+      process.exit(STOP_SIGNALS[signal]);
+    },
+  );
+  const launch: Launch = {
+    options,
+    spelledAs,
+    onEvent: (event) => {
+      if (event.status !== "start") {
+        events.push(event);
+        counter.count(event);
+      }
+      reporter.event(event);
+    },
+    onWarning: (message) => reporter.warning(message),
+    signal: interrupts.signal,
+    requireState: command === "destroy",
+    confirmDestroy:
+      command === "destroy" && !opts.yes
+        ? ({ appName, stage, resources }) =>
+            confirm(io, `Destroy ${resources} resource(s) of ${appName}/${stage}? This cannot be undone. Type "yes" to go on: `)
+        : undefined,
+    applications: [],
+  };
+
+  const restoreStdout = opts.json ? sendStdoutToStderr() : () => {};
+  const thrown: unknown[] = [];
+  try {
+    process.env[LAUNCHED_ENV] = String(process.pid);
+    register();
+    try {
+      await runLaunched(launch, () => import(pathToFileURL(entry).href));
+      if (launch.applications.length === 0) {
+        thrown.push(new Error(`${entry} finished without starting an application. Call \`await alchemy("my-app")\` in it.`));
+      }
+    } catch (error) {
+      thrown.push(error);
+    }
+    const stopped = thrown.length > 0 || interrupts.signal.aborted;
+    for (const app of launch.applications) {
+      if (stopped) await app.release();
+      else await app.finalize().catch((error: unknown) => thrown.push(error));
+    }
+  } finally {
+    interrupts.dispose();
+    restoreStdout();
+    delete process.env[LAUNCHED_ENV];
+  }
+
+  const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received);
+  outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
+  outcome.exitCode = exitCode(outcome, opts);
+  reporter.finish(outcome);
+  return outcome.exitCode;
+}
+
+function launchOptions(command: RunCommandName, opts: RunCommandOptions): Pick<Launch, "options" | "spelledAs"> {
+  const options: LaunchOptions = { phase: PHASE[command] };
+  const spelledAs: Launch["spelledAs"] = { phase: `alchemy ${command} (phase "${PHASE[command]}")` };
+  const set = <K extends keyof LaunchOptions>(key: K, value: LaunchOptions[K] | undefined, spelling: string) => {
+    if (value === undefined) return;
+    options[key] = value;
+    spelledAs[key] = spelling;
+  };
+  set("stage", opts.stage, `--stage ${opts.stage}`);
+  set("profile", opts.profile, `--profile ${opts.profile}`);
+  if (command === "deploy") set("force", opts.force || undefined, "--force");
+  set("adopt", opts.adopt || undefined, "--adopt");
+  set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
+  set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
+  return { options, spelledAs };
+}
+
+function buildOutcome(
+  command: RunCommandName,
+  entry: string,
+  applications: Application[],
+  events: RunEvent[],
+  thrown: unknown[],
+  interrupted: string | undefined,
+): RunOutcome {
+  const errors: ReportedError[] = [];
+  const notStarted: string[] = [];
+  const listed = new Set<string>();
+  const add = (error: ReportedError) => {
+    const key = `${error.fqn ?? ""}\0${error.message}`;
+    if (!listed.has(key)) errors.push(error);
+    listed.add(key);
+  };
+  for (const event of events) if (event.status === "failed") add({ fqn: event.fqn, message: event.error?.message ?? "failed" });
+  const failedFqns = new Set(errors.map((e) => e.fqn));
+  const seen = new Set<unknown>();
+  const visit = (value: unknown) => {
+    const error = toError(value);
+    if (seen.has(error)) return;
+    seen.add(error);
+    if (error instanceof InterruptedError) notStarted.push(error.fqn);
+    else if (error instanceof DestroyError) {
+      for (const f of error.failures) {
+        if (f.error instanceof InterruptedError) notStarted.push(f.fqn);
+        else if (!failedFqns.has(f.fqn)) add({ fqn: f.fqn, message: f.error.message });
+      }
+    } else if (error instanceof ResourceError && failedFqns.has(error.fqn)) {
+      // Already listed from its event.
+    } else add({ message: programErrorMessage(error), location: userLocation(error, entry) });
+  };
+  thrown.forEach(visit);
+  for (const app of applications) app.context.failures.forEach(visit);
+  return {
+    command,
+    entry,
+    applications: applications.map((app) => ({ app: app.name, stage: app.stage.name, phase: app.context.options.phase })),
+    events,
+    summary: { created: 0, updated: 0, replaced: 0, deleted: 0, unchanged: 0, failed: 0, elapsedMs: 0 },
+    errors,
+    interrupted,
+    notStarted: [...new Set(notStarted)],
+    exitCode: EXIT.ok,
+  };
+}
+
+function exitCode(outcome: RunOutcome, opts: RunCommandOptions): number {
+  if (outcome.interrupted) return STOP_SIGNALS[outcome.interrupted as keyof typeof STOP_SIGNALS];
+  if (outcome.errors.length) return EXIT.failed;
+  if (outcome.command === "plan" && opts.detailedExitcode) {
+    const s = outcome.summary;
+    if (s.created + s.updated + s.replaced + s.deleted > 0) return EXIT.changes;
+  }
+  return EXIT.ok;
+}
+
+/** While the program runs under `--json`, whatever it prints goes to stderr, keeping stdout for the document. */
+function sendStdoutToStderr(): () => void {
+  const original = process.stdout.write;
+  process.stdout.write = ((...args: Parameters<typeof original>) =>
+    (process.stderr.write as (...a: unknown[]) => boolean)(...args)) as typeof original;
+  return () => {
+    process.stdout.write = original;
+  };
+}

@@ -1,0 +1,76 @@
+/**
+ * The text of per-resource lines, failures and the summary, shared by the
+ * live (terminal) and plain reporters.
+ *
+ * @module
+ */
+import pc from "picocolors";
+import { formatSummary, type RunEvent } from "../../core/events.js";
+import type { RunOutcome } from "./outcome.js";
+
+const PAST: Record<string, string> = { create: "created", update: "updated", replace: "replaced", delete: "deleted", read: "read", noop: "unchanged" };
+const PLANNED: Record<string, [string, (s: string) => string]> = {
+  create: ["+ create ", pc.green],
+  update: ["~ update ", pc.yellow],
+  replace: ["± replace", pc.yellow],
+  delete: ["- delete ", pc.red],
+  noop: ["  unchanged", pc.dim],
+};
+
+/** Whether an event deserves a line of its own (unchanged resources are only counted). */
+export function isReported(event: RunEvent): boolean {
+  return event.status !== "start" && event.action !== "noop";
+}
+
+/** The lines of one finished event: a head line, then one per changed prop path in a plan. */
+export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
+  const note = event.note ? pc.dim(` (${event.note})`) : "";
+  if (event.status === "failed") {
+    return [`${pc.red("✗")} ${event.action} ${event.fqn}: ${pc.red(event.error?.message ?? "failed")}`];
+  }
+  if (event.status === "planned") {
+    const [label, colour] = PLANNED[event.action] ?? [event.action, (s: string) => s];
+    const unknown = event.unknown ? pc.dim(" (some values known only after deploy)") : "";
+    return [`${colour(label)} ${event.fqn}${note}${unknown}`, ...(event.changes ?? []).map((c) => `    ${c.path || "(all props)"}: ${value(c.before)} -> ${value(c.after)}`)];
+  }
+  if (event.action === "read") return [`${pc.cyan("=")} ${event.fqn} ${value(event.output, 200)}`];
+  const time = elapsedMs === undefined ? "" : pc.dim(` ${seconds(elapsedMs)}`);
+  const paths = event.changes?.length ? pc.dim(` (${event.changes.map((c) => c.path || "(all props)").join(", ")})`) : "";
+  return [`${pc.green("✓")} ${PAST[event.action] ?? event.action} ${event.fqn}${paths}${note}${time}`];
+}
+
+/** The closing lines: failures with their cause, the interruption, the summary. */
+export function outcomeLines(outcome: RunOutcome): string[] {
+  const lines: string[] = [];
+  if (outcome.errors.length) {
+    lines.push("", pc.red(pc.bold(`${outcome.errors.length} error(s):`)));
+    for (const error of outcome.errors) {
+      const where = error.fqn ? `${error.fqn}: ` : "";
+      lines.push(`  ${pc.red("✗")} ${where}${error.message.split("\n").join("\n    ")}`);
+      if (error.location) lines.push(pc.dim(`      at ${error.location}`));
+    }
+  }
+  if (outcome.interrupted) {
+    const left = outcome.notStarted.length;
+    lines.push(
+      pc.yellow(
+        `Interrupted by ${outcome.interrupted}: every operation that had started finished and is recorded` +
+          (left ? `; ${left} not started (run again to finish)` : "") +
+          ".",
+      ),
+    );
+  }
+  lines.push(formatSummary(outcome.summary, outcome.command === "plan"));
+  return lines;
+}
+
+/** `1.4s` */
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function value(v: unknown, max = 60): string {
+  if (v === undefined) return pc.dim("(none)");
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

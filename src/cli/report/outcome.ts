@@ -1,0 +1,43 @@
+/**
+ * What a run of deploy, plan, destroy or read came to: the record every
+ * reporter prints at the end, and `--json` prints whole.
+ *
+ * @module
+ */
+import type { RunEvent, RunSummary } from "../../core/events.js";
+import type { Phase } from "../../core/options.js";
+
+export type RunCommandName = "deploy" | "plan" | "destroy" | "read";
+
+/** One error to show: a resource's failure, or the program's own. */
+export interface ReportedError {
+  message: string;
+  /** The resource concerned, when there is one. */
+  fqn?: string;
+  /** `file:line:column` in the user's program, for errors the program threw. */
+  location?: string;
+}
+
+export interface RunOutcome {
+  command: RunCommandName;
+  entry: string;
+  applications: { app: string; stage: string; phase: Phase }[];
+  /** Finished events (start events left out), in order. */
+  events: RunEvent[];
+  summary: RunSummary;
+  errors: ReportedError[];
+  /** Set when Ctrl-C (or SIGTERM) stopped the run. */
+  interrupted?: string;
+  /** Operations that were never started because of the interruption. */
+  notStarted: string[];
+  exitCode: number;
+}
+
+/** Prints a run as it goes, and its outcome at the end. */
+export interface Reporter {
+  event(event: RunEvent): void;
+  warning(message: string): void;
+  /** A line about the run itself (e.g. "stopping..."), outside the per-resource lines. */
+  notice(message: string): void;
+  finish(outcome: RunOutcome): void;
+}
