@@ -6,7 +6,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,4 +72,30 @@ export function startAlchemy(
 /** Runs `alchemy ...args` in `cwd` to completion. */
 export function runAlchemy(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return startAlchemy(args, cwd, env).done;
+}
+
+/**
+ * Runs `alchemy ...args` on a pseudo-terminal (util-linux `script`), typing
+ * `input` after `delayMs`; resolves with everything the terminal showed.
+ */
+export function runAlchemyOnTerminal(args: string[], cwd: string, input = "", delayMs = 0, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  if (!existsSync("/usr/bin/script")) {
+    throw new Error("Terminal tests need util-linux `script` (/usr/bin/script) to allocate a pseudo-terminal: apt-get install util-linux.");
+  }
+  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, "--conditions", "source", "--import", TSX, MAIN, ...args].map(quote).join(" ");
+  const child = spawn("/usr/bin/script", ["-qfec", command, "/dev/null"], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", TERM: "xterm", COLUMNS: "100", ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => (stdout += d));
+  child.stderr.on("data", (d) => (stderr += d));
+  setTimeout(() => child.stdin.end(input), delayMs);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
 }

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, removeProject, REPO, runAlchemy, startAlchemy } from "../cli.test-fixture.js";
+import { makeProject, removeProject, REPO, runAlchemy, runAlchemyOnTerminal, startAlchemy } from "../cli.test-fixture.js";
 
 /** A resource kind whose real effect is a file under world/, and whose handler can be slowed or made to fail. */
 const NOTE = `
@@ -200,6 +200,31 @@ describe("alchemy destroy", () => {
     const again = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain(`Stage "dev" of application "shop" has no state, so there is nothing to destroy`);
+  });
+});
+
+describe("on a terminal", () => {
+  it("shows live progress with the running count, then the summary", async () => {
+    const dir = project(`for (const id of ["a", "b", "c"]) await Note(id, { text: id, slowMs: 300 });`);
+    const result = await runAlchemyOnTerminal(["deploy", "--stage", "dev"], dir);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/creating shop\/dev\/b/);
+    expect(result.stdout).toMatch(/1\/2\S* resources/);
+    expect(result.stdout).toContain("\x1b[J"); // the live area is redrawn in place
+    expect(result.stdout).toMatch(/created 3, updated 0, deleted 0, unchanged 0 in \d+\.\ds/);
+  });
+
+  it("asks before destroy: any answer but yes deletes nothing, yes deletes the stage", async () => {
+    const dir = project(TWO);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const no = await runAlchemyOnTerminal(["destroy", "--stage", "dev"], dir, "no\n", 1500);
+    expect(no.stdout).toContain(`Destroy 2 resource(s) of shop/dev? This cannot be undone. Type "yes" to go on:`);
+    expect(no.code).toBe(1);
+    expect(no.stdout).toContain(`Destroy of stage "dev" of application "shop" cancelled; nothing was deleted.`);
+    expect(world(dir)).toEqual(["a", "b"]);
+    const yes = await runAlchemyOnTerminal(["destroy", "--stage", "dev"], dir, "yes\n", 1500);
+    expect(yes.code).toBe(0);
+    expect(world(dir)).toEqual([]);
   });
 });
 

@@ -76,9 +76,11 @@ export class LiveReporter implements Reporter {
 
   /** Prints the finished lines and redraws the live area. */
   private draw(): void {
+    // Nothing to show before the first resource (and a confirmation prompt may be waiting).
+    if (this.seen.size === 0 && this.pending.length === 0) return;
     this.clear();
     this.flush();
-    const width = Math.max(20, (this.out.columns ?? 80) - 1);
+    const width = Math.max(40, (this.out.columns || 80) - 1);
     const now = performance.now();
     const lines: string[] = [];
     const spin = SPINNER[this.frame++ % SPINNER.length];
