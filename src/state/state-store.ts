@@ -117,6 +117,17 @@ export interface StateStore {
   delete(id: string): Promise<void>;
   /** Number of records directly in this scope. */
   count(): Promise<number>;
+  /**
+   * When a record directly in this scope last changed (was written or
+   * removed), if the store knows; `undefined` when it cannot tell, e.g. for a
+   * scope that never held a record, or one a store stops tracking once it is
+   * empty. Optional capability: tools such as `alchemy state stages` show it
+   * where a store offers it.
+   *
+   * @example
+   * const when = await store.updatedAt?.(); // Date | undefined
+   */
+  updatedAt?(): Promise<Date | undefined>;
 }
 
 /**

@@ -224,6 +224,20 @@ export function describeStateStore(name: string, setup: StateStoreSetup): void {
       expect(await (await open([...APP, "backend"], factory)).get("db")).toEqual(record([...APP, "backend"], "db"));
     }));
 
+    it("updatedAt, where the store offers it, is undefined or a Date for an empty scope and no earlier than a set", run(async ({ open }, skip) => {
+      const chain = [...APP, "clock"];
+      const store = await open(chain);
+      if (store.updatedAt === undefined) return skip(); // an optional capability
+      const empty = await store.updatedAt();
+      expect(empty === undefined || empty instanceof Date, `updatedAt of an empty scope: ${String(empty)}`).toBe(true);
+      const writtenAt = Date.now();
+      await store.set("api", record(chain, "api"));
+      const after = await store.updatedAt();
+      expect(after).toBeInstanceOf(Date);
+      // File systems stamp times from a coarse clock; two seconds of slack covers any of them.
+      expect(after!.getTime()).toBeGreaterThanOrEqual(writtenAt - 2_000);
+    }));
+
     it("invalid ids are rejected by set, get and delete with ScopeError before any I/O", run(async ({ open }) => {
       const store = await open(APP);
       for (const id of INVALID_IDS) {

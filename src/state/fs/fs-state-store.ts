@@ -10,10 +10,12 @@
  *
  * @module
  */
+import fs from "node:fs";
 import path from "node:path";
-import { StateStoreError } from "../../core/errors.js";
+import { StateStoreError, toError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import { errorCode } from "./durable-files.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
@@ -157,6 +159,24 @@ export class FileSystemStateStore implements StateStore {
     return (await this.list()).length;
   }
 
+  /**
+   * The newest modification time among this scope's record files and its
+   * directory (which changes whenever a record file is added, replaced or
+   * removed, so a removal counts too; creating a child scope's directory
+   * moves it as well). Changes still only in the journal are first written to
+   * their files. `undefined` when the directory does not exist, and above the
+   * stage level, where no record lives.
+   */
+  async updatedAt(): Promise<Date | undefined> {
+    await this.#ready();
+    if (this.stageDir === undefined) return undefined;
+    if (this.#journal!.pendingIn(this.scopeDir).size > 0) await this.#journal!.materialize();
+    let newest = this.#mtimeOf(this.scopeDir);
+    if (newest === undefined) return undefined;
+    for (const id of listRecordIds(this.scopeDir)) newest = Math.max(newest, this.#mtimeOf(this.#recordFile(id)) ?? 0);
+    return new Date(newest);
+  }
+
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const file = this.#recordFile(id);
@@ -186,6 +206,22 @@ export class FileSystemStateStore implements StateStore {
 
   #checkId(id: string): void {
     assertValidName(id, "resource id", this.#scopePath || "/");
+  }
+
+  /** Modification time of `target` in ms, or `undefined` when it is gone. */
+  #mtimeOf(target: string): number | undefined {
+    try {
+      return fs.statSync(target).mtimeMs;
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      throw new StateStoreError(
+        `Cannot read the modification time of ${target}: ${toError(error).message}. ` +
+          `Check that it belongs to the user running alchemy (modes 0700 for directories, 0600 for files).`,
+        target,
+        { cause: error },
+      );
+    }
   }
 
   #recordFile(id: string): string {

@@ -20,6 +20,8 @@ import type { State, StateStore, StateStoreScope } from "../state-store.js";
 export class MemoryStateTree {
   /** Records as JSON text, by scope key (`chain.join("/")`), then by id. */
   readonly #scopes = new Map<string, Map<string, string>>();
+  /** When a record of a scope was last written or removed, by scope key (kept after the scope empties). */
+  readonly #changedAt = new Map<string, Date>();
 
   /** The records of the scope `key`; created when `create` is set. */
   records(key: string, create: true): Map<string, string>;
@@ -33,6 +35,17 @@ export class MemoryStateTree {
   /** Forgets the scope `key` once it holds no record, so it is no longer listed. */
   prune(key: string): void {
     if (this.#scopes.get(key)?.size === 0) this.#scopes.delete(key);
+  }
+
+  /** Notes that a record of the scope `key` was written or removed just now. */
+  touch(key: string): void {
+    this.#changedAt.set(key, new Date());
+  }
+
+  /** When a record of the scope `key` last changed, or `undefined` if none ever did. */
+  changedAt(key: string): Date | undefined {
+    const at = this.#changedAt.get(key);
+    return at === undefined ? undefined : new Date(at);
   }
 
   /** Names of the direct children of scope `key` that hold a record somewhere below. */
@@ -49,6 +62,7 @@ export class MemoryStateTree {
   /** Removes every record of every scope. */
   clear(): void {
     this.#scopes.clear();
+    this.#changedAt.clear();
   }
 }
 
@@ -130,16 +144,22 @@ export class MemoryStateStore implements StateStore {
     const location = `memory:${this.#path}/${id}`;
     assertWritableState(state, id, location);
     this.#tree.records(this.#key, true).set(id, stateJson(state, location));
+    this.#tree.touch(this.#key);
   }
 
   async delete(id: string): Promise<void> {
     this.#check(id);
-    this.#tree.records(this.#key)?.delete(id);
+    if (this.#tree.records(this.#key)?.delete(id)) this.#tree.touch(this.#key);
     this.#tree.prune(this.#key);
   }
 
   async count(): Promise<number> {
     return this.#tree.records(this.#key)?.size ?? 0;
+  }
+
+  /** When a record of this scope was last written or removed in this tree, or `undefined` if never. */
+  async updatedAt(): Promise<Date | undefined> {
+    return this.#tree.changedAt(this.#key);
   }
 
   #check(id: string): void {

@@ -1,0 +1,234 @@
+/**
+ * `alchemy state list | show | rm | stages`: inspect and edit the recorded
+ * state of the filesystem store without running the program. Every read and
+ * write goes through the store (see `../state-access.ts`), so changes a
+ * stage's journal holds but its record files do not yet are seen too.
+ *
+ * @module
+ */
+import type { State } from "../../state/state-store.js";
+import { EXIT } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import { listApps, resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
+import { parseFqn, resolveStage, stateDirOf, type ResourceAddress } from "../state-target.js";
+
+/** Options every state command takes. */
+export interface StateCommandOptions {
+  /**
+   * State directory of the filesystem store, relative to the working directory.
+   * @default ".alchemy"
+   */
+  state: string;
+  /**
+   * Application name.
+   * @default the only application in the state directory
+   */
+  app?: string;
+}
+
+/** One element of `alchemy state list --json`. */
+export interface StateListEntry {
+  fqn: string;
+  kind: string;
+  status: State["status"];
+  id: string;
+  /** fqns of the resources whose outputs this one's props use. */
+  deps: string[];
+}
+
+/** One element of `alchemy state stages --json`. */
+export interface StageSummary {
+  stage: string;
+  /** Records in the stage, nested and resource scopes included. */
+  resources: number;
+  /** When a record of the stage last changed (ISO 8601), or `null` when the store cannot tell. */
+  updatedAt: string | null;
+}
+
+/**
+ * `alchemy state list`: every record of a stage, nested and resource scopes
+ * included, one `fqn  kind  status` line each, sorted by fqn.
+ *
+ * @example
+ * await stateList({ state: ".alchemy", stage: "dev", json: false }, processIO());
+ * // shop/dev/backend/db  test::Database  created
+ */
+export async function stateList(opts: StateCommandOptions & { stage?: string; json: boolean }, io: CliIO): Promise<number> {
+  return runStateCommand(io, async () => {
+    const dir = stateDirOf(opts, io);
+    const stage = resolveStage(opts.stage, io.env);
+    const app = resolveApp(dir, opts.app);
+    const { records, stages } = await withStateSession(dir, async (session) => {
+      const records = (await session.walk([app, stage])).flatMap((scope) => scope.records);
+      return { records, stages: records.length === 0 ? await stagesOf(session, app) : [] };
+    });
+    records.sort((a, b) => compare(a.fqn, b.fqn));
+    if (opts.json) {
+      const entries: StateListEntry[] = records.map(({ fqn, kind, status, id, deps }) => ({ fqn, kind, status, id, deps }));
+      io.stdout.write(JSON.stringify(entries, null, 2) + "\n");
+    } else if (records.length === 0) {
+      const others = stages.filter((s) => s !== stage);
+      const hint = others.length > 0 ? ` Stages with records: ${others.join(", ")}; choose one with --stage <stage>.` : "";
+      io.stdout.write(`No resources recorded for app "${app}", stage "${stage}" in ${dir}.${hint}\n`);
+    } else {
+      writeLines(io, columns(records.map((r) => [r.fqn, r.kind, r.status])));
+    }
+    return EXIT.ok;
+  });
+}
+
+/**
+ * `alchemy state show <fqn>`: the record of one resource, as pretty JSON
+ * (with `--json` too: the record is already JSON).
+ *
+ * @example
+ * await stateShow("shop/dev/backend/db", { state: ".alchemy", json: true }, processIO());
+ */
+export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
+  const address = parseFqn(fqn);
+  return runStateCommand(io, async () => {
+    const dir = stateDirOf(opts, io);
+    const record = await withStateSession(dir, async (session) => {
+      const found = await (await session.open(address.scope)).get(address.id);
+      if (found === undefined) notFound(io, address, session);
+      return found;
+    });
+    if (record === undefined) return EXIT.failed;
+    io.stdout.write(JSON.stringify(record, null, 2) + "\n");
+    return EXIT.ok;
+  });
+}
+
+/**
+ * `alchemy state rm <fqn>`: forgets a resource and every record in its
+ * resource scope, without calling any delete handler: the things they
+ * describe stay where they are, untracked. Warns about records that still
+ * depend on a forgotten one.
+ *
+ * @example
+ * await stateRm("shop/dev/backend/db", { state: ".alchemy" }, processIO());
+ * // Forgot 2 records (the resources themselves were not deleted): ...
+ */
+export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
+  const address = parseFqn(fqn);
+  return runStateCommand(io, async () => {
+    const dir = stateDirOf(opts, io);
+    return withStateSession(dir, async (session) => {
+      const store = await session.open(address.scope);
+      if ((await store.get(address.id)) === undefined) {
+        notFound(io, address, session);
+        return EXIT.failed;
+      }
+      // Deepest scopes first and the resource last: if this stops part-way, the
+      // resource is still recorded and running the command again finishes the job.
+      const forgotten: string[] = [];
+      for (const scope of (await session.walk([...address.scope, address.id])).reverse()) {
+        const child = await session.open(scope.chain);
+        for (const record of scope.records) {
+          await child.delete(record.id);
+          forgotten.push([...scope.chain, record.id].join("/"));
+        }
+      }
+      await store.delete(address.id);
+      forgotten.push(address.fqn);
+      forgotten.sort(compare);
+      const noun = forgotten.length === 1 ? "record" : "records";
+      io.stdout.write(`Forgot ${forgotten.length} ${noun} (the resources themselves were not deleted):\n`);
+      writeLines(io, forgotten.map((f) => `  ${f}`));
+      await warnDependents(io, session, address, new Set(forgotten));
+      return EXIT.ok;
+    });
+  });
+}
+
+/**
+ * `alchemy state stages`: every stage recorded for the application, with its
+ * number of records and when one last changed.
+ *
+ * @example
+ * await stateStages({ state: ".alchemy", json: false }, processIO());
+ * // dev   3 resources  updated 2024-05-01T12:00:00.000Z
+ */
+export async function stateStages(opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
+  return runStateCommand(io, async () => {
+    const dir = stateDirOf(opts, io);
+    const app = resolveApp(dir, opts.app);
+    const summaries = await withStateSession(dir, async (session) => {
+      const found: StageSummary[] = [];
+      for (const stage of await stagesOf(session, app)) {
+        let resources = 0;
+        let newest: Date | undefined;
+        for (const scope of await session.walk([app, stage])) {
+          resources += scope.records.length;
+          const at = await (await session.open(scope.chain)).updatedAt?.();
+          if (at !== undefined && (newest === undefined || at > newest)) newest = at;
+        }
+        found.push({ stage, resources, updatedAt: newest?.toISOString() ?? null });
+      }
+      return found;
+    });
+    if (opts.json) {
+      io.stdout.write(JSON.stringify(summaries, null, 2) + "\n");
+    } else if (summaries.length === 0) {
+      const apps = listApps(dir).filter((a) => a !== app);
+      const hint = apps.length > 0 ? ` Applications with state there: ${apps.join(", ")}; choose one with --app <name>.` : "";
+      io.stdout.write(`No stages recorded for app "${app}" in ${dir}.${hint}\n`);
+    } else {
+      const rows = summaries.map((s) => [
+        s.stage,
+        `${s.resources} ${s.resources === 1 ? "resource" : "resources"}`,
+        s.updatedAt === null ? "last update unknown" : `updated ${s.updatedAt}`,
+      ]);
+      writeLines(io, columns(rows));
+    }
+    return EXIT.ok;
+  });
+}
+
+/** Names of the stages recorded for `app`, sorted. */
+async function stagesOf(session: StateSession, app: string): Promise<string[]> {
+  return (await (await session.open([app])).listScopes()).sort(compare);
+}
+
+function notFound(io: CliIO, address: ResourceAddress, session: StateSession): void {
+  io.stderr.write(
+    `error: No record "${address.fqn}" in ${session.scopeDir(address.scope)} (state directory ${session.dir}). ` +
+      `Check the fqn against \`alchemy state list --app ${address.app} --stage ${address.stage}\`, ` +
+      `or point --state at the directory that holds this application's state.\n`,
+  );
+}
+
+/** Tells on stderr which remaining records of the stage still name a forgotten fqn in their deps. */
+async function warnDependents(io: CliIO, session: StateSession, address: ResourceAddress, forgotten: Set<string>): Promise<void> {
+  const rows: string[][] = [];
+  for (const scope of await session.walk([address.app, address.stage])) {
+    for (const record of scope.records) {
+      for (const dep of record.deps.filter((d) => forgotten.has(d))) rows.push([`  ${record.fqn}`, "uses", dep]);
+    }
+  }
+  if (rows.length === 0) return;
+  rows.sort((a, b) => compare(a[0]!, b[0]!) || compare(a[2]!, b[2]!));
+  const one = rows.length === 1;
+  io.stderr.write(`warning: ${one ? "a record still depends" : "records still depend"} on what was forgotten:\n`);
+  writeLines(io, columns(rows), io.stderr);
+  io.stderr.write(
+    `alchemy no longer tracks what ${one ? "it uses" : "they use"}. A deploy that still declares a forgotten resource creates it again ` +
+      `(add --adopt to take over the one that exists); or forget the dependents too with \`alchemy state rm <fqn>\`.\n`,
+  );
+}
+
+/** Pads every column but the last to its widest cell, two spaces apart. */
+function columns(rows: string[][]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "));
+}
+
+function writeLines(io: CliIO, lines: string[], to = io.stdout): void {
+  for (const line of lines) to.write(line + "\n");
+}
+
+/** Code-point order: the same on every machine, unlike `localeCompare`. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,182 @@
+/**
+ * How the state commands reach recorded state: always through the
+ * filesystem store, never by reading its files, because a stage's write-ahead
+ * journal may hold changes that are not in the record files yet. Also which
+ * application a command means when `--app` is not given, and how a command's
+ * failures become an exit code.
+ *
+ * @module
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { AlchemyError } from "../core/errors.js";
+import { nameProblem } from "../core/names.js";
+import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
+import type { State, StateStore } from "../state/state-store.js";
+import { EXIT, UsageError } from "./exit-codes.js";
+import type { CliIO } from "./io.js";
+import { checkName } from "./state-target.js";
+
+/** A state command could not do what it was asked; its message says why and how to fix it (exit 1). */
+export class StateCommandError extends AlchemyError {
+  override name = "StateCommandError";
+}
+
+/**
+ * Runs a state command's body: a {@link StateCommandError} or another engine
+ * error (a corrupt record, an unreadable directory) is printed to stderr and
+ * becomes exit code 1. A {@link UsageError} is left to the caller (exit 2).
+ *
+ * @example
+ * return runStateCommand(io, async () => { ...; return EXIT.ok; });
+ */
+export async function runStateCommand(io: CliIO, body: () => Promise<number>): Promise<number> {
+  try {
+    return await body();
+  } catch (error) {
+    if (error instanceof UsageError || !(error instanceof AlchemyError)) throw error;
+    io.stderr.write(`error: ${error.message}\n`);
+    return EXIT.failed;
+  }
+}
+
+/**
+ * Names of the applications in the state directory `dir`: its subdirectories
+ * with valid names (`~journal`-like and hidden entries are not applications).
+ *
+ * @example
+ * listApps("/home/me/project/.alchemy"); // ["shop"]
+ */
+export function listApps(dir: string): string[] {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "ENOTDIR") return [];
+    throw new StateCommandError(
+      `Cannot read the state directory ${dir}: ${(error as Error).message}. Check that it belongs to the user running alchemy.`,
+      { cause: error },
+    );
+  }
+  return entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith("~") && !e.name.startsWith(".") && nameProblem(e.name) === undefined)
+    .map((e) => e.name)
+    .sort();
+}
+
+/**
+ * The application a command works on: `app` when given, else the only
+ * application recorded in `dir`.
+ *
+ * @throws UsageError when `app` is not a valid name, or `dir` holds several applications.
+ * @throws StateCommandError when `dir` holds no application.
+ * @example
+ * resolveApp("/home/me/project/.alchemy"); // "shop", when it is the only one
+ */
+export function resolveApp(dir: string, app?: string): string {
+  if (app !== undefined) return checkName(app, "application", "--app");
+  const apps = listApps(dir);
+  if (apps.length === 1) return apps[0]!;
+  if (apps.length === 0) {
+    throw new StateCommandError(
+      `No application is recorded in the state directory ${dir}. Deploy one first, or point --state at the directory ` +
+        `that holds your state (the program's rootDir/.alchemy), and name the application with --app <name>.`,
+    );
+  }
+  throw new UsageError(
+    `The state directory ${dir} holds several applications (${apps.join(", ")}): choose one with --app <name>.`,
+  );
+}
+
+/** The records directly in one scope. */
+export interface ScopeRecords {
+  /** The scope: app, stage, then nested or resource scope names. */
+  chain: string[];
+  /** Its records, sorted by id. */
+  records: State[];
+}
+
+/**
+ * The filesystem stores a command opened, one per scope, each initialised on
+ * first use and deinitialised by {@link StateSession.close}.
+ *
+ * @example
+ * await withStateSession(dir, async (session) => {
+ *   const scopes = await session.walk(["shop", "dev"]);
+ * });
+ */
+export class StateSession {
+  readonly #stores = new Map<string, Promise<StateStore>>();
+
+  /** @param dir absolute state directory */
+  constructor(readonly dir: string) {}
+
+  /** Absolute directory of the scope `chain`, for messages. */
+  scopeDir(chain: readonly string[]): string {
+    return path.join(this.dir, ...chain);
+  }
+
+  /** The store of the scope `chain`, opened (and `init`ed) once per session. */
+  open(chain: readonly string[]): Promise<StateStore> {
+    const key = chain.join("/");
+    let store = this.#stores.get(key);
+    if (store === undefined) {
+      store = (async () => {
+        const opened = new FileSystemStateStore({ chain }, { dir: this.dir });
+        try {
+          await opened.init();
+        } catch (error) {
+          await opened.deinit().catch(() => undefined); // let go of the stage's journal
+          throw error;
+        }
+        return opened;
+      })();
+      this.#stores.set(key, store);
+    }
+    return store;
+  }
+
+  /**
+   * The records of the scope `chain` and of every scope below it (nested and
+   * resource scopes, any depth), parents before children, siblings by name.
+   */
+  async walk(chain: readonly string[]): Promise<ScopeRecords[]> {
+    const store = await this.open(chain);
+    const all = await store.all();
+    const records = Object.keys(all).sort().map((id) => all[id]!);
+    const found: ScopeRecords[] = [{ chain: [...chain], records }];
+    for (const child of (await store.listScopes()).sort()) found.push(...(await this.walk([...chain, child])));
+    return found;
+  }
+
+  /** Deinitialises every store opened, also when one of them fails. */
+  async close(): Promise<void> {
+    const stores = [...this.#stores.values()];
+    this.#stores.clear();
+    // A store whose init failed was let go of by open().
+    const results = await Promise.allSettled(stores.map((store) => store.then((s) => s.deinit?.(), () => undefined)));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+}
+
+/**
+ * Runs `body` with a {@link StateSession} over the state directory `dir`,
+ * closed when it settles.
+ *
+ * @example
+ * const scopes = await withStateSession(dir, (session) => session.walk(["shop", "dev"]));
+ */
+export async function withStateSession<T>(dir: string, body: (session: StateSession) => Promise<T>): Promise<T> {
+  const session = new StateSession(dir);
+  let result: T;
+  try {
+    result = await body(session);
+  } catch (error) {
+    await session.close().catch(() => undefined); // the body's error is the one to report
+    throw error;
+  }
+  await session.close();
+  return result;
+}
