@@ -9,6 +9,8 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import alchemy, { Resource } from "alchemy";
 export const Note = Resource("test::Note", async function (id: string, props: { text: string; slowMs?: number; fail?: boolean }) {
   if (this.phase === "delete") {
+    process.stderr.write("deleting " + id + "\\n");
+    if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
     rmSync("world/" + id, { force: true });
     return this.destroy();
   }
@@ -200,6 +202,31 @@ describe("alchemy destroy", () => {
     const again = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
     expect(again.code).toBe(1);
     expect(again.stdout).toContain(`Stage "dev" of application "shop" has no state, so there is nothing to destroy`);
+  });
+});
+
+describe("alchemy destroy, interrupted", () => {
+  it("stops on Ctrl-C after the delete in flight: it is recorded gone, the others stay recorded as they were, exit 130", async () => {
+    const dir = project(`for (const id of ["one", "two", "three"]) await Note(id, { text: id, slowMs: 700 });`);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    let sent = false;
+    const { done } = startAlchemy(["destroy", "--stage", "dev", "--force"], dir, {}, (text, child) => {
+      if (!sent && text.includes("deleting")) {
+        sent = true;
+        child.kill("SIGINT");
+      }
+    });
+    const result = await done;
+    expect(result.code).toBe(130);
+    expect(result.stderr.match(/deleting/g)).toHaveLength(1);
+    expect(result.stdout).toMatch(/Interrupted by SIGINT.*2 not started/);
+    expect(world(dir)).toHaveLength(2);
+    const left = world(dir);
+    for (const id of left) expect(record(dir, "dev", id).status).toBe("created");
+    const rerun = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stdout).toMatch(/deleted 2/);
+    expect(world(dir)).toEqual([]);
   });
 });
 
