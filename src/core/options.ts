@@ -98,6 +98,8 @@ export interface ResolvedOptions {
   adopt: boolean;
   quiet: boolean;
   stateStore?: StateStoreFactory;
+  /** Credential profile: `profile`, else `$ALCHEMY_PROFILE`, else "default" (used once profiles land). */
+  profile: string;
   onEvent?: (event: RunEvent) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
@@ -147,6 +149,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     adopt: options.adopt ?? false,
     quiet: options.quiet ?? false,
     stateStore: options.stateStore,
+    profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),
     onEvent: launch?.onEvent ?? options.onEvent,
     onWarning: launch?.onWarning,
     signal: anySignal(options.signal, launch?.signal),
