@@ -18,6 +18,7 @@ import { deleteItems } from "./destroy.js";
 import { DestroyError } from "./errors.js";
 import { RunContext } from "./run-context.js";
 import { isScope, type Scope } from "./scope.js";
+import { lockStage, wantsLock } from "./stage-locking.js";
 import { collectTree, itemsOf, stageOf } from "./tree.js";
 
 /**
@@ -48,6 +49,7 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
   enterScope(app.stage);
   const ready = async () => {
+    if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, launch?.command ?? `node (${appName} program)`);
     await app.stage.records();
     if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
     return app;

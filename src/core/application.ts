@@ -9,6 +9,7 @@ import { DestroyError, toError } from "./errors.js";
 import { formatSummary, type RunEvent, type RunSummary } from "./events.js";
 import type { RunContext } from "./run-context.js";
 import { Scope } from "./scope.js";
+import type { HeldStageLock } from "./stage-locking.js";
 
 /**
  * What `await alchemy("my-app")` returns.
@@ -22,6 +23,8 @@ export class Application extends Scope {
   /** The stage scope: `.alchemy/<app>/<stage>/`. */
   readonly stage: Scope;
   private closing?: Promise<void>;
+  /** The stage lock this run holds, released when the application closes. */
+  stageLock?: HeldStageLock;
 
   constructor(context: RunContext, storeFactory: StateStoreFactory) {
     super(context, context.options.appName, "application", undefined, storeFactory);
@@ -84,6 +87,11 @@ export class Application extends Scope {
       } catch (error) {
         failure ??= error;
       }
+    }
+    try {
+      await this.stageLock?.release();
+    } catch (error) {
+      failure ??= error;
     }
     if (!finalize) return;
     if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));

@@ -50,7 +50,8 @@ describe("crash safety", () => {
       }
 
       const rerun = spawnSync(process.execPath, nodeArgs, { cwd: repo, env, encoding: "utf8" });
-      expect(rerun.stderr).toBe("");
+      // The killed run's stage lock is taken over at once (its pid is gone), and said so.
+      expect(rerun.stderr).toMatch(/^! Took over a stale lock on stage "s" from \S+@\S+ pid \d+ \(.*\) \(lock id [0-9a-f-]+, no heartbeat for \d+s\)\.\n$/);
       expect(rerun.status).toBe(0);
       expect(rerun.stdout).toContain("DONE");
       // Interrupted creates are reported by fqn, not silently forgotten.

@@ -114,7 +114,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   await new Promise<void>((resolve) => {
     let inFlight = 0;
     const pump = () => {
-      while (inFlight < limit && ready.length && !context.options.signal?.aborted) {
+      while (inFlight < limit && ready.length && !context.stopping) {
         const node = ready.pop()!;
         inFlight++;
         deleteOne(node.item).then(
@@ -139,7 +139,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
           pump();
         });
       }
-      if (inFlight === 0 && (ready.length === 0 || context.options.signal?.aborted)) resolve();
+      if (inFlight === 0 && (ready.length === 0 || context.stopping)) resolve();
     };
     pump();
   });

@@ -57,8 +57,10 @@ export class InterruptedError extends AlchemyError {
   constructor(
     /** fqn of the resource left as it was. */
     readonly fqn: string,
+    /** Why the run stopped, when it was not asked to (e.g. its stage lock was lost). */
+    readonly reason?: Error,
   ) {
-    super(`"${fqn}" was not started: the run was interrupted. Run again to finish.`);
+    super(`"${fqn}" was not started: ${reason ? `the run stopped (${reason.message})` : "the run was interrupted. Run again to finish."}`);
   }
 }
 

@@ -25,6 +25,7 @@ export interface LaunchOptions {
   adopt?: boolean;
   concurrency?: number;
   destroyStrategy?: DestroyStrategy;
+  lockTimeoutMs?: number;
 }
 
 /** What a destroy is about to delete, for a confirmation prompt. */
@@ -38,6 +39,8 @@ export interface DestroyPreview {
 /** One launch of a program. */
 export interface Launch {
   options: LaunchOptions;
+  /** The command line as typed, recorded as the stage lock's holder command. */
+  command?: string;
   /** How the user spelled each option, for error messages: `{ stage: "--stage prod" }`. */
   spelledAs: Partial<Record<keyof LaunchOptions, string>>;
   /** Receives every resource event (the engine then prints nothing itself). */

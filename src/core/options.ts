@@ -76,8 +76,24 @@ export interface AlchemyOptions {
   profile?: string;
   /** Which profiles may touch which stage (not implemented yet: rejected). */
   stageProfileMapping?: Record<string, string[]>;
-  /** Lock the stage for the run (not implemented yet: `true` prints a warning). */
+  /**
+   * Lock the stage for the run, so that two runs never write it at once. A
+   * store that cannot lock is used unlocked (with a warning when this is `true`).
+   * @default true for the "up" and "destroy" phases, false for "plan" and "read"
+   */
   stateLocking?: boolean;
+  /**
+   * How long the stage lock stays valid without a heartbeat; a run that dies
+   * holding it blocks the stage this long (on the filesystem store a dead
+   * local process is detected at once).
+   * @default 30_000
+   */
+  lockLeaseMs?: number;
+  /**
+   * How long to wait for a stage another run has locked before failing.
+   * @default 0 (fail at once)
+   */
+  lockTimeoutMs?: number;
 }
 
 /** Options of `alchemy.run(name, options, fn)`. */
@@ -103,6 +119,9 @@ export interface ResolvedOptions {
   onEvent?: (event: RunEvent) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
+  stateLocking?: boolean;
+  lockLeaseMs: number;
+  lockTimeoutMs: number;
   /** Print the summary line at finalize (a launcher prints its own). */
   printSummary: boolean;
 }
@@ -135,8 +154,11 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
       `stageProfileMapping is not implemented yet, so application "${appName}" cannot enforce it; remove the option rather than deploy without the check.`,
     );
   }
-  if (options.stateLocking === true) {
-    console.error(`! Application "${appName}": stateLocking is not implemented yet; this run does not lock stage state.`);
+  for (const key of ["lockLeaseMs", "lockTimeoutMs"] as const) {
+    const value = options[key];
+    if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
+      throw new AlchemyError(`${key} must be a number of milliseconds (0 or more) for application "${appName}", got ${value}.`);
+    }
   }
   return {
     appName,
@@ -150,6 +172,9 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     quiet: options.quiet ?? false,
     stateStore: options.stateStore,
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),
+    stateLocking: options.stateLocking,
+    lockLeaseMs: options.lockLeaseMs ?? 30_000,
+    lockTimeoutMs: options.lockTimeoutMs ?? 0,
     onEvent: launch?.onEvent ?? options.onEvent,
     onWarning: launch?.onWarning,
     signal: anySignal(options.signal, launch?.signal),

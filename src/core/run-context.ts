@@ -9,6 +9,7 @@ import type { StateStore } from "../state/state-store.js";
 import { consoleReporter, SummaryCounter, type RunEvent, type RunSummary } from "./events.js";
 import type { ResolvedOptions } from "./options.js";
 import type { DeletionItem } from "./deletion-item.js";
+import { LockLostError } from "../state/stage-lock.js";
 import { InterruptedError, type DeleteFailure } from "./errors.js";
 
 export class RunContext {
@@ -25,6 +26,8 @@ export class RunContext {
   readonly deferred: DeletionItem[] = [];
   /** Every event of the run, in order (plan entries included). */
   readonly events: RunEvent[] = [];
+  /** Why the run was stopped from within (see {@link halt}). */
+  private halted?: Error;
   /** Operations started and not yet recorded. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -39,6 +42,13 @@ export class RunContext {
 
   fail(error: Error): void {
     this.failures.add(error);
+    // A run that lost its stage lock must not touch anything more.
+    for (let e: unknown = error; e instanceof Error; e = e.cause) if (e instanceof LockLostError) this.halt(e);
+  }
+
+  /** Stops the run: no create, update or delete starts after this; those in flight finish. */
+  halt(reason: Error): void {
+    this.halted ??= reason;
   }
 
   emit(event: RunEvent): void {
@@ -68,8 +78,14 @@ export class RunContext {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
+  /** True once the run was interrupted or halted. */
+  get stopping(): boolean {
+    return this.halted !== undefined || this.options.signal?.aborted === true;
+  }
+
   /** If the run was asked to stop, the error that keeps `fqn` from starting. */
   interruption(fqn: string): InterruptedError | undefined {
+    if (this.halted) return new InterruptedError(fqn, this.halted);
     return this.options.signal?.aborted ? new InterruptedError(fqn) : undefined;
   }
 

@@ -26,7 +26,11 @@ export function useTestProject(prefix: string) {
     /** One run of `program` against the stage `test-app/t`. */
     async deploy<T>(program: () => Promise<T>, options: AlchemyOptions = {}): Promise<{ app: Application; result: T }> {
       const app = await alchemy("test-app", { stage: "t", rootDir: root, quiet: true, ...options });
-      const result = await program();
+      // A failed program is released (stores closed, stage lock let go) without finalizing, as the CLI does.
+      const result = await program().catch(async (error: unknown) => {
+        await app.release();
+        throw error;
+      });
       await app.finalize();
       return { app, result };
     },

@@ -15,6 +15,8 @@ import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
+import { acquireLock, forceUnlock, readLock } from "./file-lock.js";
 import { errorCode } from "./durable-files.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
@@ -59,7 +61,7 @@ const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
  *   stateStore: (scope) => new FileSystemStateStore(scope, { dir: ".alchemy" }),
  * });
  */
-export class FileSystemStateStore implements StateStore {
+export class FileSystemStateStore implements StateStore, StageLocking {
   /** Absolute root directory of all state. */
   readonly dir: string;
   /** Absolute directory of this scope's records. */
@@ -84,6 +86,42 @@ export class FileSystemStateStore implements StateStore {
     this.dir = path.resolve(options.dir ?? ".alchemy");
     this.scopeDir = path.join(this.dir, ...chain);
     this.stageDir = chain.length >= 2 ? path.join(this.dir, chain[0]!, chain[1]!) : undefined;
+  }
+
+  /**
+   * Takes the stage's lock (`<stage dir>/~lock`; see file-lock.ts). Call it on
+   * the stage scope's store before reading; from then on every journal commit
+   * of the stage in this process first checks that the lock is still ours.
+   */
+  async lock(request: LockRequest): Promise<StageLock> {
+    const stageDir = this.#stageLevel("lock");
+    const lock = await acquireLock(stageDir, this.#scopePath, request);
+    const journal = (this.#journal ??= acquireJournal(stageDir, { checkpointBytes: this.#checkpointBytes }));
+    journal.fence = lock.check;
+    return {
+      ...lock,
+      release: async () => {
+        if (journal.fence === lock.check) journal.fence = undefined;
+        await lock.release();
+      },
+    };
+  }
+
+  /** The stage's lock, if any. */
+  async lockInfo(): Promise<LockInfo | undefined> {
+    return readLock(this.#stageLevel("read the lock of"));
+  }
+
+  /** Removes the stage's lock if its id is `lockId`. */
+  async forceUnlock(lockId: string): Promise<boolean> {
+    return forceUnlock(this.#stageLevel("unlock"), lockId);
+  }
+
+  #stageLevel(doing: string): string {
+    if (this.stageDir === undefined || this.#chain.length !== 2) {
+      throw new StateStoreError(`Cannot ${doing} "${this.#scopePath}": stage locks belong to the store of a stage scope (app/stage).`, this.scopeDir);
+    }
+    return this.stageDir;
   }
 
   /** Opens the stage's journal and replays what a crashed run left in it. */

@@ -19,6 +19,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
+import { LOCK_NAME } from "./file-lock.js";
 import { DirtyPaths, FILE_MODE, ensureDir, errorCode, fsyncPath, removeStaleTempFiles, syncPaths } from "./durable-files.js";
 import { decodeEntries, encodeEntry, type JournalEntry } from "./journal-entry.js";
 import { RecordWriter, type RecordChange } from "./record-writer.js";
@@ -87,6 +88,13 @@ export class StageJournal {
   #recovered: Promise<void> | undefined;
   #isRecovered = false;
   #failure: StateStoreError | undefined;
+  /** Set once a fence check failed: no more writes, and no checkpoint (another run owns the stage now). */
+  #fenced: Error | undefined;
+  /**
+   * Checked before each commit while a stage lock is held: returns the error
+   * that refuses the batch when the lock is no longer this run's.
+   */
+  fence: (() => Error | undefined) | undefined;
 
   constructor(
     readonly stageDir: string,
@@ -114,6 +122,7 @@ export class StageJournal {
 
   #enqueue(entry: JournalEntry, line: string, text: string | undefined): Promise<void> {
     if (this.#failure) return Promise.reject(this.#failure);
+    if (this.#fenced) return Promise.reject(this.#fenced);
     return new Promise<void>((resolve, reject) => {
       this.#queue.push({ entry, line, text, resolve, reject });
       if (!this.#draining) {
@@ -129,19 +138,20 @@ export class StageJournal {
     await this.#recovered?.catch(() => undefined);
     while (this.#draining) await new Promise<void>((resolve) => this.#idle.push(resolve));
     try {
-      if (this.#fd !== undefined && !this.#failure) await this.#checkpoint();
+      if (this.#fd !== undefined && !this.#failure && !this.#fenced) await this.#checkpoint();
     } finally {
       await this.#writer.close().catch(() => undefined);
       if (this.#fd !== undefined) fs.closeSync(this.#fd);
       this.#fd = undefined;
     }
-    if (!this.#failure) this.#removeIfEmpty();
+    if (!this.#failure && !this.#fenced) this.#removeIfEmpty();
   }
 
   /** A stage left with no record (destroyed) leaves no directory behind. */
   #removeIfEmpty(): void {
     try {
-      const names = fs.readdirSync(this.stageDir);
+      // The stage lock, if held, is released after the journal closes, and removes the directory then.
+      const names = fs.readdirSync(this.stageDir).filter((name) => name !== LOCK_NAME);
       if (names.length !== 1 || names[0] !== JOURNAL_NAME || fs.statSync(this.file).size !== 0) return;
       fs.unlinkSync(this.file);
       fs.rmdirSync(this.stageDir);
@@ -171,6 +181,8 @@ export class StageJournal {
    */
   #commit(batch: Pending[]): void {
     if (this.#failure) return batch.forEach((p) => p.reject(this.#failure!));
+    this.#fenced ??= this.fence?.();
+    if (this.#fenced) return batch.forEach((p) => p.reject(this.#fenced!));
     try {
       const fd = this.#open();
       const bytes = Buffer.from(batch.map((p) => p.line).join(""));
