@@ -1,6 +1,6 @@
 /**
- * Helpers for testing alchemy extensions: the conformance suite every state
- * store runs from its own test file.
+ * Helpers for testing alchemy extensions: the conformance suites every state
+ * store (and every store that locks stages) runs from its own test file.
  *
  * @example
  * import { describeStateStore } from "alchemy/testing";
@@ -13,3 +13,4 @@ export {
   type StateStoreHarness,
   type StateStoreSetup,
 } from "./state-store-conformance.js";
+export { describeStageLock } from "./stage-lock-conformance.js";

@@ -40,7 +40,6 @@ export function readLock(stageDir: string): LockInfo | undefined {
 /** Takes the lock of the stage at `stageDir`; `check()` of the result tells whether it is still ours. */
 export async function acquireLock(stageDir: string, stagePath: string, request: LockRequest): Promise<StageLock & { check(): LockLostError | undefined }> {
   const file = path.join(stageDir, LOCK_NAME);
-  fs.mkdirSync(stageDir, { recursive: true, mode: 0o700 });
   const started = Date.now();
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
@@ -111,7 +110,15 @@ function heldLock(file: string, stagePath: string, info: LockInfo, tookOverFrom:
 /** Creates `file` holding `lock` if it does not exist; false if it does. */
 function tryCreate(file: string, lock: LockFile): boolean {
   const temp = `${file}.${lock.id}.tmp`;
-  const fd = fs.openSync(temp, "wx", 0o600);
+  let fd: number;
+  try {
+    fd = fs.openSync(temp, "wx", 0o600);
+  } catch (error) {
+    if (errorCode(error) !== "ENOENT") throw error;
+    // The stage directory was removed (a holder released the lock of an emptied stage).
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fd = fs.openSync(temp, "wx", 0o600);
+  }
   try {
     fs.writeSync(fd, JSON.stringify(lock));
     fs.fsyncSync(fd);
