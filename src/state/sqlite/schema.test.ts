@@ -1,0 +1,91 @@
+import Sqlite from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { StateStoreError } from "../../core/errors.js";
+import { MIGRATIONS, SCHEMA_VERSION, migrate, schemaVersion, type Migration } from "./schema.js";
+
+const FILE = "/abs/state.sqlite";
+
+function tables(db: Sqlite.Database): unknown[] {
+  return db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
+}
+
+describe("the state database schema", () => {
+  it("brings a new database to the current version, and a second run changes nothing", () => {
+    const db = new Sqlite(":memory:");
+    expect(schemaVersion(db)).toBe(0);
+    migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
+    expect(SCHEMA_VERSION).toBe(1);
+    expect(tables(db)).toEqual(["meta", "records"]);
+    migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(1);
+  });
+
+  it("runs a later migration once, on a database at an earlier version, keeping its records", () => {
+    const db = new Sqlite(":memory:");
+    migrate(db, FILE);
+    db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
+    let runs = 0;
+    const next: Migration[] = [
+      ...MIGRATIONS,
+      {
+        version: 2,
+        description: "add an index on updated_at",
+        up(d) {
+          runs++;
+          d.exec("CREATE INDEX records_updated_at ON records (updated_at)");
+        },
+      },
+    ];
+    migrate(db, FILE, next);
+    migrate(db, FILE, next);
+    expect(runs).toBe(1);
+    expect(schemaVersion(db)).toBe(2);
+    expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
+  });
+
+  it("rolls back a failing migration step, leaving the version it had", () => {
+    const db = new Sqlite(":memory:");
+    migrate(db, FILE);
+    const broken: Migration[] = [
+      ...MIGRATIONS,
+      {
+        version: 2,
+        description: "a step that fails half way",
+        up(d) {
+          d.exec("CREATE TABLE half_done (x)");
+          d.exec("THIS IS NOT SQL");
+        },
+      },
+    ];
+    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 2 \(a step that fails half way\)/);
+    expect(schemaVersion(db)).toBe(1);
+    expect(tables(db)).toEqual(["meta", "records"]);
+  });
+
+  it("refuses a database with a newer or unreadable version, naming the file", () => {
+    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 1/], ["x", /not a version number/]] as const) {
+      const db = new Sqlite(":memory:");
+      migrate(db, FILE);
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(value);
+      const error = (() => {
+        try {
+          migrate(db, FILE);
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as StateStoreError).location).toBe(FILE);
+      expect((error as Error).message).toMatch(message);
+      expect(db.prepare("SELECT value FROM meta").pluck().get()).toBe(value);
+    }
+  });
+
+  it("refuses, naming the file, a database that already has an unrelated records table", () => {
+    const db = new Sqlite(":memory:");
+    db.exec("CREATE TABLE records (name TEXT)");
+    expect(() => migrate(db, FILE)).toThrow(/\/abs\/state\.sqlite.*already exists.*choose another filename/);
+    expect(schemaVersion(db)).toBe(0);
+  });
+});
