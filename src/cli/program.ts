@@ -19,7 +19,7 @@ const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.ur
 /** Runs the command line `argv` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let exitCode: number = EXIT.ok;
-  const program = buildProgram(io, (code) => {
+  const program = buildProgram(io, argv, (code) => {
     exitCode = code;
   });
   try {
@@ -38,7 +38,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
+function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void): Command {
   const program = new Command("alchemy")
     .description("Infrastructure as TypeScript: deploy, plan and destroy the resources an alchemy.run.ts program declares.")
     .version(pkg.version, "-v, --version")
@@ -70,21 +70,23 @@ function buildProgram(io: CliIO, setExit: (code: number) => void): Command {
     .option("--force", "update every resource, even those whose props did not change")
     .option("--adopt", "let create handlers take over resources that already exist")
     .addOption(concurrencyOption())
-    .action(async (entry: string | undefined, flags) => done(await runCommand("deploy", entry, runOptions(flags), io)));
+    .addOption(lockTimeoutOption())
+    .action(async (entry: string | undefined, flags) => done(await runCommand("deploy", entry, runOptions(flags, argv), io)));
 
   runCmd("plan", "show what deploy would do, changing nothing")
     .option("--detailed-exitcode", "exit 2 when the plan has changes, 0 when it has none")
-    .action(async (entry: string | undefined, flags) => done(await runCommand("plan", entry, runOptions(flags), io)));
+    .action(async (entry: string | undefined, flags) => done(await runCommand("plan", entry, runOptions(flags, argv), io)));
 
   runCmd("destroy", "delete every resource of the stage, dependents first")
     .option("-f, --force", "do not ask for confirmation (required without a terminal)")
     .option("-y, --yes", "same as --force")
     .addOption(new Option("--strategy <strategy>", "delete one at a time, or independent resources at once").choices(["sequential", "parallel"]))
     .addOption(concurrencyOption())
-    .action(async (entry: string | undefined, flags) => done(await runCommand("destroy", entry, runOptions(flags), io)));
+    .addOption(lockTimeoutOption())
+    .action(async (entry: string | undefined, flags) => done(await runCommand("destroy", entry, runOptions(flags, argv), io)));
 
   runCmd("read", "run the program in read phase: print recorded outputs, change nothing").action(
-    async (entry: string | undefined, flags) => done(await runCommand("read", entry, runOptions(flags), io)),
+    async (entry: string | undefined, flags) => done(await runCommand("read", entry, runOptions(flags, argv), io)),
   );
 
   const state = program.command("state").description("inspect and edit recorded state without running the program");
@@ -129,8 +131,21 @@ function concurrencyOption(): Option {
   });
 }
 
-function runOptions(flags: Record<string, unknown>): RunCommandOptions {
+function lockTimeoutOption(): Option {
+  return new Option("--lock-timeout <duration>", "wait this long for a stage another run has locked (e.g. 30s, 2m, 500ms; default: fail at once)").argParser(
+    (value) => {
+      const match = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(value.trim());
+      if (!match) throw new InvalidArgumentError("use a duration such as 30s, 2m or 500ms.");
+      const scale = { ms: 1, s: 1000, m: 60_000 }[(match[2] ?? "s") as "ms" | "s" | "m"];
+      return Math.round(Number(match[1]) * scale);
+    },
+  );
+}
+
+function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandOptions {
   return {
+    command: ["alchemy", ...argv].join(" "),
+    lockTimeoutMs: flags.lockTimeout as number | undefined,
     stage: flags.stage as string | undefined,
     profile: flags.profile as string | undefined,
     json: !!flags.json,

@@ -1,47 +1,10 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, removeProject, REPO, runAlchemy, runAlchemyOnTerminal, startAlchemy } from "../cli.test-fixture.js";
+import { describe, expect, it } from "vitest";
+import { makeProject, REPO, runAlchemy, runAlchemyOnTerminal, startAlchemy } from "../cli.test-fixture.js";
+import { project, record, removeProjectsAfterEach, rewrite, track, world } from "../note-project.test-fixture.js";
 
-/** A resource kind whose real effect is a file under world/, and whose handler can be slowed or made to fail. */
-const NOTE = `
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
-import alchemy, { Resource } from "alchemy";
-export const Note = Resource("test::Note", async function (id: string, props: { text: string; slowMs?: number; fail?: boolean }) {
-  if (this.phase === "delete") {
-    process.stderr.write("deleting " + id + "\\n");
-    if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
-    rmSync("world/" + id, { force: true });
-    return this.destroy();
-  }
-  process.stderr.write("started " + id + "\\n");
-  if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
-  if (props.fail) throw new Error("the provider refused " + id);
-  mkdirSync("world", { recursive: true });
-  writeFileSync("world/" + id, props.text);
-  return { text: props.text };
-});
-export { alchemy };
-`;
-
-const program = (body: string, options = "") => `
-import { alchemy, Note } from "./note.ts";
-const app = await alchemy("shop"${options ? `, ${options}` : ""});
-${body}
-await app.finalize();
-`;
-
-const projects: string[] = [];
-function project(body: string, options?: string): string {
-  const dir = makeProject({ "note.ts": NOTE, "alchemy.run.ts": program(body, options) });
-  projects.push(dir);
-  return dir;
-}
-afterEach(() => projects.splice(0).forEach(removeProject));
-
-const world = (dir: string) => (existsSync(path.join(dir, "world")) ? readdirSync(path.join(dir, "world")).sort() : []);
-const record = (dir: string, ...names: string[]) => JSON.parse(readFileSync(path.join(dir, ".alchemy/shop", ...names) + ".json", "utf8"));
-const rewrite = (dir: string, body: string, options?: string) => writeFileSync(path.join(dir, "alchemy.run.ts"), program(body, options));
+removeProjectsAfterEach();
 
 const TWO = `
 const a = await Note("a", { text: "alpha" });
@@ -50,8 +13,7 @@ await alchemy.run("back", async () => { await Note("b", { text: a.text + "!" });
 
 describe("alchemy deploy", () => {
   it("deploys the quickstart, then finds nothing to change on the second run", async () => {
-    const dir = makeProject({ "alchemy.run.ts": readFileSync(path.join(REPO, "examples/quickstart/alchemy.run.ts"), "utf8") });
-    projects.push(dir);
+    const dir = track(makeProject({ "alchemy.run.ts": readFileSync(path.join(REPO, "examples/quickstart/alchemy.run.ts"), "utf8") }));
     const first = await runAlchemy(["deploy", "--stage", "dev"], dir);
     expect(first.stderr).toBe("");
     expect(first.code).toBe(0);

@@ -27,6 +27,9 @@ import type { ReportedError, RunCommandName, RunOutcome } from "../report/outcom
 
 /** Flags of deploy, plan, destroy and read (each command uses its own subset). */
 export interface RunCommandOptions {
+  /** The command line as typed, recorded as the stage lock's holder. */
+  command: string;
+  lockTimeoutMs?: number;
   stage?: string;
   profile?: string;
   json: boolean;
@@ -64,6 +67,7 @@ export async function runCommand(command: RunCommandName, entryArg: string | und
   const launch: Launch = {
     options,
     spelledAs,
+    command: opts.command,
     onEvent: (event) => {
       if (event.status !== "start") {
         events.push(event);
@@ -127,6 +131,7 @@ function launchOptions(command: RunCommandName, opts: RunCommandOptions): Pick<L
   set("adopt", opts.adopt || undefined, "--adopt");
   set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
   set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
+  set("lockTimeoutMs", opts.lockTimeoutMs, `--lock-timeout ${opts.lockTimeoutMs}ms`);
   return { options, spelledAs };
 }
 

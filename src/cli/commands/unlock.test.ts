@@ -1,32 +1,64 @@
+import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { FileSystemStateStore } from "../../state/fs/fs-state-store.js";
+import type { StageLock } from "../../state/stage-lock.js";
 import { UsageError } from "../exit-codes.js";
 import { captureIO } from "../io.test-fixture.js";
 import { unlock } from "./unlock.js";
 
-const cwd = path.join(path.sep, "home", "ada", "shop");
-const dir = path.join(cwd, ".alchemy");
+let cwd = "";
+let held: StageLock | undefined;
+beforeEach(() => {
+  cwd = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-unlock-"));
+});
+afterEach(async () => {
+  await held?.release();
+  held = undefined;
+  fs.rmSync(cwd, { recursive: true, force: true });
+});
+
+const lockStage = async (stage: string, leaseMs = 30_000) => {
+  const store = new FileSystemStateStore({ chain: ["shop", stage] }, { dir: path.join(cwd, ".alchemy") });
+  held = await store.lock({ holder: { user: "ada", host: os.hostname(), pid: process.pid, command: "alchemy deploy" }, leaseMs, timeoutMs: 0 });
+  return { store, lock: held };
+};
 
 describe("alchemy unlock", () => {
-  it("says that the filesystem store does not lock stages, and exits 0", async () => {
+  it("says a stage that is not locked has nothing to release, and exits 0", async () => {
+    await lockStage("other");
     const io = captureIO(cwd);
     expect(await unlock({ state: ".alchemy", stage: "prod" }, io)).toBe(0);
-    expect(io.out()).toBe("");
-    expect(io.err()).toBe(
-      `State locking is not enabled for the filesystem store at ${dir}, so stage "prod" has no lock to release. Nothing to do.\n`,
-    );
+    expect(io.err()).toContain(`Stage "prod" of app "shop" (${path.join(cwd, ".alchemy")}) is not locked. Nothing to do.`);
   });
 
-  it("names the application when --app is given", async () => {
+  it("refuses to release a live lock without its id, showing the holder and the command to use", async () => {
+    const { store, lock } = await lockStage("prod");
     const io = captureIO(cwd);
-    expect(await unlock({ state: "state", app: "shop", stage: "prod" }, io)).toBe(0);
-    expect(io.err()).toContain(`filesystem store at ${path.join(cwd, "state")}, so stage "prod" of app "shop" has no lock`);
+    expect(await unlock({ state: ".alchemy", stage: "prod" }, io)).toBe(1);
+    expect(io.err()).toContain(`is locked by ada@${os.hostname()} pid ${process.pid} (alchemy deploy), lock id ${lock.info.id}`);
+    expect(io.err()).toContain(`alchemy unlock --stage prod --lock-id ${lock.info.id}`);
+    expect((await store.lockInfo())?.id).toBe(lock.info.id);
   });
 
-  it("exits 1 when asked for a lock id, since no lock has it", async () => {
-    const io = captureIO(cwd);
-    expect(await unlock({ state: ".alchemy", stage: "prod", lockId: "lock-42" }, io)).toBe(1);
-    expect(io.err()).toMatch(/^error: No lock with id "lock-42": state locking is not enabled for the filesystem store at .*, so stage "prod" has no lock to release\./);
+  it("releases only the lock with the given id", async () => {
+    const { store, lock } = await lockStage("prod");
+    const wrong = captureIO(cwd);
+    expect(await unlock({ state: ".alchemy", stage: "prod", lockId: "not-it" }, wrong)).toBe(1);
+    expect(wrong.err()).toContain("No lock with id not-it");
+    expect((await store.lockInfo())?.id).toBe(lock.info.id);
+    const right = captureIO(cwd);
+    expect(await unlock({ state: ".alchemy", stage: "prod", lockId: lock.info.id }, right)).toBe(0);
+    expect(right.out()).toContain(`Released lock ${lock.info.id} on stage "prod" of app "shop"`);
+    expect(await store.lockInfo()).toBeUndefined();
+  });
+
+  it("releases a stale lock without an id", async () => {
+    const { store } = await lockStage("prod", 50);
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    expect(await unlock({ state: ".alchemy", stage: "prod" }, captureIO(cwd))).toBe(0);
+    expect(await store.lockInfo()).toBeUndefined();
   });
 
   it("rejects a stage or app that is not a valid name as a usage error", async () => {

@@ -1,39 +1,67 @@
 /**
- * `alchemy unlock`: releases a stage's state lock left behind by a crashed
- * run. No store implements locking yet, so for now it explains that there is
- * no lock to release.
+ * `alchemy unlock`: releases a stage's state lock left behind by a run that
+ * died or hangs. With `--lock-id` it removes only that lock; without, only a
+ * stale one (lease run out, or holder process gone on this host), so that a
+ * live run is never unlocked by accident.
  *
  * @module
  */
+import { FileSystemStateStore } from "../../state/fs/fs-state-store.js";
+import { describeHolder, isLockStale, type LockInfo } from "../../state/stage-lock.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
+import { resolveApp, runStateCommand } from "../state-access.js";
 import { checkName, stateDirOf } from "../state-target.js";
 import type { StateCommandOptions } from "./state.js";
 
 /**
- * Releases the lock of `opts.stage` (only the one with `opts.lockId`, when
- * given). Today the filesystem store does not lock stages: this prints so on
- * stderr and exits 0, or 1 when a `lockId` was asked for, since no lock has it.
+ * Releases the lock of `opts.stage`: the one with `opts.lockId`, or without
+ * it a stale one. Exit 0 when released (or there was no lock and no id was
+ * asked for), 1 otherwise, with the holder shown.
  *
  * @throws UsageError when the stage or `--app` is not a valid name.
  * @example
- * await unlock({ state: ".alchemy", stage: "prod" }, processIO()); // 0
+ * await unlock({ state: ".alchemy", stage: "prod", lockId: "6f1c..." }, processIO()); // 0
  */
 export async function unlock(opts: StateCommandOptions & { stage: string; lockId?: string }, io: CliIO): Promise<number> {
   const stage = checkName(opts.stage, "stage", "--stage");
-  const app = opts.app === undefined ? undefined : checkName(opts.app, "application", "--app");
   const dir = stateDirOf(opts, io);
-  const which = app === undefined ? `stage "${stage}"` : `stage "${stage}" of app "${app}"`;
-  const notEnabled = `state locking is not enabled for the filesystem store at ${dir}, so ${which} has no lock to release`;
-  if (opts.lockId === undefined) {
-    io.stderr.write(`${capitalize(notEnabled)}. Nothing to do.\n`);
+  return runStateCommand(io, async () => {
+    const app = resolveApp(dir, opts.app);
+    const store = new FileSystemStateStore({ chain: [app, stage] }, { dir });
+    const lock = await store.lockInfo();
+    const where = `stage "${stage}" of app "${app}" (${dir})`;
+    if (lock === undefined) {
+      if (opts.lockId === undefined) {
+        io.stderr.write(`${capitalize(where)} is not locked. Nothing to do.\n`);
+        return EXIT.ok;
+      }
+      io.stderr.write(`error: No lock with id ${opts.lockId}: ${where} is not locked.\n`);
+      return EXIT.failed;
+    }
+    if (opts.lockId !== undefined && opts.lockId !== lock.id) {
+      io.stderr.write(`error: No lock with id ${opts.lockId} on ${where}; it is locked by ${held(lock)}. Nothing was released.\n`);
+      return EXIT.failed;
+    }
+    if (opts.lockId === undefined && !isLockStale(lock)) {
+      io.stderr.write(
+        `error: ${capitalize(where)} is locked by ${held(lock)}, and that lock is live (heartbeat within its lease). ` +
+          `If you are sure that run is gone, release it by id: alchemy unlock --stage ${stage} --lock-id ${lock.id}\n`,
+      );
+      return EXIT.failed;
+    }
+    if (!(await store.forceUnlock(lock.id))) {
+      io.stderr.write(`error: The lock ${lock.id} on ${where} changed while releasing it; run \`alchemy unlock --stage ${stage}\` again to see the current one.\n`);
+      return EXIT.failed;
+    }
+    io.stdout.write(`Released lock ${lock.id} on ${where}, held by ${held(lock)}.\n`);
     return EXIT.ok;
-  }
-  io.stderr.write(
-    `error: No lock with id ${JSON.stringify(opts.lockId)}: ${notEnabled}. ` +
-      `If a run seems stuck, check that no other alchemy process is deploying ${which}.\n`,
-  );
-  return EXIT.failed;
+  });
+}
+
+function held(lock: LockInfo): string {
+  const age = Math.round((Date.now() - lock.acquiredAt.getTime()) / 1000);
+  return `${describeHolder(lock.holder)}, lock id ${lock.id}, taken ${age}s ago`;
 }
 
 function capitalize(text: string): string {
