@@ -1,0 +1,82 @@
+/**
+ * Store URLs: how the command line (and `state migrate`) names a state store.
+ *
+ * | URL | store |
+ * |---|---|
+ * | `file:.alchemy` (or a plain directory path) | {@link FileSystemStateStore} in that directory |
+ * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
+ * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
+ *
+ * Relative paths resolve against `cwd`. The SQL stores are loaded only when
+ * named, so their drivers stay optional.
+ *
+ * @module
+ */
+import path from "node:path";
+import { AlchemyError } from "../core/errors.js";
+import { FileSystemStateStore } from "./fs/fs-state-store.js";
+import type { StateStoreFactory } from "./state-store.js";
+
+/** What a store URL names. */
+export type StoreLocation =
+  | { kind: "file"; dir: string }
+  | { kind: "sqlite"; filename: string }
+  | { kind: "postgres"; connectionString: string; schema?: string };
+
+/** Parses a store URL; throws an {@link AlchemyError} saying which forms exist. */
+export function parseStoreUrl(url: string, cwd: string): StoreLocation {
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    const parsed = new URL(url);
+    const schema = parsed.searchParams.get("schema") ?? undefined;
+    parsed.searchParams.delete("schema");
+    return { kind: "postgres", connectionString: parsed.toString(), schema };
+  }
+  if (url.startsWith("sqlite:")) {
+    const file = url.slice("sqlite:".length);
+    if (!file) throw new AlchemyError(`Store URL "${url}" names no file: write sqlite:<path>, e.g. sqlite:.alchemy/state.sqlite.`);
+    return { kind: "sqlite", filename: path.resolve(cwd, file) };
+  }
+  if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
+    throw new AlchemyError(`Unknown state store URL "${redact(url)}": use file:<dir>, sqlite:<file> or postgres://user@host/db.`);
+  }
+  return { kind: "file", dir: path.resolve(cwd, url) };
+}
+
+/** The factory of the store `location` names. */
+export async function storeFactory(location: StoreLocation): Promise<StateStoreFactory> {
+  switch (location.kind) {
+    case "file":
+      return (scope) => new FileSystemStateStore(scope, { dir: location.dir });
+    case "sqlite": {
+      const { SQLiteStateStore } = await import("./sqlite/sqlite-state-store.js");
+      return (scope) => new SQLiteStateStore(scope, { filename: location.filename });
+    }
+    case "postgres": {
+      const { PostgresStateStore } = await import("./postgres/postgres-state-store.js");
+      return (scope) => new PostgresStateStore(scope, { connectionString: location.connectionString, schema: location.schema });
+    }
+  }
+}
+
+/** How a location is shown to users (no password). */
+export function describeLocation(location: StoreLocation): string {
+  switch (location.kind) {
+    case "file":
+      return location.dir;
+    case "sqlite":
+      return `sqlite:${location.filename}`;
+    case "postgres":
+      return redact(location.connectionString) + (location.schema ? ` (schema ${location.schema})` : "");
+  }
+}
+
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+  }
+}
