@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { initProject } from "./commands/init.js";
 import { stateList, stateRm, stateShow, stateStages } from "./commands/state.js";
+import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
 import { unlock } from "./commands/unlock.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
@@ -107,6 +108,20 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("--json", "print JSON")
     .action(async (flags) => done(await stateStages({ ...stateOptions(flags), json: !!flags.json }, io)));
 
+  stateFlags(state.command("migrate").description("copy every record of a stage to another store, under lock, verified; the source is unchanged"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .requiredOption("--to <store-url>", "target store: file:<dir>, sqlite:<file> or postgres://user@host/db[?schema=name]")
+    .option("--from <store-url>", "source store (default: file:<--state>)")
+    .action(async (flags) => done(await stateMigrate({ ...stateOptions(flags), stage: flags.stage, from: flags.from, to: flags.to, command: commandLine(argv) }, io)));
+  stateFlags(state.command("export").description("print every record of a stage as one JSON document"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .option("--from <store-url>", "source store (default: file:<--state>)")
+    .option("-o, --output <file>", "write to a file (mode 0600) instead of stdout")
+    .action(async (flags) => done(await stateExport({ ...stateOptions(flags), stage: flags.stage, from: flags.from, output: flags.output, command: commandLine(argv) }, io)));
+  stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty").argument("<file>", "an export, or - for stdin"))
+    .option("--to <store-url>", "target store (default: file:<--state>)")
+    .action(async (file: string, flags) => done(await stateImport(file, { ...stateOptions(flags), to: flags.to, command: commandLine(argv) }, io)));
+
   stateFlags(program.command("unlock").description("release a stage's state lock left by a crashed run"))
     .requiredOption("-s, --stage <stage>", "stage whose lock to release")
     .option("--lock-id <id>", "release only the lock with this id")
@@ -144,7 +159,7 @@ function lockTimeoutOption(): Option {
 
 function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandOptions {
   return {
-    command: ["alchemy", ...argv].join(" "),
+    command: commandLine(argv),
     lockTimeoutMs: flags.lockTimeout as number | undefined,
     stage: flags.stage as string | undefined,
     profile: flags.profile as string | undefined,
@@ -157,6 +172,10 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,
   };
+}
+
+function commandLine(argv: string[]): string {
+  return ["alchemy", ...argv].join(" ");
 }
 
 function stateOptions(flags: Record<string, unknown>): { state: string; app?: string } {

@@ -1,0 +1,136 @@
+/**
+ * `alchemy state migrate | export | import`: moving a stage's records between
+ * stores. Stores are named by URL (`file:.alchemy`, `sqlite:path`,
+ * `postgres://...`); the source is never changed, the target must not hold the
+ * stage yet, and every copy is read back and compared before it is reported.
+ *
+ * @module
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { canLock, type StageLock } from "../../state/stage-lock.js";
+import { parseStageExport, readStage, StoreSession, verifyCopy, writeStage, type StageExport, type StageRecord } from "../../state/stage-copy.js";
+import { describeLocation, parseStoreUrl, storeFactory, type StoreLocation } from "../../state/store-url.js";
+import { EXIT, UsageError } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import { resolveApp, runStateCommand, StateCommandError } from "../state-access.js";
+import { checkName, resolveStage } from "../state-target.js";
+
+export interface TransferOptions {
+  /** State directory of the filesystem store, the default end of a transfer. */
+  state: string;
+  app?: string;
+  stage?: string;
+  /** The command line, recorded as the holder of the locks taken. */
+  command: string;
+}
+
+/** Copies every record of a stage from `--from` (default: the filesystem store) to `--to`, under both stages' locks. */
+export async function stateMigrate(opts: TransferOptions & { from?: string; to: string }, io: CliIO): Promise<number> {
+  const stage = resolveStage(opts.stage, io.env);
+  const from = location(opts.from ?? `file:${opts.state}`, io);
+  const to = location(opts.to, io);
+  return runStateCommand(io, async () => {
+    const app = appFor(from, opts.app);
+    const source = new StoreSession(await storeFactory(from));
+    const target = new StoreSession(await storeFactory(to));
+    const locks: StageLock[] = [];
+    try {
+      locks.push(...(await lockStage(source, app, stage, opts.command)), ...(await lockStage(target, app, stage, opts.command)));
+      const records = await readStage(source, app, stage);
+      if (records.length === 0) throw new StateCommandError(`Stage "${stage}" of app "${app}" has no records in ${describeLocation(from)}: nothing to migrate.`);
+      await copyInto(target, to, app, stage, records);
+      io.stdout.write(`Migrated ${records.length} record(s) of ${app}/${stage} from ${describeLocation(from)} to ${describeLocation(to)}; verified. The source is unchanged.\n`);
+      return EXIT.ok;
+    } finally {
+      for (const lock of locks) await lock.release().catch(() => undefined);
+      await source.close();
+      await target.close();
+    }
+  });
+}
+
+/** Prints (or writes to `--output`) every record of a stage as one JSON document. */
+export async function stateExport(opts: TransferOptions & { from?: string; output?: string }, io: CliIO): Promise<number> {
+  const stage = resolveStage(opts.stage, io.env);
+  const from = location(opts.from ?? `file:${opts.state}`, io);
+  return runStateCommand(io, async () => {
+    const app = appFor(from, opts.app);
+    const source = new StoreSession(await storeFactory(from));
+    try {
+      const records = await readStage(source, app, stage);
+      const doc: StageExport = { format: "alchemy-stage", version: 1, app, stage, records };
+      const text = JSON.stringify(doc, null, 2) + "\n";
+      if (opts.output) {
+        writeFileSync(path.resolve(io.cwd, opts.output), text, { mode: 0o600 });
+        io.stderr.write(`Exported ${records.length} record(s) of ${app}/${stage} to ${opts.output}.\n`);
+      } else io.stdout.write(text);
+      return EXIT.ok;
+    } finally {
+      await source.close();
+    }
+  });
+}
+
+/** Writes the records of an export (a file, or `-` for stdin) into `--to` (default: the filesystem store), under the stage's lock. */
+export async function stateImport(file: string, opts: TransferOptions & { to?: string }, io: CliIO): Promise<number> {
+  const to = location(opts.to ?? `file:${opts.state}`, io);
+  return runStateCommand(io, async () => {
+    const source = file === "-" ? "stdin" : path.resolve(io.cwd, file);
+    let doc: StageExport;
+    try {
+      doc = parseStageExport(JSON.parse(readFileSync(file === "-" ? 0 : source, "utf8")), source);
+    } catch (error) {
+      if (error instanceof SyntaxError) throw new StateCommandError(`${source} is not JSON: ${error.message}. Make it with \`alchemy state export\`.`);
+      throw error;
+    }
+    checkName(doc.app, "application", source);
+    checkName(doc.stage, "stage", source);
+    const target = new StoreSession(await storeFactory(to));
+    const locks = await lockStage(target, doc.app, doc.stage, opts.command);
+    try {
+      await copyInto(target, to, doc.app, doc.stage, doc.records);
+      io.stdout.write(`Imported ${doc.records.length} record(s) of ${doc.app}/${doc.stage} into ${describeLocation(to)}; verified.\n`);
+      return EXIT.ok;
+    } finally {
+      for (const lock of locks) await lock.release().catch(() => undefined);
+      await target.close();
+    }
+  });
+}
+
+async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[]): Promise<void> {
+  const existing = await readStage(target, app, stage);
+  if (existing.length > 0) {
+    throw new StateCommandError(
+      `Stage "${stage}" of app "${app}" already has ${existing.length} record(s) in ${describeLocation(to)}; a copy goes only into a stage that is empty there. ` +
+        "Pick another target, or destroy or clear that stage first.",
+    );
+  }
+  await writeStage(target, records);
+  verifyCopy(records, await readStage(target, app, stage), describeLocation(to));
+}
+
+/** Takes the stage's lock in a store that can lock; none otherwise. */
+async function lockStage(session: StoreSession, app: string, stage: string, command: string): Promise<StageLock[]> {
+  // Before any read of the stage: the lock comes first.
+  const store = session.make([app, stage]);
+  if (!canLock(store)) return [];
+  const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
+  return [await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 })];
+}
+
+function location(url: string, io: CliIO): StoreLocation {
+  try {
+    return parseStoreUrl(url, io.cwd);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+}
+
+function appFor(from: StoreLocation, app: string | undefined): string {
+  if (from.kind === "file") return resolveApp(from.dir, app);
+  if (app === undefined) throw new UsageError(`Pass --app: the application cannot be guessed from ${describeLocation(from)}.`);
+  return checkName(app, "application", "--app");
+}
