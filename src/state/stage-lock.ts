@@ -24,6 +24,7 @@
  *
  * @module
  */
+import os from "node:os";
 import { AlchemyError } from "../core/errors.js";
 
 /** Who holds (or asks for) a lock: shown to whoever finds the stage locked. */
@@ -82,6 +83,18 @@ export interface StageLocking {
 export function canLock<T extends object>(store: T): store is T & StageLocking {
   const s = store as Partial<StageLocking>;
   return typeof s.lock === "function" && typeof s.lockInfo === "function" && typeof s.forceUnlock === "function";
+}
+
+/** True when `lock` missed its lease, or its holder is a process of this host that is gone. */
+export function isLockStale(lock: LockInfo, now = Date.now()): boolean {
+  if (now - lock.heartbeatAt.getTime() > lock.leaseMs) return true;
+  if (lock.holder.host !== os.hostname()) return false;
+  try {
+    process.kill(lock.holder.pid, 0);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== "EPERM";
+  }
 }
 
 /** `alice@build-7 pid 4242 (alchemy deploy --stage prod)` */

@@ -16,9 +16,8 @@
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { LockLostError, StageLockedError, type LockInfo, type LockRequest, type StageLock } from "../stage-lock.js";
+import { isLockStale, LockLostError, StageLockedError, type LockInfo, type LockRequest, type StageLock } from "../stage-lock.js";
 import { errorCode } from "./durable-files.js";
 
 export const LOCK_NAME = "~lock";
@@ -53,7 +52,7 @@ export async function acquireLock(stageDir: string, stagePath: string, request: 
     if (tryCreate(file, mine)) return heldLock(file, stagePath, toInfo(mine, new Date()), tookOverFrom);
     const current = readLockAt(file);
     if (current === undefined) continue; // released meanwhile
-    if (isStale(current)) {
+    if (isLockStale(current)) {
       if (takeOver(file, current)) tookOverFrom = current;
       continue;
     }
@@ -142,7 +141,7 @@ function takeOver(file: string, seen: LockInfo): boolean {
   const aside = `${file}.${seen.id}.stale-${randomUUID()}`;
   if (!renameIfPresent(file, aside)) return false;
   const moved = readLockAt(aside);
-  if (moved?.id === seen.id && isStale(moved)) {
+  if (moved?.id === seen.id && isLockStale(moved)) {
     fs.rmSync(aside, { force: true });
     return true;
   }
@@ -168,20 +167,6 @@ function renameIfPresent(from: string, to: string): boolean {
   } catch (error) {
     if (errorCode(error) === "ENOENT") return false;
     throw error;
-  }
-}
-
-function isStale(lock: LockInfo): boolean {
-  if (Date.now() - lock.heartbeatAt.getTime() > lock.leaseMs) return true;
-  return lock.holder.host === os.hostname() && !processAlive(lock.holder.pid);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === "EPERM";
   }
 }
 
