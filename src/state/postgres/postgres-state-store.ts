@@ -1,0 +1,207 @@
+/**
+ * A state store in PostgreSQL: one row per resource record, for every
+ * application, stage and scope, in `<schema>.records`, safe for many
+ * processes and machines at once.
+ *
+ * @module
+ */
+import { StateStoreError } from "../../core/errors.js";
+import { assertValidName, type NameKind } from "../../core/names.js";
+import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
+import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
+import { acquireDatabase, releaseDatabase } from "./database-registry.js";
+import type { StateDatabase } from "./state-database.js";
+
+/** Options of {@link PostgresStateStore}. */
+export interface PostgresStateStoreOptions {
+  /**
+   * Where the database is: a URL such as `postgres://user:password@host:5432/db`
+   * (`postgresql://` too; query parameters as the `pg` driver takes them, e.g. `?sslmode=require`).
+   * @default process.env.ALCHEMY_STATE_DATABASE_URL
+   */
+  connectionString?: string;
+  /**
+   * The PostgreSQL schema holding the state tables; created on first use.
+   * Letters, digits and `_`.
+   * @default "alchemy"
+   */
+  schema?: string;
+}
+
+/**
+ * A {@link StateStore} keeping each record as a row of `<schema>.records`
+ * keyed by (scope path, id), with the record's JSON text exactly as written.
+ *
+ * The schema is created and migrated on first use (see `schema-migrations.ts`).
+ * Every store of a process with the same connection string and schema shares
+ * one connection pool, closed when the last of them `deinit`s. Writes made
+ * together (in one turn of the event loop, or while a batch is being
+ * committed) are group-committed as one atomic statement; each `set` or
+ * `delete` resolves once its batch is committed, and a failed batch rejects
+ * every call in it. Reads first wait for the writes this process has already
+ * made. Writers in other processes or on other machines lose nothing: each
+ * batch is one statement, and the last committed write of a record wins.
+ *
+ * A store of the application scope (`chain` shorter than 2) only reads: its
+ * `listScopes` names the stages.
+ *
+ * @example
+ * import { PostgresStateStore } from "alchemy/state/postgres";
+ * const app = await alchemy("my-app", {
+ *   stateStore: (scope) => new PostgresStateStore(scope, { connectionString: process.env.DATABASE_URL }),
+ * });
+ */
+export class PostgresStateStore implements StateStore {
+  readonly #target: DatabaseTarget;
+  readonly #chain: readonly string[];
+  /** The scope column of this scope's rows: the chain joined with "/". */
+  readonly #scope: string;
+  readonly #table: string;
+  #database: StateDatabase | undefined;
+
+  /**
+   * @throws ScopeError when a segment of `scope.chain` is not a valid name.
+   * @throws StateStoreError when no connection string is given (option or
+   * `ALCHEMY_STATE_DATABASE_URL`), or it or `schema` is malformed.
+   */
+  constructor(scope: StateStoreScope, options: PostgresStateStoreOptions = {}) {
+    const chain = [...scope.chain];
+    const kinds: NameKind[] = ["application", "stage"];
+    chain.forEach((name, i) => assertValidName(name, kinds[i] ?? "scope", chain.slice(0, i).join("/") || "/"));
+    this.#chain = chain;
+    this.#scope = chain.join("/");
+    this.#target = resolveTarget(options, process.env);
+    this.#table = `${this.#target.server}#${this.#target.schema}.records`;
+  }
+
+  /** Connects, and creates or migrates the schema if this process has not yet. */
+  async init(): Promise<void> {
+    await this.#db().ready();
+  }
+
+  /** Waits for this process's writes in flight; the last store of the pool closes it. */
+  async deinit(): Promise<void> {
+    const database = this.#database;
+    this.#database = undefined;
+    if (database === undefined) return;
+    await database.settled(); // also when another store keeps the pool open
+    await releaseDatabase(database);
+  }
+
+  async get(id: string): Promise<State | undefined> {
+    this.#checkId(id);
+    const body = await this.#db().readBody(this.#scope, id, this.#where(id));
+    return body === undefined ? undefined : this.#parse(body, id);
+  }
+
+  async getBatch(ids: string[]): Promise<Record<string, State>> {
+    ids.forEach((id) => this.#checkId(id));
+    const found: Record<string, State> = {};
+    if (ids.length === 0) return found;
+    const rows = await this.#read<{ id: string; body: string }>("getMany", [this.#scope, ids], "read records", this.#where());
+    const byId = new Map(rows.map((row) => [row.id, row.body]));
+    for (const id of ids) {
+      const body = byId.get(id);
+      if (body !== undefined) putEntry(found, id, this.#parse(body, id));
+    }
+    return found;
+  }
+
+  async list(): Promise<string[]> {
+    const rows = await this.#read<{ id: string }>("list", [this.#scope], "list records", this.#where());
+    return rows.map((row) => row.id);
+  }
+
+  async listScopes(): Promise<string[]> {
+    const rows =
+      this.#chain.length === 0
+        ? await this.#read<{ name: string }>("rootScopes", [], "list applications", this.#table)
+        : await this.#read<{ name: string }>("childScopes", [`${this.#scope}/`, `${this.#scope}0`], "list child scopes", this.#where());
+    return rows.map((row) => row.name);
+  }
+
+  async all(): Promise<Record<string, State>> {
+    const rows = await this.#read<{ id: string; body: string }>("all", [this.#scope], "read records", this.#where());
+    const found: Record<string, State> = {};
+    for (const row of rows) putEntry(found, row.id, this.#parse(row.body, row.id));
+    return found;
+  }
+
+  async count(): Promise<number> {
+    const rows = await this.#read<{ count: number }>("count", [this.#scope], "count records", this.#where());
+    return rows[0]!.count;
+  }
+
+  /** The newest `updated_at` among this scope's records; `undefined` when it holds none. */
+  async updatedAt(): Promise<Date | undefined> {
+    const rows = await this.#read<{ at: Date | null }>("updatedAt", [this.#scope], "read update times", this.#where());
+    return rows[0]?.at ?? undefined;
+  }
+
+  async set(id: string, state: State): Promise<void> {
+    this.#checkId(id);
+    const location = this.#where(id);
+    assertWritableState(state, id, location);
+    const body = stateJson(state, location);
+    await this.#writer(id).write({ scope: this.#scope, id, body }, location);
+  }
+
+  async delete(id: string): Promise<void> {
+    this.#checkId(id);
+    await this.#writer(id).write({ scope: this.#scope, id, body: null }, this.#where(id));
+  }
+
+  #checkId(id: string): void {
+    assertValidName(id, "resource id", this.#scope || "/");
+  }
+
+  /** `postgres://host/db#schema.records scope=app/dev id=api`: where a row is, for messages. */
+  #where(id?: string): string {
+    return `${this.#table} scope=${this.#scope || "/"}${id === undefined ? "" : ` id=${id}`}`;
+  }
+
+  #db(): StateDatabase {
+    return (this.#database ??= acquireDatabase(this.#target));
+  }
+
+  #read<Row extends object>(query: keyof StateDatabase["sql"], params: unknown[], what: string, location: string): Promise<Row[]> {
+    const database = this.#db();
+    return database.query<Row & Record<string, unknown>>(database.sql[query], params, what, location);
+  }
+
+  /** The database that takes a write of `id`; only a stage or a scope below it holds records. */
+  #writer(id: string): StateDatabase {
+    if (this.#chain.length < 2) {
+      throw new StateStoreError(
+        `Cannot write record "${id}" in "${this.#scope || "/"}": records live in a stage or a scope below it. ` +
+          `Create the store for a scope whose chain has at least an application and a stage, e.g. ["my-app", "dev"].`,
+        this.#where(id),
+      );
+    }
+    return this.#db();
+  }
+
+  #parse(body: string, id: string): State {
+    let value: unknown;
+    try {
+      value = JSON.parse(body);
+    } catch (error) {
+      throw this.#corrupt(id, `is not valid JSON (${(error as Error).message})`, error);
+    }
+    const problem = stateProblem(value, id);
+    if (problem !== undefined) throw this.#corrupt(id, `is not a state record: it ${problem}`);
+    return value as State;
+  }
+
+  #corrupt(id: string, what: string, cause?: unknown): StateStoreError {
+    const fqn = `${this.#scope}/${id}`;
+    return new StateStoreError(
+      `The record "${fqn}" in ${this.#table} (scope "${this.#scope}", id "${id}") ${what}. Nothing was changed. ` +
+        `Restore the row from a backup, or remove it (the resource it describes is then no longer tracked) with ` +
+        `DELETE FROM "${this.#target.schema}".records WHERE scope = '${this.#scope}' AND id = '${id.replace(/'/g, "''")}'.`,
+      this.#where(id),
+      cause === undefined ? undefined : { cause },
+    );
+  }
+}
