@@ -8,10 +8,12 @@
  * @module
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { nameProblem } from "../core/names.js";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
+import type { StageLock } from "../state/stage-lock.js";
 import type { State, StateStore } from "../state/state-store.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
@@ -108,6 +110,7 @@ export interface ScopeRecords {
  */
 export class StateSession {
   readonly #stores = new Map<string, Promise<StateStore>>();
+  readonly #locks: { store: FileSystemStateStore; lock: StageLock }[] = [];
 
   /** @param dir absolute state directory */
   constructor(readonly dir: string) {}
@@ -150,12 +153,28 @@ export class StateSession {
     return found;
   }
 
-  /** Deinitialises every store opened, also when one of them fails. */
+  /**
+   * Takes the lock of the stage `[app, stage]` before anything of it is read,
+   * so that an edit never races a running deploy; released by {@link close}.
+   *
+   * @throws StageLockedError when another run holds it.
+   */
+  async lockStage(app: string, stage: string, command: string): Promise<void> {
+    const store = new FileSystemStateStore({ chain: [app, stage] }, { dir: this.dir });
+    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
+    const lock = await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 });
+    this.#locks.push({ store, lock });
+  }
+
+  /** Deinitialises every store opened, also when one of them fails, then releases the locks taken. */
   async close(): Promise<void> {
     const stores = [...this.#stores.values()];
     this.#stores.clear();
     // A store whose init failed was let go of by open().
     const results = await Promise.allSettled(stores.map((store) => store.then((s) => s.deinit?.(), () => undefined)));
+    for (const { store, lock } of this.#locks.splice(0)) {
+      results.push(...(await Promise.allSettled([store.deinit().then(() => lock.release())])));
+    }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
   }

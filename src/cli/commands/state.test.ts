@@ -294,8 +294,8 @@ describe("the state commands on the command line", () => {
     expect(usage.err()).toMatch(/^error: "shop\/dev" is not a resource fqn/);
   });
 
-  it("alchemy unlock exits 0, or 1 with --lock-id", async () => {
-    expect(await runCli(["unlock", "--stage", "prod"], captureIO(dir))).toBe(0);
-    expect(await runCli(["unlock", "--stage", "prod", "--lock-id", "x"], captureIO(dir))).toBe(1);
+  it("alchemy unlock exits 0 for a stage that is not locked, or 1 with a --lock-id no lock has", async () => {
+    expect(await runCli(["unlock", "--stage", "prod", "--app", "shop"], captureIO(dir))).toBe(0);
+    expect(await runCli(["unlock", "--stage", "prod", "--app", "shop", "--lock-id", "x"], captureIO(dir))).toBe(1);
   });
 });

@@ -114,6 +114,7 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
   return runStateCommand(io, async () => {
     const dir = stateDirOf(opts, io);
     return withStateSession(dir, async (session) => {
+      await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
       if ((await store.get(address.id)) === undefined) {
         notFound(io, address, session);

@@ -6,6 +6,7 @@ import { FileSystemStateStore } from "../../state/fs/fs-state-store.js";
 import type { StageLock } from "../../state/stage-lock.js";
 import { UsageError } from "../exit-codes.js";
 import { captureIO } from "../io.test-fixture.js";
+import { runCli } from "../program.js";
 import { unlock } from "./unlock.js";
 
 let cwd = "";
@@ -64,5 +65,14 @@ describe("alchemy unlock", () => {
   it("rejects a stage or app that is not a valid name as a usage error", async () => {
     await expect(unlock({ state: ".alchemy", stage: "../prod" }, captureIO(cwd))).rejects.toThrow(UsageError);
     await expect(unlock({ state: ".alchemy", app: "a/b", stage: "prod" }, captureIO(cwd))).rejects.toThrow(/application "a\/b" \(from --app\)/);
+  });
+});
+
+describe("alchemy state rm", () => {
+  it("refuses to edit a stage another run has locked, naming the holder", async () => {
+    const { lock } = await lockStage("prod");
+    const io = captureIO(cwd);
+    expect(await runCli(["state", "rm", "shop/prod/db"], io)).toBe(1);
+    expect(io.err()).toContain(`State for stage "prod" is locked by another process: ada@${os.hostname()} pid ${process.pid} (alchemy deploy), lock id ${lock.info.id}`);
   });
 });
