@@ -15,10 +15,26 @@ describe("the state database schema", () => {
     expect(schemaVersion(db)).toBe(0);
     migrate(db, FILE);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(1);
-    expect(tables(db)).toEqual(["meta", "records"]);
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
     migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(2);
+  });
+
+  it("brings a version 1 database (records only) to version 2, adding stage_locks and keeping its records", () => {
+    const db = new Sqlite(":memory:");
+    migrate(db, FILE, MIGRATIONS.slice(0, 1));
+    db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
     expect(schemaVersion(db)).toBe(1);
+    migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(2);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
+    expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
+    const columns = db.prepare("SELECT name, \"notnull\", pk FROM pragma_table_info('stage_locks') ORDER BY cid").raw().all();
+    expect(columns).toEqual([
+      ["app", 1, 1], ["stage", 1, 2], ["id", 0, 0], ["token", 1, 0], ["holder", 0, 0],
+      ["acquired_at", 0, 0], ["heartbeat_at", 0, 0], ["lease_ms", 0, 0],
+    ]);
   });
 
   it("runs a later migration once, on a database at an earlier version, keeping its records", () => {
@@ -29,7 +45,7 @@ describe("the state database schema", () => {
     const next: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 2,
+        version: 3,
         description: "add an index on updated_at",
         up(d) {
           runs++;
@@ -40,7 +56,7 @@ describe("the state database schema", () => {
     migrate(db, FILE, next);
     migrate(db, FILE, next);
     expect(runs).toBe(1);
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(3);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
   });
 
@@ -50,7 +66,7 @@ describe("the state database schema", () => {
     const broken: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 2,
+        version: 3,
         description: "a step that fails half way",
         up(d) {
           d.exec("CREATE TABLE half_done (x)");
@@ -58,13 +74,13 @@ describe("the state database schema", () => {
         },
       },
     ];
-    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 2 \(a step that fails half way\)/);
-    expect(schemaVersion(db)).toBe(1);
-    expect(tables(db)).toEqual(["meta", "records"]);
+    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 3 \(a step that fails half way\)/);
+    expect(schemaVersion(db)).toBe(2);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
   });
 
   it("refuses a database with a newer or unreadable version, naming the file", () => {
-    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 1/], ["x", /not a version number/]] as const) {
+    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 2/], ["x", /not a version number/]] as const) {
       const db = new Sqlite(":memory:");
       migrate(db, FILE);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(value);

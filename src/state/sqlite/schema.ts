@@ -3,15 +3,21 @@
  * database forward to it.
  *
  * ```sql
- * meta(key TEXT PRIMARY KEY, value TEXT)            -- 'schema_version' -> '1'
+ * meta(key TEXT PRIMARY KEY, value TEXT)            -- 'schema_version' -> '2'
  * records(scope TEXT, id TEXT, body TEXT, updated_at INTEGER,
  *         PRIMARY KEY (scope, id)) WITHOUT ROWID    -- one row per resource
+ * stage_locks(app TEXT, stage TEXT, id TEXT NULL, token INTEGER,
+ *         holder TEXT NULL, acquired_at INTEGER, heartbeat_at INTEGER,
+ *         lease_ms INTEGER, PRIMARY KEY (app, stage)) WITHOUT ROWID
  * ```
  *
  * `scope` is the scope path (`my-app/prod/backend`), `body` the record as
- * compact JSON, `updated_at` the commit time in ms since the epoch. The table
- * name `stage_locks` is reserved for stage locking, which will be checked in
- * the same transaction as the writes it fences.
+ * compact JSON, `updated_at` the commit time in ms since the epoch.
+ *
+ * `stage_locks` holds one row per stage ever locked (see stage-locks.ts):
+ * `id` is the current acquisition (NULL when free), `holder` its
+ * `LockHolder` as JSON, times in ms since the epoch. The row outlives
+ * its lock so that `token`, the fencing token, grows with every acquisition.
  *
  * @module
  */
@@ -22,7 +28,7 @@ import { StateStoreError, toError } from "../../core/errors.js";
 export const RECORDS_TABLE = "records";
 /** Key/value table of facts about the database itself, such as its schema version. */
 export const META_TABLE = "meta";
-/** Reserved for the stage locks (not created yet). */
+/** Table of the stage locks, keyed by (app, stage); written by stage-locks.ts. */
 export const STAGE_LOCKS_TABLE = "stage_locks";
 
 /** One step forward of the schema; `up` runs inside the migration's transaction. */
@@ -54,6 +60,25 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 2,
+    description: "create the stage_locks table",
+    up(db) {
+      db.exec(
+        `CREATE TABLE ${STAGE_LOCKS_TABLE} (
+           app TEXT NOT NULL,
+           stage TEXT NOT NULL,
+           id TEXT,
+           token INTEGER NOT NULL,
+           holder TEXT,
+           acquired_at INTEGER,
+           heartbeat_at INTEGER,
+           lease_ms INTEGER,
+           PRIMARY KEY (app, stage)
+         ) WITHOUT ROWID`,
+      );
+    },
+  },
 ];
 
 /** The schema version this code writes and reads. */
@@ -63,7 +88,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * The schema version recorded in `db`: 0 for a database alchemy never touched.
  *
  * @example
- * schemaVersion(db); // 1
+ * schemaVersion(db); // 2
  */
 export function schemaVersion(db: Database): number {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(META_TABLE);

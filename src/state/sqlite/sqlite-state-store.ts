@@ -9,8 +9,10 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
 import { corruptRow, recordLocation } from "./database-errors.js";
+import { acquireStageLock } from "./sqlite-stage-lock.js";
 import type { StateDatabase } from "./state-database.js";
 
 /** Options of {@link SQLiteStateStore}. */
@@ -37,6 +39,10 @@ export interface SQLiteStateStoreOptions {
  *   other's write lock).
  * - Reads see every write this process has requested, and every write another
  *   process has had acknowledged.
+ * - Locking: the store of a stage scope (`chain` = [app, stage]) offers
+ *   {@link StageLocking}; the lock is a row of the `stage_locks` table, taken
+ *   atomically, and while it is held every write of this process to the stage
+ *   is checked against it inside the write's own transaction.
  *
  * A store of the application scope (`chain` shorter than 2) only reads: its
  * `listScopes` names the stages.
@@ -47,7 +53,7 @@ export interface SQLiteStateStoreOptions {
  *   stateStore: (scope) => new SQLiteStateStore(scope, { filename: ".alchemy/state.sqlite" }),
  * });
  */
-export class SQLiteStateStore implements StateStore {
+export class SQLiteStateStore implements StateStore, StageLocking {
   /** Absolute path of the database file. */
   readonly filename: string;
   readonly #chain: readonly string[];
@@ -75,6 +81,32 @@ export class SQLiteStateStore implements StateStore {
     const database = this.#database;
     this.#database = undefined;
     if (database !== undefined) releaseDatabase(database);
+  }
+
+  /**
+   * Takes the stage's lock (a row of `stage_locks`; see stage-lock-table.ts).
+   * Call it on the stage scope's store before reading; from then on every
+   * write of this process to any scope of the stage commits only while the
+   * lock is still ours, and is otherwise rejected with a `LockLostError`.
+   *
+   * @throws StageLockedError naming the holder when the stage stays locked for `timeoutMs`.
+   * @throws StateStoreError when this is not the store of a stage scope.
+   */
+  async lock(request: LockRequest): Promise<StageLock> {
+    this.#stageLevel("lock");
+    return acquireStageLock(this.filename, this.#scope, request);
+  }
+
+  /** The stage's lock, if any (stale or not). */
+  async lockInfo(): Promise<LockInfo | undefined> {
+    const [app, stage] = this.#stageLevel("read the lock of");
+    return this.#open().locks.read(app, stage);
+  }
+
+  /** Frees the stage if its lock's id is `lockId`; resolves whether it did. */
+  async forceUnlock(lockId: string): Promise<boolean> {
+    const [app, stage] = this.#stageLevel("unlock");
+    return this.#open().locks.clear(app, stage, lockId);
   }
 
   async get(id: string): Promise<State | undefined> {
@@ -147,6 +179,18 @@ export class SQLiteStateStore implements StateStore {
       );
     }
     return location;
+  }
+
+  /** `[app, stage]`, after checking that this is the store of a stage scope. */
+  #stageLevel(doing: string): [string, string] {
+    if (this.#chain.length !== 2) {
+      throw new StateStoreError(
+        `Cannot ${doing} "${this.#scope || "/"}": stage locks belong to the store of a stage scope (app/stage). ` +
+          `Call it on the store created for the chain [app, stage], e.g. ["my-app", "dev"].`,
+        `${this.filename}#${this.#scope}`,
+      );
+    }
+    return [this.#chain[0]!, this.#chain[1]!];
   }
 
   #parse(id: string, body: unknown): State {

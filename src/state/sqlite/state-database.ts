@@ -6,9 +6,11 @@
  * @module
  */
 import type { Database, Statement } from "better-sqlite3";
+import { LockLostError } from "../stage-lock.js";
 import { databaseError, recordLocation } from "./database-errors.js";
 import { openStateDatabase } from "./open-database.js";
 import { RECORDS_TABLE } from "./schema.js";
+import { StageLockTable } from "./stage-lock-table.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 /** A write of one record, committed with the others of its batch. */
@@ -21,8 +23,7 @@ export interface RecordWrite {
   /**
    * Checked inside the write transaction, before the write: an error leaves
    * this write out and rejects it alone while the rest of the batch commits.
-   * This is where a stage lock will fence writes (a `stage_locks` row read in
-   * the same transaction).
+   * (Stage lock fences are checked the same way, before this; see {@link StateDatabase.fence}.)
    */
   precondition?: (db: Database) => Error | undefined;
 }
@@ -34,6 +35,10 @@ export interface RecordWrite {
  * Every read first commits the writes already requested in this process, so
  * a reader sees them; other processes see a write once its promise resolved.
  *
+ * Stage locks live in {@link StateDatabase.locks}; a stage this process has
+ * locked is fenced ({@link StateDatabase.fence}): each write to any scope of
+ * it is checked, inside its write transaction, against the stage's lock row.
+ *
  * @example
  * const db = new StateDatabase("/abs/.alchemy/state.sqlite");
  * await db.write({ scope: "app/dev", id: "api", body: JSON.stringify(state) });
@@ -43,7 +48,11 @@ export interface RecordWrite {
 export class StateDatabase {
   /** Absolute path of the database file. */
   readonly filename: string;
+  /** The stage locks of this database. */
+  readonly locks: StageLockTable;
   readonly #db: Database;
+  /** Stage path (`app/stage`) -> id of the lock this process took on it. */
+  readonly #fences = new Map<string, string>();
   readonly #batcher: WriteBatcher<RecordWrite>;
   readonly #apply: (writes: readonly RecordWrite[], now: number, outcomes: (Error | undefined)[]) => void;
   readonly #select: {
@@ -66,9 +75,11 @@ export class StateDatabase {
          ON CONFLICT (scope, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
       );
       const remove = db.prepare<[string, string]>(`DELETE FROM ${RECORDS_TABLE} WHERE scope = ? AND id = ?`);
+      this.locks = new StageLockTable(db, filename);
       this.#apply = db.transaction((writes: readonly RecordWrite[], now: number, outcomes: (Error | undefined)[]) => {
+        const fenceChecks = new Map<string, LockLostError | undefined>();
         for (const write of writes) {
-          const refused = write.precondition?.(db);
+          const refused = this.#checkFence(write.scope, fenceChecks) ?? write.precondition?.(db);
           outcomes.push(refused);
           if (refused !== undefined) continue;
           if (write.body === null) remove.run(write.scope, write.id);
@@ -118,6 +129,22 @@ export class StateDatabase {
     return this.#batcher.batches;
   }
 
+  /**
+   * Fences the stage `stagePath` (`app/stage`) with lock `lockId`: from now on
+   * a write to any scope of the stage commits only if, inside its
+   * transaction, the stage's lock row still has that id; otherwise that write
+   * alone rejects with a {@link LockLostError}. Replaces an earlier fence of the stage.
+   */
+  fence(stagePath: string, lockId: string): void {
+    this.#fences.set(stagePath, lockId);
+  }
+
+  /** Commits the queued writes (still fenced), then removes the fence of `stagePath` if it is `lockId`'s. */
+  unfence(stagePath: string, lockId: string): void {
+    this.#batcher.flush();
+    if (this.#fences.get(stagePath) === lockId) this.#fences.delete(stagePath);
+  }
+
   /** Queues a write; resolves once it is committed (durable), rejects if its transaction failed. */
   write(write: RecordWrite): Promise<void> {
     return this.#batcher.write(write);
@@ -160,6 +187,21 @@ export class StateDatabase {
     } finally {
       this.#db.close();
     }
+  }
+
+  /** The fence error for a write to `scope`, checked once per stage per transaction (`checked` caches it). */
+  #checkFence(scope: string, checked: Map<string, LockLostError | undefined>): LockLostError | undefined {
+    if (this.#fences.size === 0) return undefined;
+    const [app, stage] = scope.split("/", 2);
+    if (app === undefined || stage === undefined) return undefined;
+    const stagePath = `${app}/${stage}`;
+    const lockId = this.#fences.get(stagePath);
+    if (lockId === undefined) return undefined;
+    if (!checked.has(stagePath)) {
+      const current = this.locks.read(app, stage);
+      checked.set(stagePath, current?.id === lockId ? undefined : new LockLostError(stagePath, lockId, current));
+    }
+    return checked.get(stagePath);
   }
 
   #read<T>(scope: string, query: () => T): T {
