@@ -1,6 +1,10 @@
+import { spawn } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { AlchemyOptions, StateStoreFactory } from "alchemy";
 import { alchemy, createWorld, tempDir } from "../../core/world.test-fixture.js";
+import { StageLockedError, type LockHolder } from "../stage-lock.js";
 import { useTestSchema } from "./postgres.test-fixture.js";
 import { PostgresStateStore } from "./postgres-state-store.js";
 
@@ -57,6 +61,72 @@ describe("the engine on PostgresStateStore", () => {
       expect(world.live.size).toBe(0);
       expect(await rows()).toEqual([]);
     } finally {
+      remove();
+    }
+  });
+
+  it("holds the stage's lock in stage_locks while the program runs, refuses a second run of the stage meanwhile, and releases the lock at finalize", { timeout: 60_000 }, async () => {
+    const world = createWorld();
+    const { dir, remove } = tempDir("alchemy-pg-engine-lock-");
+    const stateStore: StateStoreFactory = (scope) => new PostgresStateStore(scope, db.options());
+    const lockRows = () =>
+      db.query<{ id: string | null; token: number; holder: LockHolder | null }>(
+        `SELECT id, token::int AS token, holder FROM ${db.schema}.stage_locks WHERE app = 'app' AND stage = 'dev'`,
+      );
+    try {
+      const app = await alchemy("app", { stage: "dev", rootDir: dir, quiet: true, stateStore });
+      await world.Thing("network", { value: 1 });
+      const [held] = await lockRows();
+      expect(held).toMatchObject({ id: expect.any(String), token: 1, holder: { host: os.hostname(), pid: process.pid } });
+
+      const second = await alchemy("app", { stage: "dev", rootDir: dir, quiet: true, stateStore }).then(() => undefined, (e: unknown) => e);
+      expect(second).toBeInstanceOf(StageLockedError);
+      expect((second as StageLockedError).location).toBe(`postgres://127.0.0.1:5432/test#${db.schema}.stage_locks`);
+      expect((second as Error).message).toContain(`State for stage "dev" is locked by another process: `);
+      expect((second as Error).message).toContain(`pid ${process.pid} (node (app program)), lock id ${held!.id}`);
+
+      await app.finalize();
+      expect(await lockRows()).toEqual([{ id: null, token: 1, holder: null }]);
+      expect(await rows()).toEqual([{ scope: "app/dev", id: "network", status: "created" }]);
+      expect(world.count("create")).toBe(1);
+    } finally {
+      remove();
+    }
+  });
+
+  it("halts a run whose lock was taken over while it was paused: its state write is refused, no provider is called again, and it exits 1", { timeout: 60_000 }, async () => {
+    const repo = path.resolve(import.meta.dirname, "../../..");
+    const { dir, remove } = tempDir("alchemy-pg-engine-fence-");
+    const child = spawn(
+      process.execPath,
+      ["--import", path.join(repo, "node_modules/tsx/dist/loader.mjs"), "--conditions", "source", path.join(import.meta.dirname, "engine-run.test-fixture.ts")],
+      { cwd: repo, env: { ...process.env, DATABASE_URL: db.connectionString, SCHEMA: db.schema, ROOT_DIR: dir, LEASE_MS: "900", SLOW_MS: "800" } },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    const firstCall = new Promise<void>((resolve) => child.stdout.on("data", (d) => (stdout += d).includes("call create one") && resolve()));
+    const taker = new PostgresStateStore({ chain: ["app", "dev"] }, db.options());
+    try {
+      await Promise.race([firstCall, exited.then(() => Promise.reject(new Error(`the program exited early: ${stdout}${stderr}`)))]);
+      child.kill("SIGSTOP");
+      await new Promise((resolve) => setTimeout(resolve, 1_300)); // the 900 ms lease runs out
+      const holder: LockHolder = { user: "tester", host: os.hostname(), pid: process.pid, command: "taker" };
+      const lock = await taker.lock({ holder, leaseMs: 30_000, timeoutMs: 0 });
+      expect(lock.tookOverFrom?.holder.pid).toBe(child.pid);
+      child.kill("SIGCONT");
+      expect(await exited).toBe(1);
+      expect(stdout.split("\n").filter((line) => line.startsWith("call "))).toEqual(["call create one"]);
+      expect(stdout).toContain("Lost the lock");
+      // The intent recorded before the handler ran, under the lock, stays; the outcome written after the takeover was refused.
+      expect(await rows()).toEqual([{ scope: "app/dev", id: "one", status: "creating" }]);
+      expect((await taker.lockInfo())?.id).toBe(lock.info.id);
+      await lock.release();
+    } finally {
+      child.kill("SIGCONT");
+      child.kill("SIGKILL");
+      await taker.deinit();
       remove();
     }
   });

@@ -1,16 +1,18 @@
 /**
  * A state store in PostgreSQL: one row per resource record, for every
- * application, stage and scope, in `<schema>.records`, safe for many
- * processes and machines at once.
+ * application, stage and scope, in `<schema>.records`, and one lock row per
+ * stage in `<schema>.stage_locks`, safe for many processes and machines at once.
  *
  * @module
  */
 import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
+import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
 import type { State, StateStore, StateStoreScope } from "../state-store.js";
 import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
+import { acquireStageLock } from "./postgres-stage-lock.js";
 import type { StateDatabase } from "./state-database.js";
 
 /** Options of {@link PostgresStateStore}. */
@@ -35,16 +37,23 @@ export interface PostgresStateStoreOptions {
  *
  * The schema is created and migrated on first use (see `schema-migrations.ts`).
  * Every store of a process with the same connection string and schema shares
- * one connection pool, closed when the last of them `deinit`s. Writes made
- * together (in one turn of the event loop, or while a batch is being
- * committed) are group-committed as one atomic statement; each `set` or
- * `delete` resolves once its batch is committed, and a failed batch rejects
- * every call in it. Reads first wait for the writes this process has already
- * made. Writers in other processes or on other machines lose nothing: each
- * batch is one statement, and the last committed write of a record wins.
+ * one connection pool, closed when the last of them `deinit`s. Writes to one
+ * stage made together (in one turn of the event loop, or while a batch of
+ * the stage is being committed) are group-committed as one atomic statement;
+ * each `set` or `delete` resolves once its batch is committed, and a failed
+ * batch rejects every call in it. Reads first wait for the writes this
+ * process has already made. Writers in other processes or on other machines
+ * lose nothing: each batch is atomic, and the last committed write of a
+ * record wins.
  *
  * A store of the application scope (`chain` shorter than 2) only reads: its
  * `listScopes` names the stages.
+ *
+ * The store of a stage scope (`chain` = [app, stage]) locks the stage
+ * ({@link StageLocking}): leases are judged by the database's clock, and once
+ * a process holds the lock, every write it makes to any scope of the stage
+ * commits only while the lock is still its own, checked in the write's
+ * transaction (see `state-database.ts` and `stage-lock-table.ts`).
  *
  * @example
  * import { PostgresStateStore } from "alchemy/state/postgres";
@@ -52,7 +61,7 @@ export interface PostgresStateStoreOptions {
  *   stateStore: (scope) => new PostgresStateStore(scope, { connectionString: process.env.DATABASE_URL }),
  * });
  */
-export class PostgresStateStore implements StateStore {
+export class PostgresStateStore implements StateStore, StageLocking {
   readonly #target: DatabaseTarget;
   readonly #chain: readonly string[];
   /** The scope column of this scope's rows: the chain joined with "/". */
@@ -87,6 +96,31 @@ export class PostgresStateStore implements StateStore {
     if (database === undefined) return;
     await database.settled(); // also when another store keeps the pool open
     await releaseDatabase(database);
+  }
+
+  /**
+   * Takes the stage's lock (a row of `<schema>.stage_locks`). Call it on the
+   * stage scope's store before reading; from then on every write of this
+   * process to any scope of the stage commits only while the lock is ours,
+   * and is otherwise rejected with a `LockLostError`.
+   *
+   * @throws StageLockedError when another run holds a live lock for longer than `request.timeoutMs`.
+   * @throws StateStoreError when this is not a stage scope's store.
+   */
+  async lock(request: LockRequest): Promise<StageLock> {
+    return acquireStageLock(this.#target, this.#stageLevel("lock"), request);
+  }
+
+  /** The stage's lock, if any (stale or not); its times are the database's. */
+  async lockInfo(): Promise<LockInfo | undefined> {
+    const [app, stage] = this.#stageLevel("read the lock of").split("/") as [string, string];
+    return this.#db().locks.read(app, stage);
+  }
+
+  /** Removes the stage's lock if its id is `lockId`; resolves whether it did. */
+  async forceUnlock(lockId: string): Promise<boolean> {
+    const [app, stage] = this.#stageLevel("unlock").split("/") as [string, string];
+    return this.#db().locks.clear(app, stage, lockId);
   }
 
   async get(id: string): Promise<State | undefined> {
@@ -150,6 +184,18 @@ export class PostgresStateStore implements StateStore {
   async delete(id: string): Promise<void> {
     this.#checkId(id);
     await this.#writer(id).write({ scope: this.#scope, id, body: null }, this.#where(id));
+  }
+
+  /** This store's `app/stage`, when it is a stage scope's store (where stage locks belong). */
+  #stageLevel(doing: string): string {
+    if (this.#chain.length !== 2) {
+      throw new StateStoreError(
+        `Cannot ${doing} "${this.#scope || "/"}": stage locks belong to the store of a stage scope (app/stage). ` +
+          `Call it on the store made for the stage's chain, e.g. { chain: ["${this.#chain[0] ?? "my-app"}", "${this.#chain[1] ?? "dev"}"] }.`,
+        `${this.#target.server}#${this.#target.schema}.stage_locks scope=${this.#scope || "/"}`,
+      );
+    }
+    return this.#scope;
   }
 
   #checkId(id: string): void {

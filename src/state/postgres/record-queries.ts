@@ -56,8 +56,9 @@ export function recordQueries(schema: string): RecordQueries {
       `WHERE scope > $1::text COLLATE "C" AND scope < $2::text COLLATE "C"`,
     rootScopes: `SELECT DISTINCT split_part(scope, '/', 1) AS name FROM ${records}`,
     // One statement, so one batch is atomic without a transaction round trip. Rows are upserted in key
-    // order so that two writers lock shared rows in the same order. When stage locks arrive (version 2),
-    // both parts gain `WHERE EXISTS (SELECT FROM <schema>.stage_locks ... token = $n)` in this statement.
+    // order so that two writers lock shared rows in the same order. The stage lock check is not here: a
+    // fenced stage runs this statement in a transaction after reading its lock row FOR SHARE (state-database.ts),
+    // which, unlike an EXISTS in this statement's snapshot, also holds off a takeover until the batch commits.
     write:
       `WITH removed AS (` +
       `DELETE FROM ${records} AS r USING unnest($4::text[], $5::text[]) AS d(scope, id) ` +

@@ -24,23 +24,62 @@ describe("the PostgreSQL state schema", () => {
   const tables = () =>
     db.query<{ name: string }>(`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1`, [db.schema]);
 
+  const columns = (table: string) =>
+    db.query(
+      `SELECT column_name AS name, data_type AS type, collation_name AS collation, is_nullable AS nullable FROM information_schema.columns ` +
+        `WHERE table_schema = $1 AND table_name = $2 ORDER BY ordinal_position`,
+      [db.schema, table],
+    );
+  const versions = () => db.query(`SELECT version FROM ${db.schema}.schema_version ORDER BY version`);
+
   it("is created on first use, with its version recorded", async () => {
     expect(await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [db.schema])).toEqual([]);
     await store().init();
-    expect(SCHEMA_VERSION).toBe(1);
-    expect(await db.query(`SELECT version FROM ${db.schema}.schema_version`)).toEqual([{ version: 1 }]);
-    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }]);
-    const columns = await db.query(
-      `SELECT column_name AS name, data_type AS type, collation_name AS collation FROM information_schema.columns ` +
-        `WHERE table_schema = $1 AND table_name = 'records' ORDER BY ordinal_position`,
-      [db.schema],
-    );
-    expect(columns).toEqual([
+    expect(SCHEMA_VERSION).toBe(2);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }, { name: "stage_locks" }]);
+    expect((await columns("records")).map(({ nullable, ...column }) => column)).toEqual([
       { name: "scope", type: "text", collation: "C" },
       { name: "id", type: "text", collation: "C" },
       { name: "body", type: "text", collation: null },
       { name: "updated_at", type: "timestamp with time zone", collation: null },
     ]);
+  });
+
+  it("has, from version 2, a stage_locks row per stage keyed bytewise by app and stage", async () => {
+    await store().init();
+    expect(await columns("stage_locks")).toEqual([
+      { name: "app", type: "text", collation: "C", nullable: "NO" },
+      { name: "stage", type: "text", collation: "C", nullable: "NO" },
+      { name: "id", type: "text", collation: null, nullable: "YES" },
+      { name: "token", type: "bigint", collation: null, nullable: "NO" },
+      { name: "holder", type: "jsonb", collation: null, nullable: "YES" },
+      { name: "acquired_at", type: "timestamp with time zone", collation: null, nullable: "YES" },
+      { name: "heartbeat_at", type: "timestamp with time zone", collation: null, nullable: "YES" },
+      { name: "lease_ms", type: "integer", collation: null, nullable: "YES" },
+    ]);
+    const key = await db.query(
+      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) ` +
+        `WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY a.attnum`,
+      [`${db.schema}.stage_locks`],
+    );
+    expect(key).toEqual([{ name: "app" }, { name: "stage" }]);
+  });
+
+  it("migrates a version 1 schema to version 2, keeping its records", async () => {
+    // Version 1 exactly as its code made it.
+    await db.query(`CREATE SCHEMA ${db.schema}`);
+    await db.query(`CREATE TABLE ${db.schema}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
+    await db.query(
+      `CREATE TABLE ${db.schema}.records (scope text COLLATE "C" NOT NULL, id text COLLATE "C" NOT NULL, body text NOT NULL, ` +
+        `updated_at timestamptz NOT NULL DEFAULT now(), PRIMARY KEY (scope, id))`,
+    );
+    await db.query(`INSERT INTO ${db.schema}.schema_version (version) VALUES (1)`);
+    await db.query(`INSERT INTO ${db.schema}.records (scope, id, body) VALUES ('app/dev', 'api', $1)`, [JSON.stringify(state("api"))]);
+    const upgraded = store();
+    expect(await upgraded.get("api")).toEqual(state("api"));
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await upgraded.lockInfo()).toBeUndefined();
   });
 
   it("is created by the first write when init was not called", async () => {
@@ -51,14 +90,14 @@ describe("the PostgreSQL state schema", () => {
   it("uses a schema made beforehand by a database administrator", async () => {
     await db.query(`CREATE SCHEMA ${db.schema}`);
     await store().set("api", state("api"));
-    expect(await db.query(`SELECT version FROM ${db.schema}.schema_version`)).toEqual([{ version: 1 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
   });
 
   it("migrates once when stores over ten pools start at the same moment", async () => {
     const many = Array.from({ length: 10 }, (_, i) => store(`${db.connectionString}?application_name=racer${i}`));
     await Promise.all(many.map((s) => s.init()));
     await Promise.all(many.map((s, i) => s.set(`r-${i}`, state(`r-${i}`))));
-    expect(await db.query(`SELECT version FROM ${db.schema}.schema_version`)).toEqual([{ version: 1 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
     expect(await many[0]!.count()).toBe(10);
   });
 
@@ -71,11 +110,11 @@ describe("the PostgreSQL state schema", () => {
     const error = await later.init().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as Error).message).toMatch(
-      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 2, but this version of alchemy knows versions up to 1\\. .*Upgrade alchemy`),
+      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 3, but this version of alchemy knows versions up to 2\\. .*Upgrade alchemy`),
     );
     expect((error as StateStoreError).location).toBe(`postgres://127.0.0.1:5432/test#${db.schema}.schema_version`);
-    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 2/);
-    await expect(later.get("api")).rejects.toThrow(/at version 2/);
+    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 3/);
+    await expect(later.get("api")).rejects.toThrow(/at version 3/);
     expect(await db.query(`SELECT id FROM ${db.schema}.records`)).toEqual([{ id: "api" }]);
   });
 });

@@ -11,8 +11,15 @@
  * `jsonb`, which would reorder keys and cannot hold `\u0000`). Both key columns
  * are `COLLATE "C"` so that ranges over `scope` are bytewise.
  *
- * Reserved for a later version: `<schema>.stage_locks`, the stage lock rows
- * (lease and fencing token) that every write statement will check.
+ * Version 2 adds the stage locks (see `stage-lock-table.ts`):
+ * ```
+ * <schema>.stage_locks (app, stage, id, token, holder, acquired_at, heartbeat_at, lease_ms)
+ * ```
+ * one row per stage ever locked, kept after release with `id` (and the holder,
+ * times and lease) NULL, so that `token`, the fencing token, grows with every
+ * acquisition. Times are the database's (`now()`), so that machines whose
+ * clocks differ judge leases alike. Code that knows only version 1 refuses a
+ * version 2 schema (it would write without checking the locks).
  *
  * @module
  */
@@ -39,6 +46,23 @@ const MIGRATIONS: readonly Migration[] = [
        )`,
     ],
   },
+  {
+    version: 2,
+    statements: (s) => [
+      `CREATE TABLE ${s}.stage_locks (
+         app text COLLATE "C" NOT NULL,
+         stage text COLLATE "C" NOT NULL,
+         id text,
+         token bigint NOT NULL,
+         holder jsonb,
+         acquired_at timestamptz,
+         heartbeat_at timestamptz,
+         lease_ms integer,
+         PRIMARY KEY (app, stage),
+         CHECK (id IS NULL OR (holder IS NOT NULL AND acquired_at IS NOT NULL AND heartbeat_at IS NOT NULL AND lease_ms IS NOT NULL))
+       )`,
+    ],
+  },
 ];
 
 /** The newest schema version this code knows and migrates to. */
@@ -58,7 +82,7 @@ const MISSING = new Set(["42P01", "3F000"]);
  *
  * @throws StateStoreError when the database is at a newer version than this code knows.
  * @example
- * await migrateSchema(pool, target); // 1
+ * await migrateSchema(pool, target); // the version found before, e.g. 0 for a new schema
  */
 export async function migrateSchema(pool: pg.Pool, target: DatabaseTarget): Promise<number> {
   const schema = quoteIdent(target.schema);

@@ -1,16 +1,19 @@
 /**
  * The per-process backend of PostgreSQL state stores that share a connection
- * string and schema: one `pg.Pool`, the schema migrated once, and one write
- * batcher, so that writes from every store of the process are group-committed.
+ * string and schema: one `pg.Pool`, the schema migrated once, one write
+ * batcher per stage, so that writes from every store of a stage are
+ * group-committed, and the fences of the stages this process has locked.
  *
  * @module
  */
 import pg from "pg";
+import { LockLostError } from "../stage-lock.js";
 import { databaseError, isRetryable } from "./database-errors.js";
 import type { DatabaseTarget } from "./connection-string.js";
 import { recordQueries, writeParams, type RecordQueries, type RecordWrite } from "./record-queries.js";
 import { ReadBatcher } from "./read-batcher.js";
 import { migrateSchema } from "./schema-migrations.js";
+import { StageLockTable } from "./stage-lock-table.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 /** Connections one process opens to one database at most. */
@@ -18,9 +21,20 @@ const POOL_SIZE = 10;
 /** Attempts of a write batch that lost a deadlock to another process. */
 const WRITE_ATTEMPTS = 5;
 
+type QueuedWrite = RecordWrite & { location: string };
+
 /**
- * A pool, its migrated schema and its write batcher. Made and shared by
- * `database-registry.ts`; stores reach it through `acquireDatabase`.
+ * A pool, its migrated schema, its write batchers and stage fences. Made and
+ * shared by `database-registry.ts`; stores reach it through `acquireDatabase`.
+ *
+ * Each stage (`app/stage`, the first two segments of a scope) has its own
+ * batcher, so that a batch never mixes stages and a lost lock fails only the
+ * writes of its stage. While a stage is fenced ({@link fence}), each of its
+ * batches commits in a transaction that first reads the stage's lock row
+ * `FOR SHARE` and writes only if the lock is still ours (else every write of
+ * the batch rejects with {@link LockLostError}); the row lock keeps a
+ * takeover from committing until the batch has. Batches of unfenced stages
+ * are one statement each, unchecked.
  *
  * @example
  * const db = new StateDatabase(target);
@@ -34,8 +48,13 @@ export class StateDatabase {
   readonly sql: RecordQueries;
   /** `postgres://host/db#schema.records`: the records table, for messages. */
   readonly table: string;
+  /** The stage locks of this schema. */
+  readonly locks: StageLockTable;
   readonly #pool: pg.Pool;
-  readonly #writes: WriteBatcher<RecordWrite & { location: string }>;
+  /** Write batchers by stage path. */
+  readonly #writes = new Map<string, WriteBatcher<QueuedWrite>>();
+  /** Lock ids by the path of each stage this process has locked. */
+  readonly #fences = new Map<string, string>();
   readonly #reads: ReadBatcher<string>;
   #migrated: Promise<void> | undefined;
 
@@ -53,10 +72,7 @@ export class StateDatabase {
     });
     // An idle connection that drops is removed by the pool; the next query reports the problem.
     this.#pool.on("error", () => undefined);
-    this.#writes = new WriteBatcher({
-      commit: (batch) => this.#commit(batch),
-      failure: (error, write) => databaseError(error, target, `write record "${write.id}"`, write.location),
-    });
+    this.locks = new StageLockTable(this.#pool, target, () => this.ready());
     this.#reads = new ReadBatcher(async (scope, ids) => {
       const rows = (await this.#pool.query<{ id: string; body: string }>(this.sql.getMany, [scope, ids])).rows;
       return new Map(rows.map((row) => [row.id, row.body]));
@@ -80,7 +96,30 @@ export class StateDatabase {
    * `location` names the record in the error of a failed batch.
    */
   write(change: RecordWrite, location: string): Promise<void> {
-    return this.#writes.submit(`${change.scope}\u0000${change.id}`, { ...change, location }, change.body?.length ?? 0);
+    const stagePath = stageOf(change.scope);
+    let batcher = this.#writes.get(stagePath);
+    if (batcher === undefined) {
+      batcher = new WriteBatcher<QueuedWrite>({
+        commit: (batch) => this.#commit(stagePath, batch),
+        failure: (error, write) =>
+          error instanceof LockLostError ? error : databaseError(error, this.target, `write record "${write.id}"`, write.location),
+      });
+      this.#writes.set(stagePath, batcher);
+    }
+    return batcher.submit(`${change.scope}\u0000${change.id}`, { ...change, location }, change.body?.length ?? 0);
+  }
+
+  /**
+   * From now on, commits writes to stage `stagePath` (`app/stage`, any scope
+   * of it) only while its lock is `lockId`. Replaces an earlier fence of the stage.
+   */
+  fence(stagePath: string, lockId: string): void {
+    this.#fences.set(stagePath, lockId);
+  }
+
+  /** Lifts the fence of `stagePath` if it is `lockId`'s (a later lock's fence stays). */
+  unfence(stagePath: string, lockId: string): void {
+    if (this.#fences.get(stagePath) === lockId) this.#fences.delete(stagePath);
   }
 
   /**
@@ -89,7 +128,7 @@ export class StateDatabase {
    */
   async query<Row extends pg.QueryResultRow>(sql: string, params: unknown[], what: string, location: string): Promise<Row[]> {
     await this.ready();
-    await this.#writes.settled();
+    await this.settled();
     try {
       return (await this.#pool.query<Row>(sql, params)).rows;
     } catch (error) {
@@ -104,7 +143,7 @@ export class StateDatabase {
    */
   async readBody(scope: string, id: string, location: string): Promise<string | undefined> {
     await this.ready();
-    await this.#writes.settled();
+    await this.settled();
     try {
       return await this.#reads.read(scope, id);
     } catch (error) {
@@ -113,22 +152,25 @@ export class StateDatabase {
   }
 
   /** Resolves once every write submitted so far has been committed or has failed. */
-  settled(): Promise<void> {
-    return this.#writes.settled();
+  async settled(): Promise<void> {
+    await Promise.all([...this.#writes.values()].map((batcher) => batcher.settled()));
   }
 
   /** Waits for the writes in flight, then closes every connection. */
   async close(): Promise<void> {
-    await this.#writes.settled();
+    await this.settled();
     await this.#pool.end();
   }
 
-  async #commit(batch: RecordWrite[]): Promise<void> {
+  async #commit(stagePath: string, batch: RecordWrite[]): Promise<void> {
     await this.ready();
     const params = writeParams(batch);
     for (let attempt = 1; ; attempt++) {
+      // Read at each attempt: a lock taken while this batch waited fences it too.
+      const lockId = this.#fences.get(stagePath);
       try {
-        await this.#pool.query(this.sql.write, params);
+        if (lockId === undefined) await this.#pool.query(this.sql.write, params);
+        else await this.#commitFenced(stagePath, lockId, params);
         return;
       } catch (error) {
         // The statement is atomic and idempotent: after a deadlock it can simply run again.
@@ -137,4 +179,30 @@ export class StateDatabase {
       }
     }
   }
+
+  /** One transaction: the stage's lock row `FOR SHARE`, then the write if the lock is `lockId`. */
+  async #commitFenced(stagePath: string, lockId: string, params: unknown[]): Promise<void> {
+    const [app, stage] = stagePath.split("/") as [string, string];
+    const client = await this.#pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query("BEGIN");
+      const current = await this.locks.holding(client, app, stage);
+      if (current?.id !== lockId) throw new LockLostError(stagePath, lockId, current);
+      await client.query(this.sql.write, params);
+      await client.query("COMMIT");
+    } catch (error) {
+      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
+      throw error;
+    } finally {
+      // A connection that cannot even roll back is dropped, not handed to the next query.
+      client.release(broken);
+    }
+  }
+}
+
+/** `app/stage` of a scope path `app/stage/...`. */
+function stageOf(scope: string): string {
+  const [app, stage] = scope.split("/", 2);
+  return `${app}/${stage}`;
 }
