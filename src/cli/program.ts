@@ -93,7 +93,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   const state = program.command("state").description("inspect and edit recorded state without running the program");
   const stateFlags = (cmd: Command) =>
     cmd
-      .option("--state <dir>", "state directory of the filesystem store", ".alchemy")
+      .option("--state <dir|store-url>", "state directory of the filesystem store, or a store URL (sqlite:<file>, postgres://...)", ".alchemy")
       .option("--app <name>", "application name (default: the only application in the store)");
   stateFlags(state.command("list").description("list the resources recorded for a stage"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")

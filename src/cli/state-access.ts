@@ -1,9 +1,9 @@
 /**
- * How the state commands reach recorded state: always through the
- * filesystem store, never by reading its files, because a stage's write-ahead
- * journal may hold changes that are not in the record files yet. Also which
- * application a command means when `--app` is not given, and how a command's
- * failures become an exit code.
+ * How the state commands reach recorded state: always through a store (the
+ * filesystem store by default, or the one `--state <store-url>` names), never
+ * by reading its files, because a stage's write-ahead journal may hold changes
+ * that are not in the record files yet. Also which application a command means
+ * when `--app` is not given, and how a command's failures become an exit code.
  *
  * @module
  */
@@ -12,9 +12,9 @@ import os from "node:os";
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { nameProblem } from "../core/names.js";
-import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
-import type { StageLock } from "../state/stage-lock.js";
-import type { State, StateStore } from "../state/state-store.js";
+import { canLock, type StageLock } from "../state/stage-lock.js";
+import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
+import { describeLocation, storeFactory, type StoreLocation } from "../state/store-url.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
 import { checkName } from "./state-target.js";
@@ -76,8 +76,12 @@ export function listApps(dir: string): string[] {
  * @example
  * resolveApp("/home/me/project/.alchemy"); // "shop", when it is the only one
  */
-export function resolveApp(dir: string, app?: string): string {
+export function resolveApp(where: string | StoreLocation, app?: string): string {
   if (app !== undefined) return checkName(app, "application", "--app");
+  if (typeof where !== "string" && where.kind !== "file") {
+    throw new UsageError(`Pass --app <name>: the application cannot be guessed from ${describeLocation(where)}.`);
+  }
+  const dir = typeof where === "string" ? where : where.dir;
   const apps = listApps(dir);
   if (apps.length === 1) return apps[0]!;
   if (apps.length === 0) {
@@ -100,24 +104,31 @@ export interface ScopeRecords {
 }
 
 /**
- * The filesystem stores a command opened, one per scope, each initialised on
- * first use and deinitialised by {@link StateSession.close}.
+ * The stores a command opened, one per scope, each initialised on first use
+ * and deinitialised by {@link StateSession.close}; and the stage locks it took,
+ * released after that.
  *
  * @example
- * await withStateSession(dir, async (session) => {
+ * await withStateSession(location, async (session) => {
  *   const scopes = await session.walk(["shop", "dev"]);
  * });
  */
 export class StateSession {
   readonly #stores = new Map<string, Promise<StateStore>>();
-  readonly #locks: { store: FileSystemStateStore; lock: StageLock }[] = [];
+  readonly #locks: { store: StateStore; lock: StageLock }[] = [];
+  /** Where the state is, for messages: a directory, `sqlite:<file>`, a redacted PostgreSQL URL. */
+  readonly where: string;
 
-  /** @param dir absolute state directory */
-  constructor(readonly dir: string) {}
+  constructor(
+    readonly location: StoreLocation,
+    private readonly factory: StateStoreFactory,
+  ) {
+    this.where = describeLocation(location);
+  }
 
-  /** Absolute directory of the scope `chain`, for messages. */
+  /** Where the scope `chain` lives, for messages. */
   scopeDir(chain: readonly string[]): string {
-    return path.join(this.dir, ...chain);
+    return this.location.kind === "file" ? path.join(this.location.dir, ...chain) : `${this.where}#${chain.join("/")}`;
   }
 
   /** The store of the scope `chain`, opened (and `init`ed) once per session. */
@@ -126,11 +137,11 @@ export class StateSession {
     let store = this.#stores.get(key);
     if (store === undefined) {
       store = (async () => {
-        const opened = new FileSystemStateStore({ chain }, { dir: this.dir });
+        const opened = this.factory({ chain });
         try {
-          await opened.init();
+          await opened.init?.();
         } catch (error) {
-          await opened.deinit().catch(() => undefined); // let go of the stage's journal
+          await opened.deinit?.().catch(() => undefined); // let go of the stage's journal or connection
           throw error;
         }
         return opened;
@@ -138,6 +149,21 @@ export class StateSession {
       this.#stores.set(key, store);
     }
     return store;
+  }
+
+  /**
+   * Takes the lock of the stage `[app, stage]` before anything of it is read,
+   * so that an edit never races a running deploy; released by {@link close}.
+   * A store that cannot lock is used as it is.
+   *
+   * @throws StageLockedError when another run holds it.
+   */
+  async lockStage(app: string, stage: string, command: string): Promise<void> {
+    const store = this.factory({ chain: [app, stage] });
+    if (!canLock(store)) return;
+    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
+    const lock = await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 });
+    this.#locks.push({ store, lock });
   }
 
   /**
@@ -153,19 +179,6 @@ export class StateSession {
     return found;
   }
 
-  /**
-   * Takes the lock of the stage `[app, stage]` before anything of it is read,
-   * so that an edit never races a running deploy; released by {@link close}.
-   *
-   * @throws StageLockedError when another run holds it.
-   */
-  async lockStage(app: string, stage: string, command: string): Promise<void> {
-    const store = new FileSystemStateStore({ chain: [app, stage] }, { dir: this.dir });
-    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
-    const lock = await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 });
-    this.#locks.push({ store, lock });
-  }
-
   /** Deinitialises every store opened, also when one of them fails, then releases the locks taken. */
   async close(): Promise<void> {
     const stores = [...this.#stores.values()];
@@ -173,7 +186,7 @@ export class StateSession {
     // A store whose init failed was let go of by open().
     const results = await Promise.allSettled(stores.map((store) => store.then((s) => s.deinit?.(), () => undefined)));
     for (const { store, lock } of this.#locks.splice(0)) {
-      results.push(...(await Promise.allSettled([store.deinit().then(() => lock.release())])));
+      results.push(...(await Promise.allSettled([(async () => (await store.deinit?.(), await lock.release()))()])));
     }
     const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
     if (failed) throw failed.reason;
@@ -181,14 +194,15 @@ export class StateSession {
 }
 
 /**
- * Runs `body` with a {@link StateSession} over the state directory `dir`,
- * closed when it settles.
+ * Runs `body` with a {@link StateSession} over the store at `location` (a
+ * filesystem state directory when given as a path), closed when it settles.
  *
  * @example
- * const scopes = await withStateSession(dir, (session) => session.walk(["shop", "dev"]));
+ * const scopes = await withStateSession(location, (session) => session.walk(["shop", "dev"]));
  */
-export async function withStateSession<T>(dir: string, body: (session: StateSession) => Promise<T>): Promise<T> {
-  const session = new StateSession(dir);
+export async function withStateSession<T>(location: StoreLocation | string, body: (session: StateSession) => Promise<T>): Promise<T> {
+  const where: StoreLocation = typeof location === "string" ? { kind: "file", dir: location } : location;
+  const session = new StateSession(where, await storeFactory(where));
   let result: T;
   try {
     result = await body(session);

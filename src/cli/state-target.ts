@@ -9,6 +9,7 @@ import path from "node:path";
 import { nameProblem, type NameKind } from "../core/names.js";
 import { UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
+import { parseStoreUrl, type StoreLocation } from "../state/store-url.js";
 
 /**
  * The absolute state directory of the filesystem store: `--state`, resolved
@@ -19,6 +20,22 @@ import type { CliIO } from "./io.js";
  */
 export function stateDirOf(opts: { state: string }, io: Pick<CliIO, "cwd">): string {
   return path.resolve(io.cwd, opts.state);
+}
+
+/**
+ * The store `--state` names: a directory of the filesystem store (the default,
+ * `.alchemy`), or a store URL (`file:`, `sqlite:`, `postgres://`).
+ *
+ * @throws UsageError for a URL no store understands.
+ * @example
+ * stateLocationOf({ state: "sqlite:.alchemy/state.sqlite" }, io); // { kind: "sqlite", filename: "/home/me/project/.alchemy/state.sqlite" }
+ */
+export function stateLocationOf(opts: { state: string }, io: Pick<CliIO, "cwd">): StoreLocation {
+  try {
+    return parseStoreUrl(opts.state, io.cwd);
+  } catch (error) {
+    throw new UsageError(`--state ${opts.state}: ${(error as Error).message}`);
+  }
 }
 
 /**

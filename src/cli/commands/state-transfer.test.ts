@@ -85,4 +85,24 @@ describe("alchemy state migrate, export and import", () => {
     expect(empty.code).toBe(1);
     expect(empty.err).toContain(`Stage "nothing" of app "shop" has no records`);
   });
+
+  it("lets list, show, stages, rm and unlock work on a SQLite store named by --state", async () => {
+    expect((await cli("state", "migrate", "--stage", "dev", "--to", "sqlite:copy.sqlite")).code).toBe(0);
+    const at = ["--state", "sqlite:copy.sqlite", "--app", "shop"];
+    const list = await cli("state", "list", "--stage", "dev", "--json", ...at);
+    expect(JSON.parse(list.out).map((r: { fqn: string }) => r.fqn)).toEqual(["shop/dev/backend/db", "shop/dev/backend/deep/cache", "shop/dev/root"]);
+    const show = await cli("state", "show", "shop/dev/backend/db", ...at);
+    expect(JSON.parse(show.out)).toMatchObject({ id: "db", deps: ["shop/dev/root"] });
+    const stages = await cli("state", "stages", "--json", ...at);
+    expect(JSON.parse(stages.out)).toEqual([{ stage: "dev", resources: 3, updatedAt: expect.any(String) }]);
+    const rm = await cli("state", "rm", "shop/dev/backend/deep/cache", ...at);
+    expect(rm.code).toBe(0);
+    expect(JSON.parse((await cli("state", "list", "--stage", "dev", "--json", ...at)).out)).toHaveLength(2);
+    const unlock = await cli("unlock", "--stage", "dev", ...at);
+    expect(unlock.code).toBe(0);
+    expect(unlock.err).toContain(`is not locked`);
+    const noApp = await cli("state", "list", "--stage", "dev", "--state", "sqlite:copy.sqlite");
+    expect(noApp.code).toBe(2);
+    expect(noApp.err).toContain("Pass --app <name>");
+  });
 });

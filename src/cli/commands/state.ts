@@ -1,21 +1,24 @@
 /**
- * `alchemy state list | show | rm | stages`: inspect and edit the recorded
- * state of the filesystem store without running the program. Every read and
+ * `alchemy state list | show | rm | stages`: inspect and edit recorded state
+ * without running the program, in the filesystem store or the store `--state`
+ * names by URL. Every read and
  * write goes through the store (see `../state-access.ts`), so changes a
  * stage's journal holds but its record files do not yet are seen too.
  *
  * @module
  */
 import type { State } from "../../state/state-store.js";
+import { describeLocation } from "../../state/store-url.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { listApps, resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
-import { parseFqn, resolveStage, stateDirOf, type ResourceAddress } from "../state-target.js";
+import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 
 /** Options every state command takes. */
 export interface StateCommandOptions {
   /**
-   * State directory of the filesystem store, relative to the working directory.
+   * State directory of the filesystem store (relative to the working
+   * directory), or a store URL: `file:<dir>`, `sqlite:<file>`, `postgres://...`.
    * @default ".alchemy"
    */
   state: string;
@@ -55,10 +58,10 @@ export interface StageSummary {
  */
 export async function stateList(opts: StateCommandOptions & { stage?: string; json: boolean }, io: CliIO): Promise<number> {
   return runStateCommand(io, async () => {
-    const dir = stateDirOf(opts, io);
+    const where = stateLocationOf(opts, io);
     const stage = resolveStage(opts.stage, io.env);
-    const app = resolveApp(dir, opts.app);
-    const { records, stages } = await withStateSession(dir, async (session) => {
+    const app = resolveApp(where, opts.app);
+    const { records, stages } = await withStateSession(where, async (session) => {
       const records = (await session.walk([app, stage])).flatMap((scope) => scope.records);
       return { records, stages: records.length === 0 ? await stagesOf(session, app) : [] };
     });
@@ -69,7 +72,7 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
     } else if (records.length === 0) {
       const others = stages.filter((s) => s !== stage);
       const hint = others.length > 0 ? ` Stages with records: ${others.join(", ")}; choose one with --stage <stage>.` : "";
-      io.stdout.write(`No resources recorded for app "${app}", stage "${stage}" in ${dir}.${hint}\n`);
+      io.stdout.write(`No resources recorded for app "${app}", stage "${stage}" in ${describeLocation(where)}.${hint}\n`);
     } else {
       writeLines(io, columns(records.map((r) => [r.fqn, r.kind, r.status])));
     }
@@ -87,8 +90,7 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
 export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runStateCommand(io, async () => {
-    const dir = stateDirOf(opts, io);
-    const record = await withStateSession(dir, async (session) => {
+    const record = await withStateSession(stateLocationOf(opts, io), async (session) => {
       const found = await (await session.open(address.scope)).get(address.id);
       if (found === undefined) notFound(io, address, session);
       return found;
@@ -112,8 +114,7 @@ export async function stateShow(fqn: string, opts: StateCommandOptions & { json:
 export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runStateCommand(io, async () => {
-    const dir = stateDirOf(opts, io);
-    return withStateSession(dir, async (session) => {
+    return withStateSession(stateLocationOf(opts, io), async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
       if ((await store.get(address.id)) === undefined) {
@@ -152,9 +153,9 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
  */
 export async function stateStages(opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
   return runStateCommand(io, async () => {
-    const dir = stateDirOf(opts, io);
-    const app = resolveApp(dir, opts.app);
-    const summaries = await withStateSession(dir, async (session) => {
+    const where = stateLocationOf(opts, io);
+    const app = resolveApp(where, opts.app);
+    const summaries = await withStateSession(where, async (session) => {
       const found: StageSummary[] = [];
       for (const stage of await stagesOf(session, app)) {
         let resources = 0;
@@ -171,9 +172,9 @@ export async function stateStages(opts: StateCommandOptions & { json: boolean },
     if (opts.json) {
       io.stdout.write(JSON.stringify(summaries, null, 2) + "\n");
     } else if (summaries.length === 0) {
-      const apps = listApps(dir).filter((a) => a !== app);
+      const apps = where.kind === "file" ? listApps(where.dir).filter((a) => a !== app) : [];
       const hint = apps.length > 0 ? ` Applications with state there: ${apps.join(", ")}; choose one with --app <name>.` : "";
-      io.stdout.write(`No stages recorded for app "${app}" in ${dir}.${hint}\n`);
+      io.stdout.write(`No stages recorded for app "${app}" in ${describeLocation(where)}.${hint}\n`);
     } else {
       const rows = summaries.map((s) => [
         s.stage,
@@ -193,7 +194,7 @@ async function stagesOf(session: StateSession, app: string): Promise<string[]> {
 
 function notFound(io: CliIO, address: ResourceAddress, session: StateSession): void {
   io.stderr.write(
-    `error: No record "${address.fqn}" in ${session.scopeDir(address.scope)} (state directory ${session.dir}). ` +
+    `error: No record "${address.fqn}" in ${session.scopeDir(address.scope)} (state ${session.where}). ` +
       `Check the fqn against \`alchemy state list --app ${address.app} --stage ${address.stage}\`, ` +
       `or point --state at the directory that holds this application's state.\n`,
   );

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import { FileSystemStateStore } from "../../state/fs/fs-state-store.js";
-import { describeHolder, isLockStale, type LockInfo } from "../../state/stage-lock.js";
+import { canLock, describeHolder, isLockStale, type LockInfo } from "../../state/stage-lock.js";
+import { describeLocation, storeFactory } from "../../state/store-url.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { resolveApp, runStateCommand } from "../state-access.js";
-import { checkName, stateDirOf } from "../state-target.js";
+import { checkName, stateLocationOf } from "../state-target.js";
 import type { StateCommandOptions } from "./state.js";
 
 /**
@@ -25,12 +25,16 @@ import type { StateCommandOptions } from "./state.js";
  */
 export async function unlock(opts: StateCommandOptions & { stage: string; lockId?: string }, io: CliIO): Promise<number> {
   const stage = checkName(opts.stage, "stage", "--stage");
-  const dir = stateDirOf(opts, io);
+  const location = stateLocationOf(opts, io);
   return runStateCommand(io, async () => {
-    const app = resolveApp(dir, opts.app);
-    const store = new FileSystemStateStore({ chain: [app, stage] }, { dir });
-    const lock = await store.lockInfo();
-    const where = `stage "${stage}" of app "${app}" (${dir})`;
+    const app = resolveApp(location, opts.app);
+    const store = (await storeFactory(location))({ chain: [app, stage] });
+    const where = `stage "${stage}" of app "${app}" (${describeLocation(location)})`;
+    if (!canLock(store)) {
+      io.stderr.write(`${capitalize(where)}: this store does not lock stages, so there is no lock to release.\n`);
+      return opts.lockId === undefined ? EXIT.ok : EXIT.failed;
+    }
+    const lock = await store.lockInfo().finally(() => store.deinit?.());
     if (lock === undefined) {
       if (opts.lockId === undefined) {
         io.stderr.write(`${capitalize(where)} is not locked. Nothing to do.\n`);
@@ -50,7 +54,8 @@ export async function unlock(opts: StateCommandOptions & { stage: string; lockId
       );
       return EXIT.failed;
     }
-    if (!(await store.forceUnlock(lock.id))) {
+    const released = await store.forceUnlock(lock.id).finally(() => store.deinit?.());
+    if (!released) {
       io.stderr.write(`error: The lock ${lock.id} on ${where} changed while releasing it; run \`alchemy unlock --stage ${stage}\` again to see the current one.\n`);
       return EXIT.failed;
     }
