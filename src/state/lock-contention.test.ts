@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CONTENDER_LEASE_MS } from "./lock-contender.test-fixture.js";
+import { createTestSchema } from "./postgres/postgres.test-fixture.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = fileURLToPath(new URL("./lock-contender.test-fixture.ts", import.meta.url));
@@ -26,9 +27,14 @@ const tempStore = (url: (dir: string) => string) => async () => {
 const STORE_CASES: StoreCase[] = [
   { name: "file", setup: tempStore((dir) => `file:${dir}`), takeoverWithinMs: 1_000 },
   { name: "sqlite", setup: tempStore((dir) => `sqlite:${path.join(dir, "state.sqlite")}`), takeoverWithinMs: CONTENDER_LEASE_MS + 5_000 },
-  // PostgreSQL: append its case here, e.g. with createTestSchema() from ./postgres/postgres.test-fixture.js:
-  // { name: "postgres", setup: async () => { const db = await createTestSchema();
-  //     return { url: `${db.connectionString}?schema=${db.schema}`, cleanup: db.drop }; }, takeoverWithinMs: ... },
+  {
+    name: "postgres",
+    setup: async () => {
+      const db = await createTestSchema();
+      return { url: `${db.connectionString}?schema=${db.schema}`, cleanup: db.drop };
+    },
+    takeoverWithinMs: CONTENDER_LEASE_MS + 5_000,
+  },
 ];
 
 type Reply = { ready: true; pid: number } | { won: true; id: string; tookOverFrom?: string } | { won: false; error: string } | { released: true };
