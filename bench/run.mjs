@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // `npm run bench`: the same no-I/O workload against this engine ("ours") and
-// Alchemy 0.94 ("v094", npm alias alchemy-v094), plus the filesystem floor.
+// Alchemy 0.94 ("v094", npm alias alchemy-v094), on one or more state stores,
+// plus the filesystem floor.
 //
-// For every N (default 1000 and 10000), every run (default 3) and every engine,
-// in a fresh temp dir, each phase in its own process:
+// For every N (default 1000 and 10000), every run (default 3), every store and
+// every engine, in a fresh temp dir, each phase in its own process:
 //   cold deploy         N resources created (v=1)
 //   no-op redeploy      the same program again, nothing changes
 //   update all          v=2 for every resource
@@ -13,24 +14,42 @@
 //   destroy sequential  phase "destroy", destroyStrategy "sequential"
 //   (untimed redeploy)
 //   destroy parallel    phase "destroy", destroyStrategy "parallel"
-// The state on disk is checked after every phase (exact set of resource fqns
-// and their `v`, or nothing left after a destroy); the bench fails loudly if a
-// phase did not do its work.
+// The state is checked after every phase (exact set of resource fqns and their
+// `v`, or nothing left after a destroy); the bench fails loudly if a phase did
+// not do its work. Filesystem store: its files are read. Our SQLite and
+// PostgreSQL stores: a separate process opens the stage with the store's own
+// factory and walks listScopes/all (verify-ours.mjs). Alchemy 0.94's SQLite
+// store: its `resources` table is queried.
 //
 // Env:
 //   BENCH_N        comma-separated Ns (default "1000,10000")
-//   BENCH_RUNS     runs per N and engine, the median is reported (default 3)
+//   BENCH_RUNS     runs per N, store and engine, the median is reported (default 3)
+//   BENCH_RUNS_V094  runs for Alchemy 0.94 only (default BENCH_RUNS)
 //   BENCH_ENGINES  comma-separated subset of "ours,v094" (default both)
+//   BENCH_STORES   comma-separated subset of "fs,sqlite,postgres" (default "fs").
+//                  ours: FileSystemStateStore (default store), SQLiteStateStore
+//                  (<dir>/state.sqlite), PostgresStateStore (a fresh schema per
+//                  run, dropped after). Alchemy 0.94: fs (its default store) and
+//                  sqlite (its SQLiteStateStore, see v094-sqlite-store.mjs); it
+//                  is not run on postgres.
+//   BENCH_LOCKING  "on" (default), "off" or "on,off": our `stateLocking` option
+//                  (true / false). "on,off" runs ours both ways, interleaved,
+//                  and adds an on/off table. Alchemy 0.94 has no stage locking.
+//   BENCH_PG_URL   PostgreSQL server for store postgres
+//                  (default "postgres://postgres@127.0.0.1:5432/test")
+//   BENCH_V094_SQLITE_DRIVER, BENCH_V094_SQLITE_SYNC: see v094-sqlite-store.mjs
 //   BENCH_LOADER   "tsx" (default): every child runs `node --import tsx
 //                  --conditions=source` (ours from src/*.ts; Alchemy 0.94 is
 //                  plain JS but gets the same loader so process start-up costs
 //                  the same); "dist": plain `node` for every child, ours from
 //                  dist/ (run `npm run build` first)
 //   BENCH_TIMEOUT_MS  per-process timeout (default 900000)
-//   BENCH_KEEP     "1": keep the temp dirs
-// Output: a markdown table per N on stdout, also written to
-// bench/results/latest.md, with raw samples in bench/results/latest.json.
+//   BENCH_KEEP     "1": keep the temp dirs (and PostgreSQL schemas)
+//   BENCH_OUT      base name of the result files (default "latest")
+// Output: markdown tables per N on stdout, also written to
+// bench/results/<BENCH_OUT>.md, with raw samples in bench/results/<BENCH_OUT>.json.
 import { spawn, execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
@@ -41,20 +60,50 @@ import { APP, KIND, STAGE, expectedFqns } from "./workload-shared.mjs";
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
 
-const NS = (process.env.BENCH_N ?? "1000,10000").split(",").map((s) => Number(s.trim()));
+const list = (v) => v.split(",").map((s) => s.trim()).filter(Boolean);
+const NS = list(process.env.BENCH_N ?? "1000,10000").map(Number);
 const RUNS = Number(process.env.BENCH_RUNS ?? "3");
+const RUNS_V094 = Number(process.env.BENCH_RUNS_V094 ?? String(RUNS));
 const LOADER = process.env.BENCH_LOADER ?? "tsx";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_MS ?? "900000");
 const KEEP = process.env.BENCH_KEEP === "1";
-const ENGINES = (process.env.BENCH_ENGINES ?? "ours,v094").split(",").map((s) => s.trim()).filter(Boolean);
+const ENGINES = list(process.env.BENCH_ENGINES ?? "ours,v094");
+const STORES = list(process.env.BENCH_STORES ?? "fs");
+const LOCKINGS = list(process.env.BENCH_LOCKING ?? "on");
+const PG_URL = process.env.BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const OUT = process.env.BENCH_OUT ?? "latest";
 
 for (const n of NS) if (!Number.isInteger(n) || n < 20) throw new Error(`BENCH_N: every N must be an integer >= 20, got ${n}`);
 if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a positive integer`);
+if (!Number.isInteger(RUNS_V094) || RUNS_V094 < 1) throw new Error(`BENCH_RUNS_V094 must be a positive integer`);
 if (LOADER !== "tsx" && LOADER !== "dist") throw new Error(`BENCH_LOADER must be "tsx" or "dist"`);
 for (const e of ENGINES) if (e !== "ours" && e !== "v094") throw new Error(`BENCH_ENGINES: unknown engine ${e}`);
+for (const s of STORES) if (!["fs", "sqlite", "postgres"].includes(s)) throw new Error(`BENCH_STORES: unknown store ${s} (fs, sqlite, postgres)`);
+for (const l of LOCKINGS) if (l !== "on" && l !== "off") throw new Error(`BENCH_LOCKING: unknown value ${l} (on, off, or on,off)`);
+if (!/^[\w.-]+$/.test(OUT)) throw new Error(`BENCH_OUT must be a plain file name, got ${OUT}`);
 
 const ENGINE_NAME = { ours: "ours", v094: "Alchemy 0.94" };
+const STORE_NAME = { fs: "filesystem", sqlite: "SQLite", postgres: "PostgreSQL" };
 const WORKLOAD = { ours: join(BENCH_DIR, "workload-ours.mjs"), v094: join(BENCH_DIR, "workload-v094.mjs") };
+
+/**
+ * What runs: every (engine, store[, locking]) pair. Keys: "ours:<store>:<on|off>", "v094:<store>".
+ * Alchemy 0.94 has no PostgreSQL store here and no stage locking.
+ */
+const VARIANTS = [];
+for (const store of STORES) {
+  for (const engine of ENGINES) {
+    if (engine === "ours") for (const locking of LOCKINGS) VARIANTS.push({ key: `ours:${store}:${locking}`, engine, store, locking });
+    else if (store !== "postgres") VARIANTS.push({ key: `v094:${store}`, engine, store });
+  }
+}
+if (!VARIANTS.length) throw new Error("bench: nothing to run for these BENCH_ENGINES and BENCH_STORES");
+/** The key of our variant on `store` with the first BENCH_LOCKING value (the one compared with 0.94). */
+const oursKey = (store, locking = LOCKINGS[0]) => `ours:${store}:${locking}`;
+const v094Key = (store) => `v094:${store}`;
+const runsFor = (variant) => (variant.engine === "v094" ? RUNS_V094 : RUNS);
+const variantName = (v) =>
+  `${ENGINE_NAME[v.engine]} ${v.store}${v.engine === "ours" && LOCKINGS.length > 1 ? ` locking ${v.locking}` : ""}`;
 
 if (ENGINES.includes("ours")) {
   const entry = LOADER === "tsx" ? join(ROOT, "src", "index.ts") : join(ROOT, "dist", "index.js");
@@ -70,8 +119,8 @@ if (ENGINES.includes("ours")) {
 const NODE_ARGS = LOADER === "tsx" ? ["--import", import.meta.resolve("tsx"), "--conditions=source"] : [];
 
 const CHILD_ENV = { ...process.env, ALCHEMY_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", ALCHEMY_CI_STATE_STORE_CHECK: "false" };
-// Env Alchemy 0.94 would otherwise read for stage/root/password.
-for (const k of ["STAGE", "ALCHEMY_STAGE", "ALCHEMY_ROOT", "ALCHEMY_PASSWORD", "ALCHEMY_TEST_KILL_ON_FINALIZE"]) delete CHILD_ENV[k];
+// Env Alchemy 0.94 would otherwise read for stage/root/password/state file.
+for (const k of ["STAGE", "ALCHEMY_STAGE", "ALCHEMY_ROOT", "ALCHEMY_PASSWORD", "ALCHEMY_TEST_KILL_ON_FINALIZE", "ALCHEMY_STATE_FILE"]) delete CHILD_ENV[k];
 
 /** The timed phases, in table order. */
 const PHASES = ["cold deploy", "no-op redeploy", "update all", "orphan-delete half", "destroy sequential", "destroy parallel"];
@@ -94,27 +143,43 @@ const STEPS = [
   { label: "destroy parallel", op: "destroy", strategy: "parallel", timed: true },
 ];
 
-// Reference Alchemy 0.94 medians at N = 10,000 given in the issue.
+// Reference Alchemy 0.94 medians at N = 10,000 given in the issues, per store.
 const REFERENCE_V094_10K = {
-  "cold deploy": 13200,
-  "no-op redeploy": 1840,
-  "update all": 9100,
-  "orphan-delete half": 5500,
-  "destroy sequential": 13100,
-  "destroy parallel": 7000,
-  rssMB: 562,
+  fs: {
+    "cold deploy": 13200,
+    "no-op redeploy": 1840,
+    "update all": 9100,
+    "orphan-delete half": 5500,
+    "destroy sequential": 13100,
+    "destroy parallel": 7000,
+    rssMB: 562,
+  },
+  sqlite: {
+    "cold deploy": 26900,
+    "no-op redeploy": 4500,
+    "update all": 27000,
+    "destroy parallel": 15500,
+    rssMB: 1600,
+  },
 };
 
 const notes = [];
+const note = (msg) => {
+  if (!notes.includes(msg)) notes.push(msg);
+};
+/** stderr text -> { first: which process wrote it first, count } */
+const stderrSeen = new Map();
 const log = (msg) => process.stderr.write(`${msg}\n`);
 
 /** Spawns one process; resolves { result, wallMs, stdout, stderr, code }. */
-function runProcess(script, env) {
+function runProcess(script, env, { flush = true } = {}) {
   // Flush dirty pages left by the previous process (untimed), so that one
   // phase's writeback does not land in the next phase's time.
-  try {
-    execFileSync("sync");
-  } catch {}
+  if (flush) {
+    try {
+      execFileSync("sync");
+    } catch {}
+  }
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     let wallMs;
@@ -142,8 +207,22 @@ function runProcess(script, env) {
   });
 }
 
-/** Walks a stage dir: every *.json file, and the Noop records (by fqn) found in them. */
-async function readState(dir) {
+// ---------- reading the state back ----------
+
+/**
+ * A phase's state, whatever the store:
+ *   records: Map fqn -> { v, status, seq? }   (resources of kind bench::Noop)
+ *   files:   state files found (fs store) / other records (SQL stores)
+ *   mtimes:  Map file -> mtimeMs (fs store), to spot a no-op redeploy that rewrites state
+ *   what:    "files" | "records"
+ */
+function addRecord(records, fqn, rec, where) {
+  if (records.has(fqn)) throw new Error(`state: ${fqn} appears twice (${records.get(fqn).where}, ${where})`);
+  records.set(fqn, { ...rec, where });
+}
+
+/** Walks a stage dir of the filesystem store: every *.json file, and the Noop records (by fqn) found in them. */
+async function readFsState(dir) {
   const stageDir = join(dir, ".alchemy", APP, STAGE);
   const files = [];
   async function walk(d) {
@@ -161,14 +240,13 @@ async function readState(dir) {
     }
   }
   await walk(stageDir);
-  const records = new Map(); // fqn -> { v, status, file }
+  const records = new Map(); // fqn -> { v, status, where }
   const mtimes = new Map(); // file -> mtimeMs
   let otherFiles = 0;
   const collect = (obj, file, depth) => {
     if (obj === null || typeof obj !== "object" || depth > 4) return 0;
     if (obj.kind === KIND && typeof obj.fqn === "string") {
-      if (records.has(obj.fqn)) throw new Error(`state: ${obj.fqn} appears twice (${records.get(obj.fqn).file}, ${file})`);
-      records.set(obj.fqn, { v: obj.props?.v, status: obj.status, file });
+      addRecord(records, obj.fqn, { v: obj.props?.v, status: obj.status }, file);
       return 1;
     }
     let found = 0;
@@ -193,29 +271,96 @@ async function readState(dir) {
       }
     }),
   );
-  return { files: files.length, otherFiles, records, mtimes };
+  return { what: "files", files: files.length, otherFiles, records, mtimes };
 }
 
-/** Throws unless the state on disk is what `step` should have left. */
-async function verify(engine, n, step, dir, before) {
-  const state = await readState(dir);
+/** Our SQL stores, read through the store itself in a child process (verify-ours.mjs). */
+async function readOursStoreState(variant, env) {
+  const out = `${env.BENCH_WL_DIR}.verify.json`;
+  let dump;
+  try {
+    const p = await runProcess(join(BENCH_DIR, "verify-ours.mjs"), { ...env, BENCH_VERIFY_OUT: out }, { flush: false });
+    if (p.code !== 0 || !p.stdout.includes("BENCH_STATE ok")) throw childFailure(`verify ${variant.key}`, p);
+    dump = JSON.parse(await readFile(out, "utf8"));
+  } finally {
+    await rm(out, { force: true });
+  }
+  if (dump.problems.length) throw new Error(`${variant.key}: the store disagrees with itself: ${dump.problems.slice(0, 5).join("; ")}`);
+  const records = new Map();
+  let other = 0;
+  for (const [fqn, scopePath, id, kind, status, seq, v] of dump.records) {
+    if (kind !== KIND) {
+      other++;
+      continue;
+    }
+    if (fqn !== `${scopePath}/${id}`) throw new Error(`${variant.key}: record ${id} in scope ${scopePath} has fqn ${fqn}`);
+    addRecord(records, fqn, { v, status, seq }, scopePath);
+  }
+  return { what: "records", files: other, records, scopes: dump.scopes, lock: dump.lock };
+}
+
+/** Alchemy 0.94's SQLite store: its `resources` table (schema from its drizzle migrations). */
+async function readV094SqliteState(dir) {
+  const { default: Database } = await import("better-sqlite3");
+  const file = join(dir, "state.sqlite");
+  if (!existsSync(file)) throw new Error(`v094:sqlite: no database at ${file}: the store was not used`);
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    const rows = db.prepare("SELECT scope, id, kind, fqn, status, seq, props FROM resources").all();
+    const records = new Map();
+    let other = 0;
+    for (const row of rows) {
+      if (row.kind !== KIND) {
+        other++;
+        continue;
+      }
+      const chain = JSON.parse(row.scope);
+      if (row.fqn !== `${chain.join("/")}/${row.id}`) throw new Error(`v094:sqlite: record ${row.id} in scope ${row.scope} has fqn ${row.fqn}`);
+      const props = row.props === null ? undefined : JSON.parse(row.props);
+      addRecord(records, row.fqn, { v: props?.v, status: row.status, seq: row.seq }, row.scope);
+    }
+    return { what: "records", files: other, records };
+  } finally {
+    db.close();
+  }
+}
+
+async function readState(variant, dir, env) {
+  if (variant.store === "fs") return readFsState(dir);
+  // A SQL store must not have left resource records in the filesystem store.
+  const fsState = await readFsState(dir);
+  if (fsState.records.size) {
+    throw new Error(`${variant.key}: ${fsState.records.size} resource records in the filesystem store under ${dir}/.alchemy: the ${variant.store} store was not used`);
+  }
+  return variant.engine === "ours" ? readOursStoreState(variant, env) : readV094SqliteState(dir);
+}
+
+/** Throws unless the state is what `step` should have left. */
+async function verify(variant, n, step, dir, env, before) {
+  const who = `${variant.key} N=${n}`;
+  const state = await readState(variant, dir, env);
   if (step.noop && before) {
-    // A no-op redeploy should not write state: count files whose mtime changed.
+    // A no-op redeploy should not write state: files whose mtime changed, or records whose seq did.
     let rewritten = 0;
-    for (const [file, mtime] of state.mtimes) if (before.mtimes.get(file) !== mtime) rewritten++;
+    if (state.mtimes) {
+      for (const [file, mtime] of state.mtimes) if (before.mtimes.get(file) !== mtime) rewritten++;
+    } else {
+      for (const [fqn, r] of state.records) if (before.records.get(fqn)?.seq !== r.seq) rewritten++;
+    }
     if (rewritten) {
-      const msg = `${engine} N=${n} "${step.label}" rewrote ${rewritten} of ${state.files} state files although nothing changed`;
-      if (!notes.includes(msg)) notes.push(msg);
+      const total = state.what === "files" ? state.files : state.records.size;
+      note(`${variant.key === "ours:fs:on" || variant.key === "v094:fs" ? variant.engine : variant.key} N=${n} "${step.label}" rewrote ${rewritten} of ${total} state ${state.what} although nothing changed`);
     }
   }
+  if (state.lock) note(`${who} "${step.label}": the stage lock was still there after the run (${JSON.stringify(state.lock)})`);
   if (step.op === "destroy") {
     if (state.records.size !== 0) {
       const some = [...state.records.keys()].slice(0, 5).join(", ");
-      throw new Error(`${engine} N=${n} "${step.label}": ${state.records.size} resources still in state (e.g. ${some})`);
+      throw new Error(`${who} "${step.label}": ${state.records.size} resources still in state (e.g. ${some})`);
     }
     if (state.files !== 0) {
-      const msg = `${engine} N=${n} "${step.label}": ${state.files} non-resource state file(s) left under .alchemy/${APP}/${STAGE}`;
-      if (!notes.includes(msg)) notes.push(msg);
+      const where = variant.store === "fs" ? `state file(s) left under .alchemy/${APP}/${STAGE}` : `other record(s) left in the ${variant.store} store`;
+      note(`${variant.store === "fs" ? variant.engine : variant.key} N=${n} "${step.label}": ${state.files} non-resource ${where}`);
     }
     return state;
   }
@@ -230,7 +375,7 @@ async function verify(engine, n, step, dir, before) {
   if (wrongV.length) problems.push(`${wrongV.length} with v != ${step.v} (e.g. ${wrongV.slice(0, 3).map(([f, r]) => `${f}: v=${r.v}`).join(", ")})`);
   if (unstable.length) problems.push(`${unstable.length} not created/updated (e.g. ${unstable.slice(0, 3).map(([f, r]) => `${f}: ${r.status}`).join(", ")})`);
   if (problems.length) {
-    throw new Error(`${engine} N=${n} "${step.label}": state is wrong after the phase: ${problems.join("; ")} (expected ${expected.size} resources)`);
+    throw new Error(`${who} "${step.label}": state is wrong after the phase: ${problems.join("; ")} (expected ${expected.size} resources)`);
   }
   return state;
 }
@@ -244,42 +389,74 @@ function childFailure(what, p) {
 
 function noteStderr(what, p) {
   const text = p.stderr.trim();
-  if (text) {
-    const msg = `${what} wrote to stderr: ${text.split("\n").slice(0, 5).join(" | ").slice(0, 500)}`;
-    notes.push(msg);
-    log(`  ! ${msg}`);
+  if (!text) return;
+  const key = text.split("\n").slice(0, 5).join(" | ").slice(0, 500);
+  const seen = stderrSeen.get(key);
+  if (seen) seen.count++;
+  else {
+    stderrSeen.set(key, { first: what, count: 1 });
+    log(`  ! ${what} wrote to stderr: ${key}`);
   }
 }
 
-async function runEngine(engine, n, run, samples) {
-  const dir = await mkdtemp(join(os.tmpdir(), `alchemy-bench-${engine}-${n}-`));
+// ---------- PostgreSQL schemas ----------
+
+async function withPg(fn) {
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: PG_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------- one run of one variant ----------
+
+async function runVariant(variant, n, run, samples) {
+  const dir = await mkdtemp(join(os.tmpdir(), `alchemy-bench-${variant.engine}-${variant.store}-${n}-`));
+  const env = { BENCH_WL_N: String(n), BENCH_WL_DIR: dir, BENCH_WL_STORE: variant.store };
+  if (variant.engine === "ours") env.BENCH_WL_LOCKING = variant.locking;
+  let schema;
+  if (variant.store === "postgres") {
+    schema = `bench_${n}_${run}_${process.pid}_${randomBytes(3).toString("hex")}`;
+    await withPg((c) => c.query(`CREATE SCHEMA ${schema}`));
+    Object.assign(env, { BENCH_WL_PG_URL: PG_URL, BENCH_WL_PG_SCHEMA: schema });
+  }
   try {
     let before;
     for (const step of STEPS) {
-      const what = `${engine} N=${n} run ${run} "${step.label}"`;
-      const p = await runProcess(WORKLOAD[engine], {
-        BENCH_WL_N: String(n),
+      const what = `${variant.key} N=${n} run ${run} "${step.label}"`;
+      const p = await runProcess(WORKLOAD[variant.engine], {
+        ...env,
         BENCH_WL_OP: step.op,
         BENCH_WL_V: String(step.v ?? 1),
         BENCH_WL_HALF: step.half ? "1" : "0",
-        BENCH_WL_DIR: dir,
         BENCH_WL_STRATEGY: step.strategy ?? "sequential",
         BENCH_WL_LABEL: step.label,
       });
       if (p.code !== 0 || !p.result || p.result.ms === null) throw childFailure(what, p);
       noteStderr(what, p);
-      const state = await verify(engine, n, step, dir, before);
+      if (variant.engine === "ours" && variant.locking === "on" && p.result.canLock === false) {
+        note(`ours on ${variant.store}: the store cannot lock stages (no StageLocking), so BENCH_LOCKING makes no difference there; the engine warns about it on stderr in every run`);
+      }
+      if (p.result.driver) variant.driver = `${p.result.driver}, synchronous ${p.result.synchronous}`;
+      const state = await verify(variant, n, step, dir, env, before);
       before = state;
       const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs };
       log(
-        `  ${engine.padEnd(4)} N=${n} run ${run} ${step.label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms ` +
-          `(wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ${state.files} files`,
+        `  ${variant.key.padEnd(15)} N=${n} run ${run} ${step.label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms ` +
+          `(wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ` +
+          `${state.files} ${state.what === "files" ? "files" : "other records"}`,
       );
-      if (step.timed) samples[engine][step.label].push(sample);
+      if (step.timed) samples[variant.key][step.label].push(sample);
     }
   } finally {
-    if (!KEEP) await rm(dir, { recursive: true, force: true });
-    else log(`  kept ${dir}`);
+    if (!KEEP) {
+      await rm(dir, { recursive: true, force: true });
+      if (schema) await withPg((c) => c.query(`DROP SCHEMA ${schema} CASCADE`));
+    } else log(`  kept ${dir}${schema ? ` and schema ${schema}` : ""}`);
   }
 }
 
@@ -319,6 +496,7 @@ const fmtMB = (mb) => (mb === undefined ? "–" : mb.toFixed(0));
 const fmtX = (x) => (x === undefined || !Number.isFinite(x) ? "–" : `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`);
 const fmtR = (x) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(2));
 const fmtN = (n) => n.toLocaleString("en-US");
+const fmtPct = (x) => (x === undefined || !Number.isFinite(x) ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
 
 function summarize(samples) {
   const out = {};
@@ -340,13 +518,19 @@ function summarize(samples) {
   return out;
 }
 
-function tableForN(n, med) {
-  const o = med.ours ?? {};
-  const t = med.v094 ?? {};
-  const ref = n === 10000 && ENGINES.includes("v094");
+const ONLY_DEFAULT_STORE = STORES.length === 1 && STORES[0] === "fs";
+
+/** Ours vs Alchemy 0.94 on one store (the table the bench always had, for fs). */
+function versusTable(n, store, med) {
+  const o = med[oursKey(store)] ?? {};
+  const t = med[v094Key(store)] ?? {};
+  const refs = REFERENCE_V094_10K[store];
+  const ref = n === 10000 && ENGINES.includes("v094") && refs !== undefined;
+  const runsNote = RUNS_V094 !== RUNS && ENGINES.includes("v094") ? ` (ours: median of ${RUNS}, Alchemy 0.94: median of ${RUNS_V094})` : "";
   const lines = [];
-  lines.push(`### N = ${fmtN(n)}`);
+  lines.push(ONLY_DEFAULT_STORE ? `### N = ${fmtN(n)}` : `### N = ${fmtN(n)}, ${STORE_NAME[store]} store${runsNote}`);
   lines.push("");
+  if (LOCKINGS.length > 1) lines.push(`(ours with stage locking ${LOCKINGS[0]})`, "");
   lines.push(
     "| phase | ours (ms) | Alchemy 0.94 (ms) | speedup (0.94/ours) | ours wall (ms) | 0.94 wall (ms) | wall speedup | ours peak RSS (MB) | 0.94 peak RSS (MB) | RSS ours/0.94 | ours CPU (ms) | 0.94 CPU (ms) |" +
       (ref ? " 0.94 reference (ms) |" : ""),
@@ -359,21 +543,77 @@ function tableForN(n, med) {
       `| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(b?.ms)} | ${fmtX(b && a ? b.ms / a.ms : undefined)} | ${fmtMs(a?.wallMs)} | ${fmtMs(b?.wallMs)} | ` +
         `${fmtX(b && a ? b.wallMs / a.wallMs : undefined)} | ${fmtMB(a?.maxRssMB)} | ${fmtMB(b?.maxRssMB)} | ${fmtR(b && a ? a.maxRssMB / b.maxRssMB : undefined)} | ` +
         `${fmtMs(a?.cpuMs)} | ${fmtMs(b?.cpuMs)} |` +
-        (ref ? ` ${fmtMs(REFERENCE_V094_10K[ph])} |` : ""),
+        (ref ? ` ${fmtMs(refs[ph])} |` : ""),
     );
   }
   lines.push(
     `| **peak RSS, any phase** | | | | | | | **${fmtMB(o.peakRssMB)}** | **${fmtMB(t.peakRssMB)}** | **${fmtR(o.peakRssMB && t.peakRssMB ? o.peakRssMB / t.peakRssMB : undefined)}** | | |` +
-      (ref ? ` ${REFERENCE_V094_10K.rssMB} MB |` : ""),
+      (ref ? ` ${fmtN(refs.rssMB)} MB |` : ""),
   );
   lines.push("");
-  const f = med.floor ?? {};
-  lines.push(`Floor on this machine: ${fmtN(n)} atomic file writes (temp file + rename) in the same layout, no engine:`);
+  if (store === "fs") {
+    const f = med.floor ?? {};
+    lines.push(`Floor on this machine: ${fmtN(n)} atomic file writes (temp file + rename) in the same layout, no engine:`);
+    lines.push("");
+    lines.push("| floor | ms | wall (ms) | peak RSS (MB) | CPU (ms) |");
+    lines.push("|---|---:|---:|---:|---:|");
+    for (const { name, label } of FLOORS) {
+      lines.push(`| ${name} | ${fmtMs(f[label]?.ms)} | ${fmtMs(f[label]?.wallMs)} | ${fmtMB(f[label]?.maxRssMB)} | ${fmtMs(f[label]?.cpuMs)} |`);
+    }
+    lines.push("");
+  }
+  return lines;
+}
+
+/** Ours on PostgreSQL (Alchemy 0.94 has no such store here), against ours on SQLite when it ran. */
+function postgresTable(n, med) {
+  const p = med[oursKey("postgres")] ?? {};
+  const s = med[oursKey("sqlite")];
+  const lines = [`### N = ${fmtN(n)}, PostgreSQL store (ours only)`, ""];
+  if (LOCKINGS.length > 1) lines.push(`(stage locking ${LOCKINGS[0]})`, "");
+  lines.push("| phase | ours PostgreSQL (ms) | wall (ms) | peak RSS (MB) | CPU (ms) | ours SQLite (ms) | PostgreSQL / SQLite |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|");
+  for (const ph of PHASES) {
+    const a = p[ph];
+    const b = s?.[ph];
+    lines.push(`| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(a?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtMs(a?.cpuMs)} | ${fmtMs(b?.ms)} | ${fmtR(a && b ? a.ms / b.ms : undefined)} |`);
+  }
+  lines.push(`| **peak RSS, any phase** | | | **${fmtMB(p.peakRssMB)}** | | ${s ? `(SQLite ${fmtMB(s.peakRssMB)} MB)` : ""} | |`, "");
+  return lines;
+}
+
+/** Every variant side by side, one row each, with a store column. */
+function overviewTable(n, med) {
+  const lines = [`### N = ${fmtN(n)}, every engine and store (in-process ms, medians)`, ""];
+  lines.push(`| engine | store | locking | ${PHASES.join(" | ")} | peak RSS (MB) | runs |`);
+  lines.push(`|---|---|---|${PHASES.map(() => "---:|").join("")}---:|---:|`);
+  for (const v of VARIANTS) {
+    const m = med[v.key] ?? {};
+    lines.push(
+      `| ${ENGINE_NAME[v.engine]} | ${v.store}${v.driver ? ` (${v.driver})` : ""} | ${v.engine === "ours" ? v.locking : "n/a"} | ` +
+        `${PHASES.map((ph) => fmtMs(m[ph]?.ms)).join(" | ")} | ${fmtMB(m.peakRssMB)} | ${runsFor(v)} |`,
+    );
+  }
   lines.push("");
-  lines.push("| floor | ms | wall (ms) | peak RSS (MB) | CPU (ms) |");
-  lines.push("|---|---:|---:|---:|---:|");
-  for (const { name, label } of FLOORS) {
-    lines.push(`| ${name} | ${fmtMs(f[label]?.ms)} | ${fmtMs(f[label]?.wallMs)} | ${fmtMB(f[label]?.maxRssMB)} | ${fmtMs(f[label]?.cpuMs)} |`);
+  return lines;
+}
+
+/** What stage locking costs ours: on vs off, per store. */
+function lockingTable(n, med) {
+  const lines = [`### N = ${fmtN(n)}, stage locking on vs off (ours)`, ""];
+  lines.push("| store | phase | locking on (ms) | locking off (ms) | on/off | cost of locking | on wall (ms) | off wall (ms) | on peak RSS (MB) | off peak RSS (MB) |");
+  lines.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const store of STORES) {
+    const on = med[oursKey(store, "on")] ?? {};
+    const off = med[oursKey(store, "off")] ?? {};
+    for (const ph of PHASES) {
+      const a = on[ph];
+      const b = off[ph];
+      const r = a && b ? a.ms / b.ms : undefined;
+      lines.push(
+        `| ${store} | ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(b?.ms)} | ${fmtR(r)} | ${fmtPct(r === undefined ? undefined : r - 1)} | ${fmtMs(a?.wallMs)} | ${fmtMs(b?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtMB(b?.maxRssMB)} |`,
+      );
+    }
   }
   lines.push("");
   return lines;
@@ -384,20 +624,22 @@ function growthTable(summary) {
   const lo = Math.min(...NS);
   const hi = Math.max(...NS);
   const limit = 1.2 * (hi / lo);
+  const legacy = ONLY_DEFAULT_STORE && LOCKINGS.length === 1;
+  const cols = VARIANTS.map((v) => ({ key: v.key, engine: v.engine, name: legacy ? ENGINE_NAME[v.engine] : variantName(v) }));
   const lines = [];
   lines.push(`### Growth N = ${fmtN(hi)} / N = ${fmtN(lo)} (in-process ms; linear is ${hi / lo}, limit ${limit.toFixed(0)})`);
   lines.push("");
-  lines.push("| phase | ours | Alchemy 0.94 |");
-  lines.push("|---|---:|---:|");
+  lines.push(`| phase | ${cols.map((c) => c.name).join(" | ")} |`);
+  lines.push(`|---|${cols.map(() => "---:|").join("")}`);
   for (const ph of PHASES) {
-    const g = (who) => {
-      const a = summary[lo]?.[who]?.[ph]?.ms;
-      const b = summary[hi]?.[who]?.[ph]?.ms;
+    const g = (c) => {
+      const a = summary[lo]?.[c.key]?.[ph]?.ms;
+      const b = summary[hi]?.[c.key]?.[ph]?.ms;
       if (a === undefined || b === undefined) return "–";
       const r = b / a;
-      return `${r.toFixed(1)}${who === "ours" ? (r < limit ? " ✅" : " ❌") : ""}`;
+      return `${r.toFixed(1)}${c.engine === "ours" ? (r < limit ? " ✅" : " ❌") : ""}`;
     };
-    lines.push(`| ${ph} | ${g("ours")} | ${g("v094")} |`);
+    lines.push(`| ${ph} | ${cols.map(g).join(" | ")} |`);
   }
   lines.push("");
   return lines;
@@ -405,29 +647,79 @@ function growthTable(summary) {
 
 function targets(summary) {
   const big = summary[10000];
-  if (!big || !big.ours || !big.v094) return [];
-  const lines = ["### Targets at N = 10,000 (filesystem store)", ""];
+  if (!big) return [];
+  const lines = [];
+  let any = false;
   let allOk = true;
-  for (const ph of PHASES) {
-    const x = big.v094[ph].ms / big.ours[ph].ms;
-    const ok = x >= 3;
+  const check = (ok) => {
+    any = true;
     allOk &&= ok;
-    lines.push(`- ${ph}: ${fmtX(x)} faster than Alchemy 0.94 (target ≥ 3×) ${ok ? "✅" : "❌"}`);
-  }
-  const r = big.ours.peakRssMB / big.v094.peakRssMB;
-  const rOk = r <= 0.5;
-  allOk &&= rOk;
-  lines.push(`- peak RSS: ${fmtMB(big.ours.peakRssMB)} MB vs ${fmtMB(big.v094.peakRssMB)} MB = ${fmtR(r)} of Alchemy 0.94 (target ≤ 0.50) ${rOk ? "✅" : "❌"}`);
-  if (summary[1000]?.ours) {
+    return ok ? "✅" : "❌";
+  };
+  // Filesystem store: ≥ 3× faster than 0.94 in every phase, peak RSS ≤ half, growth < 12.
+  const ofs = big[oursKey("fs")];
+  const tfs = big[v094Key("fs")];
+  if (ofs && tfs) {
+    lines.push("### Targets at N = 10,000 (filesystem store)", "");
     for (const ph of PHASES) {
-      const g = big.ours[ph].ms / summary[1000].ours[ph].ms;
-      if (!(g < 12)) {
-        allOk = false;
-        lines.push(`- growth ${ph}: ${g.toFixed(1)} (target < 12) ❌`);
+      const x = tfs[ph].ms / ofs[ph].ms;
+      lines.push(`- ${ph}: ${fmtX(x)} faster than Alchemy 0.94 (target ≥ 3×) ${check(x >= 3)}`);
+    }
+    const r = ofs.peakRssMB / tfs.peakRssMB;
+    lines.push(`- peak RSS: ${fmtMB(ofs.peakRssMB)} MB vs ${fmtMB(tfs.peakRssMB)} MB = ${fmtR(r)} of Alchemy 0.94 (target ≤ 0.50) ${check(r <= 0.5)}`);
+    const small = summary[1000]?.[oursKey("fs")];
+    if (small) {
+      for (const ph of PHASES) {
+        const g = ofs[ph].ms / small[ph].ms;
+        if (!(g < 12)) lines.push(`- growth ${ph}: ${g.toFixed(1)} (target < 12) ${check(false)}`);
       }
     }
+    lines.push("");
   }
-  lines.push("", allOk ? "All targets met." : "Some targets are NOT met.", "");
+  // SQLite: ≥ 5× faster than 0.94's SQLite store in every phase; our peak RSS < 300 MB.
+  const osq = big[oursKey("sqlite")];
+  const tsq = big[v094Key("sqlite")];
+  if (osq) {
+    lines.push("### Targets at N = 10,000 (SQLite store)", "");
+    const ref = REFERENCE_V094_10K.sqlite;
+    for (const ph of PHASES) {
+      const parts = [];
+      if (tsq) {
+        const x = tsq[ph].ms / osq[ph].ms;
+        parts.push(`${fmtX(x)} faster than Alchemy 0.94 on SQLite as measured (target ≥ 5×) ${check(x >= 5)}`);
+      }
+      if (ref[ph] !== undefined) parts.push(`${fmtX(ref[ph] / osq[ph].ms)} vs the 0.94 reference ${fmtMs(ref[ph])} ms`);
+      if (parts.length) lines.push(`- ${ph}: ours ${fmtMs(osq[ph].ms)} ms; ${parts.join("; ")}`);
+    }
+    lines.push(`- our peak RSS on SQLite: ${fmtMB(osq.peakRssMB)} MB (target < 300 MB) ${check(osq.peakRssMB < 300)}` + (tsq ? `; Alchemy 0.94: ${fmtMB(tsq.peakRssMB)} MB (reference ${fmtN(ref.rssMB)} MB)` : ""));
+    lines.push("");
+  }
+  // PostgreSQL within 2× of SQLite, phase by phase.
+  const opg = big[oursKey("postgres")];
+  if (opg && osq) {
+    lines.push("### Targets at N = 10,000 (PostgreSQL store)", "");
+    for (const ph of PHASES) {
+      const r = opg[ph].ms / osq[ph].ms;
+      lines.push(`- ${ph}: PostgreSQL ${fmtMs(opg[ph].ms)} ms = ${fmtR(r)}× our SQLite (target ≤ 2×) ${check(r <= 2)}`);
+    }
+    lines.push("");
+  }
+  // Stage locking adds < 5 % to any phase.
+  if (LOCKINGS.includes("on") && LOCKINGS.includes("off")) {
+    const rows = [];
+    for (const store of STORES) {
+      const on = big[oursKey(store, "on")];
+      const off = big[oursKey(store, "off")];
+      if (!on || !off) continue;
+      for (const ph of PHASES) {
+        const r = on[ph].ms / off[ph].ms - 1;
+        rows.push(`- ${store}, ${ph}: locking ${fmtPct(r)} (${fmtMs(on[ph].ms)} vs ${fmtMs(off[ph].ms)} ms; target < +5 %) ${check(r < 0.05)}`);
+      }
+    }
+    if (rows.length) lines.push("### Targets at N = 10,000 (stage locking)", "", ...rows, "");
+  }
+  if (!any) return [];
+  lines.push(allOk ? "All targets met." : "Some targets are NOT met.", "");
   return lines;
 }
 
@@ -454,17 +746,27 @@ function machine() {
 // ---------- main ----------
 
 const m = machine();
-log(`bench: N=${NS.join(",")} runs=${RUNS} engines=${ENGINES.join(",")} loader=${LOADER} (${m.cpu}, ${m.node})`);
+if (STORES.includes("postgres")) {
+  m.postgres = await withPg(async (c) => (await c.query("SHOW server_version")).rows[0].server_version).catch((e) => {
+    throw new Error(`bench: store postgres needs a PostgreSQL server at ${PG_URL} (BENCH_PG_URL): ${e.message}`);
+  });
+}
+log(
+  `bench: N=${NS.join(",")} runs=${RUNS}${RUNS_V094 !== RUNS ? ` (0.94: ${RUNS_V094})` : ""} engines=${ENGINES.join(",")} stores=${STORES.join(",")} ` +
+    `locking=${LOCKINGS.join(",")} loader=${LOADER} (${m.cpu}, ${m.node})`,
+);
 const started = performance.now();
 const summary = {};
 const raw = {};
+const runsMax = Math.max(...VARIANTS.map(runsFor));
 for (const n of NS) {
-  const samples = { floor: Object.fromEntries(FLOORS.map((f) => [f.label, []])) };
-  for (const e of ENGINES) samples[e] = Object.fromEntries(PHASES.map((p) => [p, []]));
-  for (let run = 1; run <= RUNS; run++) {
-    // engines interleaved run by run, so drift on the machine hits both alike
-    for (const e of ENGINES) await runEngine(e, n, run, samples);
-    await runFloor(n, run, samples);
+  const samples = {};
+  if (STORES.includes("fs")) samples.floor = Object.fromEntries(FLOORS.map((f) => [f.label, []]));
+  for (const v of VARIANTS) samples[v.key] = Object.fromEntries(PHASES.map((p) => [p, []]));
+  for (let run = 1; run <= runsMax; run++) {
+    // variants interleaved run by run, so drift on the machine hits all alike
+    for (const v of VARIANTS) if (run <= runsFor(v)) await runVariant(v, n, run, samples);
+    if (STORES.includes("fs") && run <= RUNS) await runFloor(n, run, samples);
   }
   raw[n] = samples;
   summary[n] = summarize(samples);
@@ -473,12 +775,18 @@ const totalS = (performance.now() - started) / 1000;
 const loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
 
 const md = [];
-md.push("## Benchmark: ours vs Alchemy 0.94");
+md.push(ONLY_DEFAULT_STORE ? "## Benchmark: ours vs Alchemy 0.94" : `## Benchmark: ours vs Alchemy 0.94, stores ${STORES.join(", ")}`);
 md.push("");
+const runsText = RUNS_V094 !== RUNS && ENGINES.includes("v094") ? `median of ${RUNS} run(s) for ours and ${RUNS_V094} for Alchemy 0.94` : `median of ${RUNS} run(s)`;
+const storesText = ONLY_DEFAULT_STORE
+  ? `state in the default filesystem store under ${m.tmpdir}`
+  : `state stores: ${STORES.map((s) => STORE_NAME[s]).join(", ")}, temp dirs under ${m.tmpdir}${m.postgres ? `, PostgreSQL ${m.postgres} at ${PG_URL.replace(/\/\/[^@/]*@/, "//")} (a fresh schema per run)` : ""}`;
 md.push(
   `${m.date.slice(0, 10)}, commit ${m.commit}, ${m.cpu}, ${m.memoryGB} GB, ${m.platform}, Node ${m.node}; ` +
-    `median of ${RUNS} run(s), each phase its own process; loader: ${LOADER === "tsx" ? "`node --import tsx --conditions=source` for both engines" : "plain `node` for both engines (ours from dist/)"}; ` +
-    `state in the default filesystem store under ${m.tmpdir}.`,
+    `${runsText}, each phase its own process; loader: ${LOADER === "tsx" ? "`node --import tsx --conditions=source` for both engines" : "plain `node` for both engines (ours from dist/)"}; ` +
+    `${storesText}` +
+    (LOCKINGS.length === 1 && LOCKINGS[0] === "off" ? "; ours with `stateLocking: false`" : "") +
+    ".",
 );
 md.push("");
 md.push(
@@ -491,19 +799,58 @@ md.push(
     "both destroys remove all N resources (an untimed redeploy precedes each).",
 );
 md.push("");
-for (const n of NS) md.push(...tableForN(n, summary[n]));
+if (!ONLY_DEFAULT_STORE) {
+  const storeLines = [];
+  if (STORES.includes("sqlite")) {
+    storeLines.push(
+      "- SQLite, ours: `SQLiteStateStore` on `<tmp>/state.sqlite` (better-sqlite3, WAL, `synchronous = FULL`, group commit). " +
+        (ENGINES.includes("v094")
+          ? "Alchemy 0.94: its `SQLiteStateStore` class, operations, drizzle schema and migrations, run on drizzle's better-sqlite3 driver with `synchronous = FULL` " +
+            "(0.94 on Node only supports `@libsql/client`, which is not installed; see bench/v094-sqlite-store.mjs)."
+          : ""),
+    );
+  }
+  if (STORES.includes("postgres")) storeLines.push("- PostgreSQL, ours: `PostgresStateStore`, a fresh schema per run (created before, dropped after). Alchemy 0.94 is not run on it.");
+  storeLines.push(
+    "- State checked after every phase through the store itself (ours: the store's factory, walking listScopes/all in a separate process; " +
+      "0.94 SQLite: its `resources` table); a no-op redeploy that rewrites records (seq changed) is reported in the notes.",
+  );
+  md.push(...storeLines, "");
+}
+for (const n of NS) {
+  if (!ONLY_DEFAULT_STORE || LOCKINGS.length > 1) md.push(...overviewTable(n, summary[n]));
+  for (const store of STORES) {
+    if (store === "postgres") {
+      if (ENGINES.includes("ours")) md.push(...postgresTable(n, summary[n]));
+    } else md.push(...versusTable(n, store, summary[n]));
+  }
+  if (LOCKINGS.length > 1 && ENGINES.includes("ours")) md.push(...lockingTable(n, summary[n]));
+}
 md.push(...growthTable(summary));
 md.push(...targets(summary));
-if (notes.length) {
-  md.push("Notes:", "", ...[...new Set(notes)].map((x) => `- ${x}`), "");
+const stderrNotes = [...stderrSeen].map(([text, { first, count }]) => `${first}${count > 1 ? ` (and ${count - 1} more process(es))` : ""} wrote to stderr: ${text}`);
+if (notes.length || stderrNotes.length) {
+  md.push("Notes:", "", ...[...notes, ...stderrNotes].map((x) => `- ${x}`), "");
 }
 md.push(`Total bench time: ${totalS.toFixed(0)} s; load average at start ${m.loadavg}, at end ${loadEnd} (${os.cpus().length} CPUs; other load on the machine makes the numbers noisy).`);
 const text = md.join("\n") + "\n";
 
 await mkdir(join(BENCH_DIR, "results"), { recursive: true });
-await writeFile(join(BENCH_DIR, "results", "latest.md"), text);
+await writeFile(join(BENCH_DIR, "results", `${OUT}.md`), text);
 await writeFile(
-  join(BENCH_DIR, "results", "latest.json"),
-  JSON.stringify({ machine: { ...m, loadavgEnd: loadEnd }, config: { NS, RUNS, LOADER, ENGINES }, summary, raw, notes, totalS }, null, 2) + "\n",
+  join(BENCH_DIR, "results", `${OUT}.json`),
+  JSON.stringify(
+    {
+      machine: { ...m, loadavgEnd: loadEnd },
+      config: { NS, RUNS, RUNS_V094, LOADER, ENGINES, STORES, LOCKINGS, variants: VARIANTS },
+      summary,
+      raw,
+      notes,
+      stderr: Object.fromEntries(stderrSeen),
+      totalS,
+    },
+    null,
+    2,
+  ) + "\n",
 );
 process.stdout.write("\n" + text);

@@ -13,6 +13,8 @@
 //   BENCH_WL_DIR       rootDir; state lands in <dir>/.alchemy/bench/s/...
 //   BENCH_WL_STRATEGY  "sequential" | "parallel" (destroyStrategy)
 //   BENCH_WL_LABEL     phase label echoed in the result line
+//   BENCH_WL_STORE     "fs" | "sqlite" | "postgres" (read by the engine entry points,
+//                      which pass the store to runWorkload as an alchemy() option)
 //
 // Output: exactly one line on stdout starting with "BENCH_RESULT " followed by
 // JSON { engine, label, op, n, ms, maxRssMB, cpuMs, viaExit, code }, written from the process
@@ -81,9 +83,11 @@ function config() {
 }
 
 /**
- * @param {{ engine: string, alchemy: any, Resource: any }} engine
+ * @param {{ engine: string, alchemy: any, Resource: any, options?: object, extra?: object }} engine
+ * `options` are added to the alchemy() options (stateStore, stateLocking);
+ * `extra` is copied into the result line.
  */
-export async function runWorkload({ engine, alchemy, Resource }) {
+export async function runWorkload({ engine, alchemy, Resource, options = {}, extra = {} }) {
   const cfg = config();
 
   // A resource kind that does no I/O of its own (the same source for both engines).
@@ -98,6 +102,7 @@ export async function runWorkload({ engine, alchemy, Resource }) {
     const end = t1 ?? performance.now();
     const usage = process.resourceUsage();
     const result = {
+      ...extra,
       engine,
       label: cfg.label,
       op: cfg.op,
@@ -121,6 +126,7 @@ export async function runWorkload({ engine, alchemy, Resource }) {
     phase: cfg.op === "destroy" ? "destroy" : "up",
     destroyStrategy: cfg.strategy,
     quiet: true,
+    ...options,
   });
   if (cfg.op === "deploy") {
     // Declared concurrently: every stage-level resource and every nested scope

@@ -1,0 +1,56 @@
+// The state store our engine uses in a bench process, from the environment:
+//   BENCH_WL_STORE      "fs" (default: the engine's default FileSystemStateStore
+//                       under <dir>/.alchemy), "sqlite" or "postgres"
+//   BENCH_WL_DIR        the run's temp dir (the SQLite file is <dir>/state.sqlite)
+//   BENCH_WL_PG_URL     PostgreSQL connection string (store "postgres")
+//   BENCH_WL_PG_SCHEMA  PostgreSQL schema of this run (store "postgres")
+// Loaded under the same loader as the engine (tsx + --conditions=source, or dist/).
+
+export const SQLITE_FILE = "state.sqlite";
+
+/**
+ * @returns {Promise<{ store: string, factory: ((scope: { chain: readonly string[] }) => any) | undefined, describe: string }>}
+ * `factory` is undefined for "fs": the engine's default store is used, as in the bench without a store dimension.
+ */
+export async function oursStore(env = process.env) {
+  const store = env.BENCH_WL_STORE ?? "fs";
+  const dir = env.BENCH_WL_DIR;
+  if (!dir) throw new Error("BENCH_WL_DIR is required");
+  switch (store) {
+    case "fs":
+      return { store, factory: undefined, describe: "FileSystemStateStore (default)" };
+    case "sqlite": {
+      const { SQLiteStateStore } = await import("alchemy/state/sqlite");
+      const filename = `${dir}/${SQLITE_FILE}`;
+      return { store, factory: (scope) => new SQLiteStateStore(scope, { filename }), describe: `SQLiteStateStore ${filename}` };
+    }
+    case "postgres": {
+      const { PostgresStateStore } = await import("alchemy/state/postgres");
+      const connectionString = env.BENCH_WL_PG_URL;
+      const schema = env.BENCH_WL_PG_SCHEMA;
+      if (!connectionString || !schema) throw new Error("BENCH_WL_PG_URL and BENCH_WL_PG_SCHEMA are required for store postgres");
+      return {
+        store,
+        factory: (scope) => new PostgresStateStore(scope, { connectionString, schema }),
+        describe: `PostgresStateStore schema ${schema}`,
+      };
+    }
+    default:
+      throw new Error(`BENCH_WL_STORE must be fs, sqlite or postgres, got ${store}`);
+  }
+}
+
+/** The factory to open the stage with outside the engine (the verifier): the fs store too. */
+export async function oursFactory(env = process.env) {
+  const s = await oursStore(env);
+  if (s.factory) return s;
+  const { FileSystemStateStore } = await import("alchemy/state");
+  const dir = `${env.BENCH_WL_DIR}/.alchemy`;
+  return { ...s, factory: (scope) => new FileSystemStateStore(scope, { dir }) };
+}
+
+/** Whether the store of the stage scope can lock stages (the StageLocking capability). */
+export function storeCanLock(factory, chain) {
+  const s = factory({ chain });
+  return typeof s.lock === "function" && typeof s.lockInfo === "function" && typeof s.forceUnlock === "function";
+}
