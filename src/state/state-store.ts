@@ -128,7 +128,25 @@ export interface StateStore {
    * const when = await store.updatedAt?.(); // Date | undefined
    */
   updatedAt?(): Promise<Date | undefined>;
+  /**
+   * The metadata of the stage this store belongs to (call on the stage scope's
+   * store, `chain` = [app, stage]): a JSON object the engine keeps beside the
+   * records, e.g. the salt and verifier of the stage's secrets. `undefined`
+   * when none was written. Optional capability; a store without it cannot hold
+   * secrets.
+   */
+  getStageMeta?(): Promise<StageMeta | undefined>;
+  /**
+   * Replaces the stage's metadata atomically; durable once resolved, fenced by
+   * the stage lock like record writes. Metadata is not a record: it is not
+   * listed, counted or returned by `all`, and a stage with metadata but no
+   * records is still an empty stage for `listScopes` of the application.
+   */
+  setStageMeta?(meta: StageMeta): Promise<void>;
 }
+
+/** A stage's metadata: a JSON object whose top-level keys belong to engine features (e.g. `secrets`). */
+export type StageMeta = Record<string, unknown>;
 
 /**
  * Makes the store for a scope. The engine calls it once per scope per run.
