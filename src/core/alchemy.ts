@@ -19,6 +19,9 @@ import { DestroyError } from "./errors.js";
 import { RunContext } from "./run-context.js";
 import { isScope, type Scope } from "./scope.js";
 import { lockStage, wantsLock } from "./stage-locking.js";
+import { firstSealedPath } from "./secrets/secret-codec.js";
+import { Secret } from "./secrets/secret.js";
+import { SecretError } from "./secrets/secret-error.js";
 import { collectTree, itemsOf, stageOf } from "./tree.js";
 
 /**
@@ -50,6 +53,8 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
   enterScope(app.stage);
   const ready = async () => {
     if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, launch?.command ?? `node (${appName} program)`);
+    // A wrong password fails here, before any record is used or any handler runs.
+    await app.context.secrets.check(() => firstSealedValue(app));
     await app.stage.records();
     if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
     return app;
@@ -58,6 +63,40 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
     app.context.fail(toError(error));
     throw error;
   });
+}
+
+/** The first encrypted value among the stage's own records, as stored. */
+async function firstSealedValue(app: Application): Promise<{ fqn: string; path: string } | undefined> {
+  const store = app.stage.store;
+  await store.init?.();
+  for (const state of Object.values(await store.all())) {
+    const path = firstSealedPath(state);
+    if (path) return { fqn: state.fqn, path };
+  }
+  return undefined;
+}
+
+/**
+ * Wraps a sensitive string: it prints as `[secret]`, and is stored encrypted
+ * with the run's password (`ALCHEMY_PASSWORD` or the `password` option).
+ * Inside an application without a password this throws at once, before any
+ * resource that would store it is created.
+ *
+ * @example
+ * const token = alchemy.secret(process.env.API_TOKEN);
+ */
+function secret(value: string): Secret {
+  const wrapped = new Secret(value);
+  const scope = currentScope();
+  if (scope && scope.context.options.password === undefined && scope.phase !== "plan" && scope.phase !== "read") {
+    const { appName, stage } = scope.context.options;
+    throw new SecretError(
+      `alchemy.secret() was called in application "${appName}" (stage "${stage}") without a password, so the secret could not be stored encrypted. ` +
+        "Set ALCHEMY_PASSWORD (or pass `password` to alchemy()) and keep it: the stage's secrets open only with it.",
+      "no-password",
+    );
+  }
+  return wrapped;
 }
 
 /** Under a launch, refuses to destroy an empty stage and asks for confirmation. */
@@ -165,10 +204,11 @@ export interface Alchemy {
   (appName: string, options?: AlchemyOptions): Promise<Application>;
   run: typeof run;
   destroy: typeof destroy;
+  secret: typeof secret;
 }
 
 /**
  * Starts an application; `alchemy.run` opens nested scopes; `alchemy.destroy`
  * destroys a scope or resource.
  */
-export const alchemy: Alchemy = Object.assign(startApplication, { run, destroy });
+export const alchemy: Alchemy = Object.assign(startApplication, { run, destroy, secret });

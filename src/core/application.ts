@@ -9,6 +9,7 @@ import { DestroyError, toError } from "./errors.js";
 import { formatSummary, type RunEvent, type RunSummary } from "./events.js";
 import type { RunContext } from "./run-context.js";
 import { Scope } from "./scope.js";
+import { StageSecrets } from "./secrets/stage-secrets.js";
 import type { HeldStageLock } from "./stage-locking.js";
 
 /**
@@ -31,6 +32,7 @@ export class Application extends Scope {
     this.stage = new Scope(context, context.options.stage, "stage", this);
     this.stage.ran = true;
     this.children.set(this.stage.name, this.stage);
+    context.secrets = new StageSecrets(this.stage.path, () => this.stage.store, context.options.password);
   }
 
   /**

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { cloneJson } from "./secrets/secret.js";
 import { runInScope } from "./context.js";
 import type { Scope } from "./scope.js";
 
@@ -102,5 +103,5 @@ export async function invokeHandler(handler: RawHandler, call: Invocation): Prom
   if (result === null || typeof result !== "object" || Array.isArray(result)) {
     throw new Error(`The handler of "${call.fqn}" returned ${JSON.stringify(result)} from ${call.phase}; return an object (the resource's output).`);
   }
-  return { type: "output", output: JSON.parse(JSON.stringify(result)) };
+  return { type: "output", output: cloneJson(result) };
 }

@@ -70,7 +70,11 @@ export interface AlchemyOptions {
    * in flight finish and are recorded, and finalize deletes nothing.
    */
   signal?: AbortSignal;
-  /** Password for secrets (not implemented yet). */
+  /**
+   * Password the stage's secrets are encrypted with (`alchemy.secret()`);
+   * needed only where secrets are stored or read.
+   * @default process.env.ALCHEMY_PASSWORD
+   */
   password?: string;
   /** Credential profile (not implemented yet). */
   profile?: string;
@@ -114,6 +118,7 @@ export interface ResolvedOptions {
   adopt: boolean;
   quiet: boolean;
   stateStore?: StateStoreFactory;
+  password?: string;
   /** Credential profile: `profile`, else `$ALCHEMY_PROFILE`, else "default" (used once profiles land). */
   profile: string;
   onEvent?: (event: RunEvent) => void;
@@ -172,6 +177,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     quiet: options.quiet ?? false,
     stateStore: options.stateStore,
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),
+    password: options.password ?? (env.ALCHEMY_PASSWORD || undefined),
     stateLocking: options.stateLocking,
     lockLeaseMs: options.lockLeaseMs ?? 30_000,
     lockTimeoutMs: options.lockTimeoutMs ?? 0,

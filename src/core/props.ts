@@ -6,6 +6,7 @@
  */
 import { ResourceError } from "./errors.js";
 import { isUnknownOutput, resourceRefOf, Unknown } from "./output.js";
+import { isSecret } from "./secrets/secret.js";
 
 /** Props made storable, and what they revealed. */
 export interface SerializedProps {
@@ -31,6 +32,8 @@ export function serializeProps(props: unknown, fqn: string): SerializedProps {
     if (value === null || typeof value === "string" || typeof value === "boolean") return value;
     if (typeof value === "number") return Number.isFinite(value) ? value : null;
     if (value === undefined) return undefined;
+    // Kept as it is: compared by value, sealed when the record is stored.
+    if (isSecret(value)) return value;
     if (value instanceof Unknown) {
       unknown = true;
       deps.add(value.fqn);
@@ -86,6 +89,7 @@ export function serializeProps(props: unknown, fqn: string): SerializedProps {
 /** Deep equality of two JSON values. */
 export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
+  if (isSecret(a) || isSecret(b)) return isSecret(a) && isSecret(b) && a.unwrap() === b.unwrap();
   if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
   if (Array.isArray(a)) {
     if (!Array.isArray(b) || a.length !== b.length) return false;
@@ -113,7 +117,8 @@ export interface PropChange {
 export function diffJson(before: unknown, after: unknown, path = ""): PropChange[] {
   if (jsonEqual(before, after)) return [];
   const bothObjects =
-    before !== null && after !== null && typeof before === "object" && typeof after === "object" && Array.isArray(before) === Array.isArray(after);
+    before !== null && after !== null && typeof before === "object" && typeof after === "object" &&
+    Array.isArray(before) === Array.isArray(after) && !isSecret(before) && !isSecret(after);
   if (!bothObjects) return [{ path, before, after }];
   const changes: PropChange[] = [];
   if (Array.isArray(before) && Array.isArray(after)) {

@@ -11,6 +11,7 @@ import type { ResolvedOptions } from "./options.js";
 import type { DeletionItem } from "./deletion-item.js";
 import { LockLostError } from "../state/stage-lock.js";
 import { InterruptedError, type DeleteFailure } from "./errors.js";
+import type { StageSecrets } from "./secrets/stage-secrets.js";
 
 export class RunContext {
   private readonly startedAt = performance.now();
@@ -24,6 +25,8 @@ export class RunContext {
   readonly deleteFailures: DeleteFailure[] = [];
   /** Orphans a nested finalize could not delete yet because something outside still used them. */
   readonly deferred: DeletionItem[] = [];
+  /** The stage's secrets: keys derived once per run (set by the application). */
+  secrets!: StageSecrets;
   /** Every event of the run, in order (plan entries included). */
   readonly events: RunEvent[] = [];
   /** Why the run was stopped from within (see {@link halt}). */

@@ -7,6 +7,7 @@
  */
 import type { State, StateStore, StateStoreFactory, StateStoreScope } from "../state/state-store.js";
 import { ScopeError } from "./errors.js";
+import { firstSecretPath, isSealed, needsSealing, openState, sealState } from "./secrets/secret-codec.js";
 import { finalizeNestedScope, finalizeScope } from "./finalize.js";
 import { assertValidName } from "./names.js";
 import type { Phase } from "./options.js";
@@ -94,7 +95,14 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     this.recordsPromise ??= (async () => {
       const store = this.store;
       await store.init?.();
-      return new Map(Object.entries(await store.all()));
+      const all = await store.all();
+      const sealed = Object.values(all).filter(isSealed);
+      if (sealed.length > 0) {
+        // Secrets come back as Secret values; the password opens them once per run.
+        const openOne = await this.context.secrets.opener();
+        for (const state of sealed) all[state.id] = openState(state, openOne);
+      }
+      return new Map(Object.entries(all));
     })();
     return this.recordsPromise;
   }
@@ -111,7 +119,12 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   /** Writes a record through the store, then into the in-memory view. */
   async write(state: State): Promise<void> {
     const records = await this.records();
-    await this.store.set(state.id, state);
+    let stored = state;
+    if (needsSealing(state)) {
+      const seal = await this.context.secrets.sealer(state.fqn, firstSecretPath(state) ?? "its props");
+      stored = sealState(state, seal);
+    }
+    await this.store.set(state.id, stored);
     records.set(state.id, state);
   }
 
