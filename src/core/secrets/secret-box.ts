@@ -39,8 +39,16 @@ export interface DerivedKey {
   key: Buffer;
 }
 
+let derivations = 0;
+
+/** How many keys this process derived so far (each costs scrypt's time and memory once). */
+export function keyDerivations(): number {
+  return derivations;
+}
+
 /** Derives the key of `record` from `password` (about 50–150 ms). */
 export function deriveKey(password: string, salt: string, kdf: KdfParams): Promise<Buffer> {
+  derivations++;
   return new Promise((resolve, reject) =>
     scrypt(password, Buffer.from(salt, "base64url"), 32, { ...kdf, maxmem: 256 * kdf.N * kdf.r }, (error, key) => (error ? reject(error) : resolve(key))),
   );

@@ -16,8 +16,12 @@ import { SecretError } from "./secret-error.js";
 
 /** What the stage's metadata says about its secrets. */
 export interface SecretsMeta {
+  /** The key new values are sealed with. */
   current: string;
+  /** Every key values of the stage may be sealed with (two while a re-key is under way). */
   keys: KeyRecord[];
+  /** Set while `alchemy state rekey` moves values to this key. */
+  rekeyingTo?: string;
 }
 
 export class StageSecrets {
@@ -45,10 +49,9 @@ export class StageSecrets {
   async check(firstSealed: () => Promise<{ fqn: string; path: string } | undefined>): Promise<void> {
     const meta = await this.meta();
     if (!meta || this.password === undefined) return;
-    try {
-      await this.key(meta.current);
-    } catch (error) {
-      if (!(error instanceof SecretError) || error.reason !== "wrong-password") throw error;
+    // During an unfinished re-key either password is right for some of the values.
+    const opened = await Promise.all(meta.keys.map((k) => this.key(k.id).then(() => true, () => false)));
+    if (!opened.some(Boolean)) {
       const first = await firstSealed();
       throw new SecretError(
         `Wrong password for the secrets of stage "${this.stage}" (${this.stagePath}): it does not open the stage's key ${meta.current}` +
@@ -77,7 +80,10 @@ export class StageSecrets {
   async opener(): Promise<Opener> {
     const meta = await this.meta();
     const keys = new Map<string, DerivedKey>();
-    for (const record of meta?.keys ?? []) if (this.password !== undefined) keys.set(record.id, await this.key(record.id));
+    for (const record of meta?.keys ?? []) {
+      const key = this.password === undefined ? undefined : await this.key(record.id).catch(() => undefined);
+      if (key) keys.set(record.id, key);
+    }
     return (envelope, ad, where) => {
       if (this.password === undefined) {
         throw new SecretError(
@@ -94,7 +100,8 @@ export class StageSecrets {
           `Cannot decrypt ${where.path} of "${where.fqn}": ` +
             (key
               ? "the password opens the stage's key, but this value was sealed for another record, field or stage, or was altered."
-              : `it was sealed with a key (${id ?? "unknown"}) this stage does not have.`) +
+              : `it was sealed with a key (${id ?? "unknown"}) that this password does not open` +
+                (meta?.rekeyingTo ? " (a re-key of the stage is unfinished: run `alchemy state rekey` again with both passwords)." : ".")) +
             " Nothing was changed. Restore the record from a backup, or remove it with `alchemy state rm` and deploy again.",
           "undecryptable",
         );
