@@ -11,6 +11,7 @@ import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { initProject } from "./commands/init.js";
 import { stateList, stateRm, stateShow, stateStages } from "./commands/state.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
+import { stateRekey } from "./commands/state-rekey.js";
 import { unlock } from "./commands/unlock.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
@@ -121,6 +122,10 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty").argument("<file>", "an export, or - for stdin"))
     .option("--to <store-url>", "target store (default: file:<--state>)")
     .action(async (file: string, flags) => done(await stateImport(file, { ...stateOptions(flags), to: flags.to, command: commandLine(argv) }, io)));
+
+  stateFlags(state.command("rekey").description("re-encrypt every secret of a stage with a new password (old: ALCHEMY_PASSWORD; new: ALCHEMY_NEW_PASSWORD or a prompt)"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .action(async (flags) => done(await stateRekey({ ...stateOptions(flags), stage: flags.stage, command: commandLine(argv) }, io)));
 
   stateFlags(program.command("unlock").description("release a stage's state lock left by a crashed run"))
     .requiredOption("-s, --stage <stage>", "stage whose lock to release")

@@ -16,3 +16,22 @@ export async function confirm(io: CliIO, question: string): Promise<boolean> {
     rl.close();
   }
 }
+
+/** Asks for a password on the terminal without echoing it. */
+export async function askSecret(io: CliIO, question: string): Promise<string> {
+  const rl = createInterface({ input: io.stdin, output: io.stderr as NodeJS.WritableStream, terminal: true });
+  const output = rl as unknown as { _writeToOutput: (text: string) => void };
+  let asked = false;
+  output._writeToOutput = (text: string) => {
+    // The question itself is shown; what is typed is not.
+    if (!asked) io.stderr.write(text);
+    asked = true;
+  };
+  try {
+    const answer = await rl.question(question);
+    io.stderr.write("\n");
+    return answer;
+  } finally {
+    rl.close();
+  }
+}

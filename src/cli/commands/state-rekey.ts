@@ -1,0 +1,56 @@
+/**
+ * `alchemy state rekey`: re-encrypts every secret of a stage with a new
+ * password, under the stage's lock. The old password comes from
+ * `ALCHEMY_PASSWORD`, the new one from `ALCHEMY_NEW_PASSWORD` or, on a
+ * terminal, a prompt (asked twice). Interrupted, it can be run again with the
+ * same two passwords to finish.
+ *
+ * @module
+ */
+import os from "node:os";
+import { rekeyStage } from "../../core/secrets/rekey.js";
+import { canLock } from "../../state/stage-lock.js";
+import { describeLocation, storeFactory } from "../../state/store-url.js";
+import { EXIT, UsageError } from "../exit-codes.js";
+import type { CliIO } from "../io.js";
+import { askSecret } from "../prompt.js";
+import { resolveApp, runStateCommand } from "../state-access.js";
+import { resolveStage, stateLocationOf } from "../state-target.js";
+import type { StateCommandOptions } from "./state.js";
+
+export async function stateRekey(opts: StateCommandOptions & { stage?: string; command: string }, io: CliIO): Promise<number> {
+  const stage = resolveStage(opts.stage, io.env);
+  const location = stateLocationOf(opts, io);
+  const oldPassword = io.env.ALCHEMY_PASSWORD;
+  if (!oldPassword) throw new UsageError("Set ALCHEMY_PASSWORD to the stage's current password; the new one comes from ALCHEMY_NEW_PASSWORD or a prompt.");
+  const newPassword = io.env.ALCHEMY_NEW_PASSWORD || (await promptNew(io));
+  if (newPassword === oldPassword) throw new UsageError("The new password is the same as the current one; nothing to do.");
+  return runStateCommand(io, async () => {
+    const app = resolveApp(location, opts.app);
+    const factory = await storeFactory(location);
+    const store = factory({ chain: [app, stage] });
+    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command: opts.command };
+    const lock = canLock(store) ? await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 }) : undefined;
+    try {
+      await store.init?.();
+      const outcome = await rekeyStage(factory, store, `${app}/${stage}`, oldPassword, newPassword);
+      io.stdout.write(
+        `Re-keyed the secrets of ${app}/${stage} in ${describeLocation(location)}: ${outcome.resealed} record(s) re-encrypted` +
+          (outcome.alreadyDone ? `, ${outcome.alreadyDone} already done by an earlier run` : "") +
+          `; key ${outcome.keyId}. Use the new password from now on.\n`,
+      );
+      return EXIT.ok;
+    } finally {
+      await store.deinit?.();
+      await lock?.release();
+    }
+  });
+}
+
+async function promptNew(io: CliIO): Promise<string> {
+  if (!io.stdin.isTTY) throw new UsageError("Set ALCHEMY_NEW_PASSWORD to the new password (no terminal to ask on).");
+  const first = await askSecret(io, "New password: ");
+  const second = await askSecret(io, "New password again: ");
+  if (!first || first !== second) throw new UsageError("The two new passwords differ (or are empty); nothing was changed.");
+  return first;
+}
