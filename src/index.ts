@@ -15,6 +15,7 @@ export { alchemy };
 /** `alchemy.secret` as a named import: `import { secret } from "alchemy"`. */
 export const secret = alchemy.secret;
 export { Secret, isSecret, SecretError } from "./core/secrets/index.js";
+export { Credentials, ProfileError, type CredentialOverride } from "./core/profiles/index.js";
 export default alchemy;
 export type { Alchemy } from "./core/alchemy.js";
 export { Application } from "./core/application.js";

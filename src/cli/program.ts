@@ -9,6 +9,7 @@ import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { initProject } from "./commands/init.js";
+import { PROFILE_HELP, profileList, profileRm, profileSet, profileShow } from "./commands/profile.js";
 import { stateList, stateRm, stateShow, stateStages } from "./commands/state.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
 import { stateRekey } from "./commands/state-rekey.js";
@@ -131,6 +132,20 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .requiredOption("-s, --stage <stage>", "stage whose lock to release")
     .option("--lock-id <id>", "release only the lock with this id")
     .action(async (flags) => done(await unlock({ ...stateOptions(flags), stage: flags.stage, lockId: flags.lockId }, io)));
+
+  const profile = program.command("profile").description("credential profiles in $ALCHEMY_HOME/profiles.json (default ~/.alchemy)").addHelpText("after", PROFILE_HELP);
+  profile
+    .command("set")
+    .description("set settings of a profile: provider.key=value ... (value - reads stdin; empty value removes)")
+    .argument("<name>", "profile name")
+    .argument("<assignments...>", "provider.key=value")
+    .action(async (name: string, assignments: string[]) => done(await profileSet(name, assignments, io)));
+  profile.command("show").description("a profile's settings, secrets redacted").argument("<name>", "profile name").option("--json", "print JSON")
+    .action(async (name: string, flags) => done(await profileShow(name, { json: !!flags.json }, io)));
+  profile.command("list").description("every profile, with its providers").option("--json", "print JSON")
+    .action(async (flags) => done(await profileList({ json: !!flags.json }, io)));
+  profile.command("rm").description("remove a profile").argument("<name>", "profile name")
+    .action(async (name: string) => done(await profileRm(name, io)));
 
   program
     .command("init")

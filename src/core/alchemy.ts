@@ -12,7 +12,8 @@ import { AlchemyError, ScopeError, toError } from "./errors.js";
 import { currentLaunch, LAUNCHED_ENV, type Launch } from "./launch.js";
 import { destroyTree } from "./finalize.js";
 import { assertValidName } from "./names.js";
-import { resolveOptions, type AlchemyOptions, type RunOptions } from "./options.js";
+import { resolveOptions, type AlchemyOptions, type ResolvedOptions, type RunOptions } from "./options.js";
+import { checkStageProfile, loadAlchemyConfig } from "./profiles/index.js";
 import { resourceRefOf } from "./output.js";
 import { deleteItems } from "./destroy.js";
 import { DestroyError } from "./errors.js";
@@ -45,6 +46,8 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
   }
   const resolved = resolveOptions(appName, options, process.env, launch);
   assertValidName(resolved.stage, "stage", appName);
+  // Before any credential or state is read.
+  checkProfileAllowed(appName, resolved);
   const dir = path.join(resolved.rootDir, ".alchemy");
   const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
   const app = new Application(new RunContext(resolved), factory);
@@ -63,6 +66,16 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
     app.context.fail(toError(error));
     throw error;
   });
+}
+
+/** Fails unless the run's profile may touch its stage, by the program's mapping and the project's alchemy.config.json. */
+function checkProfileAllowed(appName: string, options: ResolvedOptions): void {
+  const user = process.env.USER;
+  if (options.stageProfileMapping) {
+    checkStageProfile(options.stage, options.profile, options.stageProfileMapping, { user, source: `the stageProfileMapping of application "${appName}"` });
+  }
+  const config = loadAlchemyConfig(options.rootDir);
+  if (config?.stageProfileMapping) checkStageProfile(options.stage, options.profile, config.stageProfileMapping, { user, source: config.file });
 }
 
 /** The first encrypted value among the stage's own records, as stored. */
@@ -138,7 +151,7 @@ async function run<T>(
   if (!parent || parent.kind === "application") {
     throw new ScopeError(`alchemy.run("${name}") was called outside an application. Call \`await alchemy("my-app")\` first.`);
   }
-  const scope = parent.openNested(name, options.stateStore);
+  const scope = parent.openNested(name, options.stateStore, options.credentials);
   const body = (async () => {
     try {
       const result = await runInScope(scope, () => fn(scope));

@@ -38,6 +38,12 @@ export interface Context<Output, Props = unknown> {
   /** True when the run was asked to adopt existing resources on create. */
   readonly adopt: boolean;
   /**
+   * The settings of `provider` in the run's credential profile (or the
+   * scope's override), e.g. `this.credentials<{ url: string }>("postgres")`.
+   * Throws a ProfileError naming the profile and provider when there are none.
+   */
+  credentials<T extends object = Record<string, unknown>>(provider: string): T;
+  /**
    * Call as `return this.replace()` during update: the engine creates a new
    * instance (phase "create") and deletes this one when the scope is finalized.
    * `this.replace(true)` deletes this one first.
@@ -82,6 +88,7 @@ export async function invokeHandler(handler: RawHandler, call: Invocation): Prom
     output: call.previousOutput,
     scope: resourceScope,
     adopt: call.scope.context.options.adopt,
+    credentials: <T extends object>(provider: string) => call.scope.credentials.for<T>(provider),
     replace(force = false) {
       if (call.phase !== "update") {
         throw new Error(`this.replace() was called during ${call.phase} of "${call.fqn}"; it is only meaningful during update.`);

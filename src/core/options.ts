@@ -8,6 +8,7 @@ import type { StateStoreFactory } from "../state/state-store.js";
 import { AlchemyError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import type { Launch, LaunchOptions } from "./launch.js";
+import { validateStageProfileMapping, type CredentialOverride, type StageProfileMapping } from "./profiles/index.js";
 
 /** What a run does with the program's resources. */
 export type Phase = "up" | "destroy" | "read" | "plan";
@@ -76,9 +77,17 @@ export interface AlchemyOptions {
    * @default process.env.ALCHEMY_PASSWORD
    */
   password?: string;
-  /** Credential profile (not implemented yet). */
+  /**
+   * Credential profile providers take their credentials from (`$ALCHEMY_HOME/profiles.json`).
+   * @default process.env.ALCHEMY_PROFILE ?? "default"
+   */
   profile?: string;
-  /** Which profiles may touch which stage (not implemented yet: rejected). */
+  /**
+   * Which profiles may touch which stage: keys are stage names, globs
+   * (`pr-*`) or `$USER`; values list the allowed profiles. A run whose
+   * (stage, profile) pair is not allowed fails before any credential or state
+   * is read. `alchemy.config.json` in `rootDir` may hold one too; both apply.
+   */
   stageProfileMapping?: Record<string, string[]>;
   /**
    * Lock the stage for the run, so that two runs never write it at once. A
@@ -104,6 +113,8 @@ export interface AlchemyOptions {
 export interface RunOptions {
   /** Store for this scope and the scopes below it. */
   stateStore?: StateStoreFactory;
+  /** Credentials for providers in this scope and below, replacing the profile's settings per provider. */
+  credentials?: Record<string, CredentialOverride>;
 }
 
 /** Options with every default applied. */
@@ -119,8 +130,9 @@ export interface ResolvedOptions {
   quiet: boolean;
   stateStore?: StateStoreFactory;
   password?: string;
-  /** Credential profile: `profile`, else `$ALCHEMY_PROFILE`, else "default" (used once profiles land). */
+  /** Credential profile: `profile`, else `$ALCHEMY_PROFILE`, else "default". */
   profile: string;
+  stageProfileMapping?: StageProfileMapping;
   onEvent?: (event: RunEvent) => void;
   onWarning?: (message: string) => void;
   signal?: AbortSignal;
@@ -154,11 +166,10 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
   if (!Number.isInteger(concurrency) || concurrency < 1) {
     throw new AlchemyError(`concurrency must be a positive integer for application "${appName}", got ${concurrency}.`);
   }
-  if (options.stageProfileMapping !== undefined) {
-    throw new AlchemyError(
-      `stageProfileMapping is not implemented yet, so application "${appName}" cannot enforce it; remove the option rather than deploy without the check.`,
-    );
-  }
+  const stageProfileMapping =
+    options.stageProfileMapping === undefined
+      ? undefined
+      : validateStageProfileMapping(options.stageProfileMapping, `the stageProfileMapping option of application "${appName}"`);
   for (const key of ["lockLeaseMs", "lockTimeoutMs"] as const) {
     const value = options[key];
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
@@ -178,6 +189,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     stateStore: options.stateStore,
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),
     password: options.password ?? (env.ALCHEMY_PASSWORD || undefined),
+    stageProfileMapping,
     stateLocking: options.stateLocking,
     lockLeaseMs: options.lockLeaseMs ?? 30_000,
     lockTimeoutMs: options.lockTimeoutMs ?? 0,

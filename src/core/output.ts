@@ -1,3 +1,4 @@
+import { cloneJson } from "./secrets/secret.js";
 /**
  * Resource outputs as user code sees them: plain objects carrying a hidden
  * reference to the resource they came from, so that passing one in another
@@ -30,7 +31,8 @@ export function isResourceOutput(value: unknown): boolean {
 
 /** A copy of `output` branded with its resource, ready to hand to user code. */
 export function brandOutput<T>(output: unknown, ref: ResourceRef): T {
-  const copy = output === undefined ? {} : structuredClone(output);
+  // A deep copy that keeps Secret values (structuredClone would strip them to {}).
+  const copy = output === undefined ? {} : cloneJson(output);
   if (copy === null || typeof copy !== "object") {
     throw new TypeError(`Output of "${ref.fqn}" is ${JSON.stringify(copy)}; a resource must return an object.`);
   }

@@ -12,6 +12,7 @@ import type { DeletionItem } from "./deletion-item.js";
 import { LockLostError } from "../state/stage-lock.js";
 import { InterruptedError, type DeleteFailure } from "./errors.js";
 import type { StageSecrets } from "./secrets/stage-secrets.js";
+import { Credentials } from "./profiles/credentials.js";
 
 export class RunContext {
   private readonly startedAt = performance.now();
@@ -25,6 +26,8 @@ export class RunContext {
   readonly deleteFailures: DeleteFailure[] = [];
   /** Orphans a nested finalize could not delete yet because something outside still used them. */
   readonly deferred: DeletionItem[] = [];
+  /** Credentials of the run's profile; scopes may override them per provider. */
+  readonly credentials: Credentials;
   /** The stage's secrets: keys derived once per run (set by the application). */
   secrets!: StageSecrets;
   /** Every event of the run, in order (plan entries included). */
@@ -34,7 +37,11 @@ export class RunContext {
   /** Operations started and not yet recorded. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
-  constructor(readonly options: ResolvedOptions) {
+  constructor(
+    readonly options: ResolvedOptions,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.credentials = Credentials.fromEnv(options.profile, env);
     this.print = consoleReporter(options.quiet);
   }
 

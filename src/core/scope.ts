@@ -7,6 +7,7 @@
  */
 import type { State, StateStore, StateStoreFactory, StateStoreScope } from "../state/state-store.js";
 import { ScopeError } from "./errors.js";
+import type { CredentialOverride, Credentials } from "./profiles/credentials.js";
 import { firstSecretPath, isSealed, needsSealing, openState, sealState } from "./secrets/secret-codec.js";
 import { finalizeNestedScope, finalizeScope } from "./finalize.js";
 import { assertValidName } from "./names.js";
@@ -47,6 +48,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   ran = false;
   private finalizing?: Promise<void>;
   private storeInstance?: StateStore;
+  private ownCredentials?: Credentials;
   private recordsPromise?: Promise<Map<string, State>>;
   private childrenPromise?: Promise<string[]>;
 
@@ -79,6 +81,11 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     const factory = this.ownStoreFactory ?? this.parent?.storeFactory;
     if (!factory) throw new ScopeError(`Scope "${this.path}" has no state store.`, this.path);
     return factory;
+  }
+
+  /** Credentials providers in this scope get: the run's profile, with the overrides of this scope and its parents. */
+  get credentials(): Credentials {
+    return this.ownCredentials ?? this.parent?.credentials ?? this.context.credentials;
   }
 
   /** The state store holding this scope's records (made on first use). */
@@ -162,7 +169,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   }
 
   /** Opens the scope of an `alchemy.run(name)` block. */
-  openNested(name: string, storeFactory?: StateStoreFactory): Scope {
+  openNested(name: string, storeFactory?: StateStoreFactory, credentials?: Record<string, CredentialOverride>): Scope {
     assertValidName(name, "scope", this.path);
     if (this.finalizing) {
       throw new ScopeError(`Cannot run scope "${name}" in "${this.path}": that scope was already finalized.`, this.path);
@@ -175,6 +182,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
       );
     }
     const scope = new Scope(this.context, name, "nested", this, storeFactory);
+    if (credentials) scope.ownCredentials = this.credentials.withOverrides(credentials);
     scope.ran = true;
     this.children.set(name, scope);
     return scope;

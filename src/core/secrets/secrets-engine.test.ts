@@ -40,9 +40,14 @@ const project = () => {
 async function deploy(dir: string, password: string | undefined, secrets: Record<string, string>) {
   const app = await alchemy("app", { stage: "dev", rootDir: dir, quiet: true, password });
   const outputs: Record<string, { token: Secret }> = {};
-  await alchemy.run("data", async () => {
-    for (const [id, value] of Object.entries(secrets)) outputs[id] = (await Db(id, { user: "admin", password: alchemy.secret(value) })) as { token: Secret };
-  });
+  try {
+    await alchemy.run("data", async () => {
+      for (const [id, value] of Object.entries(secrets)) outputs[id] = (await Db(id, { user: "admin", password: alchemy.secret(value) })) as { token: Secret };
+    });
+  } catch (error) {
+    await app.release(); // as the CLI does: stores closed, lock let go, nothing deleted
+    throw error;
+  }
   await app.finalize();
   return { app, outputs };
 }
