@@ -46,8 +46,6 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
   }
   const resolved = resolveOptions(appName, options, process.env, launch);
   assertValidName(resolved.stage, "stage", appName);
-  // Before any credential or state is read.
-  checkProfileAllowed(appName, resolved);
   const dir = path.join(resolved.rootDir, ".alchemy");
   const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
   const app = new Application(new RunContext(resolved), factory);
@@ -55,6 +53,8 @@ function startApplication(appName: string, options: AlchemyOptions = {}): Promis
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
   enterScope(app.stage);
   const ready = async () => {
+    // Before any credential or state is read.
+    checkProfileAllowed(appName, resolved);
     if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, launch?.command ?? `node (${appName} program)`);
     // A wrong password fails here, before any record is used or any handler runs.
     await app.context.secrets.check(() => firstSealedValue(app));
