@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import alchemy, { Resource, Secret, SecretError } from "alchemy";
@@ -98,5 +98,24 @@ describe("secrets in a deployment", () => {
     const second = keyDerivations();
     await deploy(dir, "pw", { ...secrets, r0: "changed" });
     expect(keyDerivations() - second).toBe(1);
+  });
+});
+
+describe("tampered secrets", () => {
+  it("refuses a ciphertext moved to another record, naming the record and field, and changes nothing", async () => {
+    const dir = project();
+    await deploy(dir, "pw", { a: "canary-a", b: "canary-b" });
+    const fileA = path.join(dir, ".alchemy/app/dev/data/a.json");
+    const fileB = path.join(dir, ".alchemy/app/dev/data/b.json");
+    const a = JSON.parse(readFileSync(fileA, "utf8"));
+    const b = JSON.parse(readFileSync(fileB, "utf8"));
+    b.props.password = a.props.password;
+    writeFileSync(fileB, JSON.stringify(b, null, 2));
+    calls.length = 0;
+    const error = await deploy(dir, "pw", { a: "canary-a", b: "canary-b" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretError);
+    expect((error as Error).message).toContain(`Cannot decrypt props.password of "app/dev/data/b"`);
+    expect(calls).toEqual([]);
+    expect(JSON.parse(readFileSync(fileB, "utf8"))).toEqual(b);
   });
 });
