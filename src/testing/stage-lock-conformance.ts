@@ -4,7 +4,8 @@
  * `describeStateStore`); contenders are separate factories over one back end.
  *
  * Fencing of writes across processes is store-specific and tested beside each
- * store with real processes.
+ * store with real processes. The case that needs two holders of one stage in
+ * this process runs only for a harness with `fencesPerFactory`.
  *
  * @module
  */
@@ -12,7 +13,7 @@ import os from "node:os";
 import { describe, expect, it } from "vitest";
 import { canLock, LockLostError, StageLockedError, type LockHolder, type StageLock, type StageLocking } from "../state/stage-lock.js";
 import type { StateStore } from "../state/state-store.js";
-import type { StateStoreSetup } from "./state-store-conformance.js";
+import type { StateStoreHarness, StateStoreSetup } from "./state-store-conformance.js";
 
 const holder = (command: string): LockHolder => ({ user: "tester", host: os.hostname(), pid: process.pid, command });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -25,7 +26,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export function describeStageLock(name: string, setup: StateStoreSetup): void {
   describe(`${name} keeps the stage lock protocol`, () => {
-    const withStores = (fn: (stage: (app: string, stage: string) => Promise<StateStore & StageLocking>) => Promise<void>) => async () => {
+    type Stage = (app: string, stage: string) => Promise<StateStore & StageLocking>;
+    const withStores = (fn: (stage: Stage, harness: StateStoreHarness, skip: () => void) => Promise<void>) => async (context: { skip: () => void }) => {
       const harness = await setup();
       const opened: StateStore[] = [];
       const stage = async (app: string, stageName: string) => {
@@ -36,7 +38,7 @@ export function describeStageLock(name: string, setup: StateStoreSetup): void {
         return store;
       };
       try {
-        await fn(stage);
+        await fn(stage, harness, () => context.skip());
       } finally {
         for (const store of opened) await store.deinit?.().catch(() => undefined);
         await harness.cleanup?.();
@@ -108,6 +110,25 @@ export function describeStageLock(name: string, setup: StateStoreSetup): void {
       await expect(old.heartbeat()).rejects.toBeInstanceOf(LockLostError);
       await old.release();
       expect((await second.lockInfo())?.id).toBe(taken.info.id);
+      await taken.release();
+    }));
+
+    it("refuses the stage metadata write of a holder whose lock was taken over, with LockLostError, and keeps the new holder's", withStores(async (stage, harness, skip) => {
+      // Two holders of one stage in one process are told apart only by stores that fence per factory.
+      if (!harness.fencesPerFactory) return skip();
+      const first = await stage("app", "dev");
+      const second = await stage("app", "dev");
+      if (first.setStageMeta === undefined || second.setStageMeta === undefined || second.getStageMeta === undefined) return skip();
+      const old = await first.lock({ holder: holder("stalled"), leaseMs: 300, timeoutMs: 0 });
+      await first.setStageMeta({ writer: "stalled" });
+      await sleep(450);
+      const taken = await second.lock({ holder: holder("next"), leaseMs: 30_000, timeoutMs: 0 });
+      await second.setStageMeta({ writer: "next" });
+      const refused = await first.setStageMeta({ writer: "stalled, late" }).then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(LockLostError);
+      expect((refused as LockLostError).lockId).toBe(old.info.id);
+      expect(await second.getStageMeta()).toEqual({ writer: "next" });
+      await old.release();
       await taken.release();
     }));
 

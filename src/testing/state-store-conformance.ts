@@ -5,8 +5,8 @@
  * @module
  */
 import { describe, expect, it } from "vitest";
-import { ScopeError } from "../core/errors.js";
-import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
+import { ScopeError, StateStoreError } from "../core/errors.js";
+import type { StageMeta, State, StateStore, StateStoreFactory } from "../state/state-store.js";
 
 /** What a store's test gives the suite for one case. */
 export interface StateStoreHarness {
@@ -16,6 +16,16 @@ export interface StateStoreHarness {
   reopen?: () => StateStoreFactory;
   /** Frees the backing (temp directory, database) after the case. */
   cleanup?: () => Promise<void>;
+  /**
+   * Set when stores made by different `reopen()` factories fence their writes
+   * independently, as separate processes would (e.g. one connection pool per
+   * factory). The stage lock cases that need two holders of one stage in
+   * this process run only then; a store that shares one fence per stage per
+   * process (one journal, one connection) checks that in its own tests,
+   * against a lock taken by another process.
+   * @default false
+   */
+  fencesPerFactory?: boolean;
 }
 
 /** Makes a fresh {@link StateStoreHarness}; called once per case. */
@@ -238,6 +248,8 @@ export function describeStateStore(name: string, setup: StateStoreSetup): void {
       expect(after!.getTime()).toBeGreaterThanOrEqual(writtenAt - 2_000);
     }));
 
+    describeStageMeta(run);
+
     it("invalid ids are rejected by set, get and delete with ScopeError before any I/O", run(async ({ open }) => {
       const store = await open(APP);
       for (const id of INVALID_IDS) {
@@ -291,6 +303,139 @@ export function describeStateStore(name: string, setup: StateStoreSetup): void {
       }
     };
   }
+}
+
+/** A case body runner of {@link describeStateStore}. */
+type Run = (body: (stores: Stores, skip: () => void) => Promise<void>) => (context: { skip: () => void }) => Promise<void>;
+
+/** A store of a stage that offers the stage metadata capability. */
+type MetaStore = StateStore & Required<Pick<StateStore, "getStageMeta" | "setStageMeta">>;
+
+function offersStageMeta(store: StateStore): store is MetaStore {
+  return typeof store.getStageMeta === "function" && typeof store.setStageMeta === "function";
+}
+
+/** Metadata exercising what JSON can hold: nesting, unicode, numbers, an own `__proto__` key. */
+const RICH_META: StageMeta = JSON.parse(
+  JSON.stringify({
+    secrets: { salt: "c2FsdC0xMjM0NTY3ODk=", verifier: "dmVyaWZpZXI=", iterations: 600_000, algorithm: "scrypt" },
+    deployer: { user: "zoë", host: "数据-7", note: "Ελληνικά ✓ \u0000 \"quoted\" \\ 😀" },
+    numbers: [0, -1, 3.5, 1e-7, 9007199254740991],
+    flags: { on: true, off: false, none: null },
+    empty: { object: {}, array: [] },
+    deep: { a: { b: { c: { d: [{ e: ["f"] }] } } } },
+  }).replace(/^\{/, '{"__proto__":{"kept":true},'),
+) as StageMeta;
+
+/** The stage metadata cases, run only against stores that offer the capability. */
+function describeStageMeta(run: Run): void {
+  describe("stage metadata, where the store offers it", () => {
+    /** The stage store of `chain`, or a skip when the store does not offer stage metadata. */
+    const metaStore = async (open: Stores["open"], skip: () => void, chain = APP, factory?: StateStoreFactory) => {
+      const store = await open(chain, factory);
+      if (!offersStageMeta(store)) {
+        skip(); // an optional capability
+        throw new Error("unreachable: skip() throws");
+      }
+      return store;
+    };
+
+    it("is undefined before any write", run(async ({ open }, skip) => {
+      const store = await metaStore(open, skip);
+      expect(await store.getStageMeta()).toBeUndefined();
+    }));
+
+    it("set then get round-trips exactly: nested objects, unicode, numbers, key order, a __proto__ key", run(async ({ open }, skip) => {
+      const store = await metaStore(open, skip);
+      const meta = structuredClone(RICH_META);
+      await store.setStageMeta(meta);
+      meta.mutated = true; // the store keeps what it was given at the call, not the object
+      const read = await store.getStageMeta();
+      expect(JSON.stringify(read)).toBe(JSON.stringify(RICH_META));
+      expect(read).toEqual(RICH_META);
+      expect(Object.getOwnPropertyNames(read)).toContain("__proto__");
+      read!.changed = true; // a caller's copy, not the store's
+      expect(await (await open(APP)).getStageMeta!()).toEqual(RICH_META);
+    }));
+
+    it("set replaces the whole metadata, it does not merge", run(async ({ open }, skip) => {
+      const store = await metaStore(open, skip);
+      await store.setStageMeta({ secrets: { salt: "a" }, deployer: "alice" });
+      await store.setStageMeta({ secrets: { salt: "b" } });
+      expect(await store.getStageMeta()).toEqual({ secrets: { salt: "b" } });
+      await store.setStageMeta({});
+      expect(await store.getStageMeta()).toEqual({});
+    }));
+
+    it("is not a record: list, all, count and listScopes of the stage are unaffected, and the application does not list a stage holding only metadata", run(async ({ open }, skip) => {
+      const store = await metaStore(open, skip);
+      const other = await open(["app", "prod"]);
+      await store.setStageMeta({ secrets: { salt: "a" } });
+      await other.set("api", record(["app", "prod"], "api"));
+      expect(await store.list()).toEqual([]);
+      expect(await store.all()).toEqual({});
+      expect(await store.count()).toBe(0);
+      expect(await store.listScopes()).toEqual([]);
+      expect(await (await open(["app"])).listScopes()).toEqual(["prod"]);
+      await store.set("api", record(APP, "api"));
+      expect((await (await open(["app"])).listScopes()).sort()).toEqual(["dev", "prod"]);
+      expect(await store.list()).toEqual(["api"]);
+      await store.delete("api");
+      expect(await (await open(["app"])).listScopes()).toEqual(["prod"]);
+      expect(await store.getStageMeta()).toEqual({ secrets: { salt: "a" } }); // never removed implicitly
+    }));
+
+    it("two stages of one app and two apps keep their own metadata", run(async ({ open }, skip) => {
+      const chains = [["app-a", "dev"], ["app-a", "prod"], ["app-b", "dev"]];
+      const stores: MetaStore[] = [];
+      for (const chain of chains) stores.push(await metaStore(open, skip, chain));
+      await Promise.all(stores.map((store, i) => store.setStageMeta({ owner: chains[i]!.join("/"), i })));
+      for (const [i, store] of stores.entries()) expect(await store.getStageMeta()).toEqual({ owner: chains[i]!.join("/"), i });
+      await stores[0]!.setStageMeta({ owner: "changed" });
+      expect(await stores[1]!.getStageMeta()).toEqual({ owner: "app-a/prod", i: 1 });
+      expect(await stores[2]!.getStageMeta()).toEqual({ owner: "app-b/dev", i: 2 });
+      expect(await (await metaStore(open, skip, ["app-b", "prod"])).getStageMeta()).toBeUndefined();
+    }));
+
+    it("written through one factory is read back through reopen()", run(async ({ open, closeAll, harness }, skip) => {
+      if (harness.reopen === undefined) return skip();
+      const store = await metaStore(open, skip);
+      await store.set("api", record(APP, "api"));
+      await store.setStageMeta(RICH_META);
+      await store.setStageMeta({ ...RICH_META, version: 2 });
+      await closeAll();
+      const again = await metaStore(open, skip, APP, harness.reopen());
+      expect(await again.getStageMeta()).toEqual({ ...RICH_META, version: 2 });
+      expect(await again.list()).toEqual(["api"]);
+    }));
+
+    it("refuses, with a StateStoreError and nothing written, a value that is not a plain JSON object", run(async ({ open }, skip) => {
+      const store = await metaStore(open, skip);
+      await store.setStageMeta({ kept: 1 });
+      const cycle: Record<string, unknown> = { a: {} };
+      (cycle.a as Record<string, unknown>).back = cycle;
+      const bad: unknown[] = [null, [], ["a"], "text", 1, new Date(), new Map(), { when: new Date() }, { n: 1n }, { n: NaN },
+        { f: () => 1 }, { u: undefined }, { bytes: new Uint8Array(4) }, cycle];
+      for (const value of bad) {
+        const error = await store.setStageMeta(value as StageMeta).then(() => undefined, (e: unknown) => e);
+        expect(error, String(value)).toBeInstanceOf(StateStoreError);
+        expect((error as Error).message).toMatch(/Refusing to write the stage metadata/);
+      }
+      expect(await store.getStageMeta()).toEqual({ kept: 1 });
+    }));
+
+    it("belongs to the stage's store: an application's or a nested scope's store rejects with a StateStoreError saying so", run(async ({ open }, skip) => {
+      await metaStore(open, skip);
+      for (const chain of [["app"], [...APP, "backend"]]) {
+        const store = await open(chain);
+        for (const call of [() => store.getStageMeta!(), () => store.setStageMeta!({ a: 1 })]) {
+          const error = await call().then(() => undefined, (e: unknown) => e);
+          expect(error, chain.join("/")).toBeInstanceOf(StateStoreError);
+          expect((error as Error).message).toMatch(/stage metadata belongs to the store of a stage scope \(app\/stage\)/);
+        }
+      }
+    }));
+  });
 }
 
 /** A valid record of `id` in the scope `chain`, with `overrides`. */

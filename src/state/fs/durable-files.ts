@@ -134,6 +134,35 @@ export function replaceFile(file: string, text: string, dirty: DirtyPaths): void
   dirty.dirs.add(dir);
 }
 
+/**
+ * Replaces `file` with `text` atomically and durably, for a file the journal
+ * does not cover: writes a temp file (mode 0600) in the same directory,
+ * fsyncs it, renames it over `file`, then fsyncs the directory. Once it
+ * returns, a crash leaves the new content; before, the old one (or none).
+ * Creates the directory (0700) if missing, also when it vanishes meanwhile
+ * (a concurrent prune of an emptied stage).
+ *
+ * @example
+ * replaceFileDurably("/abs/.alchemy/app/dev/~stage.json", text);
+ */
+export function replaceFileDurably(file: string, text: string): void {
+  const dir = path.dirname(file);
+  ensureDir(dir);
+  for (let attempt = 0; ; attempt++) {
+    const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
+    try {
+      writeNewFile(temp, text, true);
+      fs.renameSync(temp, file);
+      break;
+    } catch (error) {
+      removeQuietly(temp);
+      if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
+      ensureDir(dir);
+    }
+  }
+  fsyncPath(dir);
+}
+
 /** One record file to replace (`text`) or remove (no `text`). */
 export interface RecordChange {
   file: string;
@@ -223,11 +252,12 @@ function syncFileSystem(root: string): Promise<boolean> {
   });
 }
 
-function writeNewFile(file: string, text: string): void {
+function writeNewFile(file: string, text: string, sync = false): void {
   const fd = fs.openSync(file, "wx", FILE_MODE);
   try {
     if (umaskNarrowsFiles()) fs.fchmodSync(fd, FILE_MODE); // the umask narrowed the mode given to open
     fs.writeFileSync(fd, text);
+    if (sync) fs.fsyncSync(fd);
   } finally {
     fs.closeSync(fd);
   }

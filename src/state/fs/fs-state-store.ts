@@ -4,6 +4,7 @@
  *
  * ```
  * .alchemy/my-app/prod/~journal          write-ahead journal of the stage
+ * .alchemy/my-app/prod/~stage.json       metadata of the stage (see stage-meta-file.ts)
  * .alchemy/my-app/prod/api.json          record "api" of the stage
  * .alchemy/my-app/prod/backend/db.json   record "db" of nested scope "backend"
  * ```
@@ -14,7 +15,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
-import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireLock, forceUnlock, readLock } from "./file-lock.js";
 import { errorCode } from "./durable-files.js";
@@ -22,6 +23,8 @@ import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
+import { STAGE_META_NAME, readStageMeta, writeStageMeta } from "./stage-meta-file.js";
+import { notAStageStore, stageMetaText } from "./stage-meta-json.js";
 
 /** Options of {@link FileSystemStateStore}. */
 export interface FileSystemStateStoreOptions {
@@ -117,6 +120,39 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     return forceUnlock(this.#stageLevel("unlock"), lockId);
   }
 
+  /**
+   * The stage's metadata, from `<stage dir>/~stage.json`; `undefined` when
+   * none was written. Call it on the stage scope's store.
+   *
+   * @throws StateStoreError naming the file when it is unreadable or not a JSON object.
+   */
+  async getStageMeta(): Promise<StageMeta | undefined> {
+    return readStageMeta(this.#metaStageDir("read the stage metadata of"));
+  }
+
+  /**
+   * Replaces the stage's metadata: `<stage dir>/~stage.json` is rewritten
+   * atomically and is durable once this resolves (see stage-meta-file.ts).
+   * While this process holds the stage's lock, the write is fenced like a
+   * journal commit: it rejects with the `LockLostError` of a lock taken over.
+   *
+   * @throws StateStoreError when `meta` is not a plain JSON object, or this is not a stage scope's store.
+   */
+  async setStageMeta(meta: StageMeta): Promise<void> {
+    const stageDir = this.#metaStageDir("write the stage metadata of");
+    const text = stageMetaText(meta, path.join(stageDir, STAGE_META_NAME), 2) + "\n";
+    await this.#ready();
+    // Checked and written in one synchronous step, so no commit or lock change of this process lands between.
+    const refused = this.#journal!.refusal();
+    if (refused !== undefined) throw refused;
+    writeStageMeta(stageDir, text);
+  }
+
+  #metaStageDir(doing: string): string {
+    if (this.stageDir === undefined || this.#chain.length !== 2) throw notAStageStore(doing, this.#chain, this.scopeDir);
+    return this.stageDir;
+  }
+
   #stageLevel(doing: string): string {
     if (this.stageDir === undefined || this.#chain.length !== 2) {
       throw new StateStoreError(`Cannot ${doing} "${this.#scopePath}": stage locks belong to the store of a stage scope (app/stage).`, this.scopeDir);
@@ -200,8 +236,8 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   /**
    * The newest modification time among this scope's record files and its
    * directory (which changes whenever a record file is added, replaced or
-   * removed, so a removal counts too; creating a child scope's directory
-   * moves it as well). Changes still only in the journal are first written to
+   * removed, so a removal counts too; creating a child scope's directory,
+   * or writing the stage's metadata file, moves it as well). Changes still only in the journal are first written to
    * their files. `undefined` when the directory does not exist, and above the
    * stage level, where no record lives.
    */

@@ -133,6 +133,20 @@ export class StageJournal {
     });
   }
 
+  /**
+   * The error that refuses a write to the stage right now, or `undefined`:
+   * the journal failed, or the stage lock held by this process is no longer
+   * ours (checked now, as before each commit, and remembered like a commit's
+   * check). For writes that do not go through the journal, such as the stage
+   * metadata file (`stage-meta-file.ts`): call it in the same turn of the
+   * event loop as the write.
+   */
+  refusal(): Error | undefined {
+    if (this.#failure) return this.#failure;
+    this.#fenced ??= this.fence?.();
+    return this.#fenced;
+  }
+
   /** Waits for pending writes, checkpoints and closes the journal file. */
   async close(): Promise<void> {
     await this.#recovered?.catch(() => undefined);
@@ -147,10 +161,14 @@ export class StageJournal {
     if (!this.#failure && !this.#fenced) this.#removeIfEmpty();
   }
 
-  /** A stage left with no record (destroyed) leaves no directory behind. */
+  /**
+   * A stage left with no record (destroyed) leaves no directory behind,
+   * unless it holds metadata (`~stage.json`), which is never removed implicitly.
+   */
   #removeIfEmpty(): void {
     try {
       // The stage lock, if held, is released after the journal closes, and removes the directory then.
+      // Any other name (the metadata file, a record, a scope) keeps the directory.
       const names = fs.readdirSync(this.stageDir).filter((name) => name !== LOCK_NAME);
       if (names.length !== 1 || names[0] !== JOURNAL_NAME || fs.statSync(this.file).size !== 0) return;
       fs.unlinkSync(this.file);

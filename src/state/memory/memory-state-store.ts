@@ -5,8 +5,9 @@
  * @module
  */
 import { assertValidName } from "../../core/names.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
 import { assertWritableState, getEach, putEntry, stateJson } from "../state-record.js";
-import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 
 /**
  * The backing of one or more {@link MemoryStateStore}s: every record of every
@@ -22,6 +23,8 @@ export class MemoryStateTree {
   readonly #scopes = new Map<string, Map<string, string>>();
   /** When a record of a scope was last written or removed, by scope key (kept after the scope empties). */
   readonly #changedAt = new Map<string, Date>();
+  /** Stage metadata as JSON text, by stage key (`app/stage`); apart from the records, so never listed. */
+  readonly #stageMeta = new Map<string, string>();
 
   /** The records of the scope `key`; created when `create` is set. */
   records(key: string, create: true): Map<string, string>;
@@ -48,6 +51,16 @@ export class MemoryStateTree {
     return at === undefined ? undefined : new Date(at);
   }
 
+  /** The metadata text of the stage `key` (`app/stage`), or `undefined` if none was written. */
+  stageMeta(key: string): string | undefined {
+    return this.#stageMeta.get(key);
+  }
+
+  /** Replaces the metadata text of the stage `key`. */
+  setStageMeta(key: string, text: string): void {
+    this.#stageMeta.set(key, text);
+  }
+
   /** Names of the direct children of scope `key` that hold a record somewhere below. */
   childScopes(key: string): string[] {
     const prefix = key === "" ? "" : key + "/";
@@ -59,10 +72,11 @@ export class MemoryStateTree {
     return [...names];
   }
 
-  /** Removes every record of every scope. */
+  /** Removes every record of every scope, and every stage's metadata. */
   clear(): void {
     this.#scopes.clear();
     this.#changedAt.clear();
+    this.#stageMeta.clear();
   }
 }
 
@@ -100,6 +114,7 @@ export interface MemoryStateStoreOptions {
  */
 export class MemoryStateStore implements StateStore {
   readonly #tree: MemoryStateTree;
+  readonly #chain: readonly string[];
   readonly #key: string;
   readonly #path: string;
 
@@ -110,6 +125,7 @@ export class MemoryStateStore implements StateStore {
       assertValidName(name, i === 0 ? "application" : i === 1 ? "stage" : "scope", chain.slice(0, i).join("/") || "/"),
     );
     this.#tree = options.tree ?? processTree;
+    this.#chain = chain;
     this.#key = chain.join("/");
     this.#path = this.#key || "/";
   }
@@ -160,6 +176,26 @@ export class MemoryStateStore implements StateStore {
   /** When a record of this scope was last written or removed in this tree, or `undefined` if never. */
   async updatedAt(): Promise<Date | undefined> {
     return this.#tree.changedAt(this.#key);
+  }
+
+  /** The stage's metadata in this tree (a fresh copy), or `undefined` if none was written. */
+  async getStageMeta(): Promise<StageMeta | undefined> {
+    const location = this.#stageMetaLocation("read the stage metadata of");
+    const text = this.#tree.stageMeta(this.#key);
+    return text === undefined ? undefined : parseStageMeta(text, location, "Write it again with setStageMeta.");
+  }
+
+  /** Replaces the stage's metadata with a copy of `meta`; the records are not touched. */
+  async setStageMeta(meta: StageMeta): Promise<void> {
+    const location = this.#stageMetaLocation("write the stage metadata of");
+    this.#tree.setStageMeta(this.#key, stageMetaText(meta, location));
+  }
+
+  /** `memory:app/stage#meta`, after checking that this is the store of a stage scope. */
+  #stageMetaLocation(doing: string): string {
+    const location = `memory:${this.#path}#meta`;
+    if (this.#chain.length !== 2) throw notAStageStore(doing, this.#chain, location);
+    return location;
   }
 
   #check(id: string): void {

@@ -22,6 +22,7 @@ describeStageLock("PostgresStateStore", async () => {
       return (scope) => new PostgresStateStore(scope, { connectionString, schema: db.schema });
     },
     cleanup: () => db.drop(),
+    fencesPerFactory: true,
   };
 });
 

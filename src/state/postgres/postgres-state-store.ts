@@ -9,7 +9,8 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
-import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
 import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
 import { acquireStageLock } from "./postgres-stage-lock.js";
@@ -54,6 +55,10 @@ export interface PostgresStateStoreOptions {
  * a process holds the lock, every write it makes to any scope of the stage
  * commits only while the lock is still its own, checked in the write's
  * transaction (see `state-database.ts` and `stage-lock-table.ts`).
+ *
+ * The store of a stage scope also keeps the stage's metadata, a row of
+ * `<schema>.stage_meta`, written in the stage's group commit and fenced like
+ * its records.
  *
  * @example
  * import { PostgresStateStore } from "alchemy/state/postgres";
@@ -173,6 +178,31 @@ export class PostgresStateStore implements StateStore, StageLocking {
     return rows[0]?.at ?? undefined;
   }
 
+  /** The stage's metadata (its `stage_meta` row), or `undefined` when none was written. */
+  async getStageMeta(): Promise<StageMeta | undefined> {
+    const [app, stage] = this.#metaStage("read the stage metadata of");
+    const location = this.#metaWhere(app, stage);
+    const body = await this.#db().readStageMeta(app, stage, location);
+    if (body === undefined) return undefined;
+    const fix =
+      `Restore the row from a backup, or remove it (alchemy then forgets what it kept for the stage, such as the check of its secrets' key) with ` +
+      `DELETE FROM "${this.#target.schema}".stage_meta WHERE app = '${app}' AND stage = '${stage}'.`;
+    return parseStageMeta(body, location, fix);
+  }
+
+  /**
+   * Replaces the stage's metadata, in the stage's group commit; durable once
+   * resolved. While this process holds the stage's lock, it commits only if
+   * the lock row, read `FOR SHARE` in its transaction, is still ours, and
+   * otherwise rejects with `LockLostError`.
+   */
+  async setStageMeta(meta: StageMeta): Promise<void> {
+    const [app, stage] = this.#metaStage("write the stage metadata of");
+    const location = this.#metaWhere(app, stage);
+    const body = stageMetaText(meta, location);
+    await this.#db().writeStageMeta(app, stage, body, location);
+  }
+
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#where(id);
@@ -196,6 +226,19 @@ export class PostgresStateStore implements StateStore, StageLocking {
       );
     }
     return this.#scope;
+  }
+
+  /** `[app, stage]`, after checking that this is the store of a stage scope. */
+  #metaStage(doing: string): [string, string] {
+    if (this.#chain.length !== 2) {
+      throw notAStageStore(doing, this.#chain, `${this.#target.server}#${this.#target.schema}.stage_meta scope=${this.#scope || "/"}`);
+    }
+    return [this.#chain[0]!, this.#chain[1]!];
+  }
+
+  /** `postgres://host/db#schema.stage_meta app=my-app stage=dev`: where a stage's metadata is, for messages. */
+  #metaWhere(app: string, stage: string): string {
+    return `${this.#target.server}#${this.#target.schema}.stage_meta app=${app} stage=${stage}`;
   }
 
   #checkId(id: string): void {

@@ -35,9 +35,9 @@ describe("the PostgreSQL state schema", () => {
   it("is created on first use, with its version recorded", async () => {
     expect(await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [db.schema])).toEqual([]);
     await store().init();
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
-    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }, { name: "stage_locks" }]);
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }, { name: "stage_locks" }, { name: "stage_meta" }]);
     expect((await columns("records")).map(({ nullable, ...column }) => column)).toEqual([
       { name: "scope", type: "text", collation: "C" },
       { name: "id", type: "text", collation: "C" },
@@ -66,8 +66,44 @@ describe("the PostgreSQL state schema", () => {
     expect(key).toEqual([{ name: "app" }, { name: "stage" }]);
   });
 
-  it("migrates a version 1 schema to version 2, keeping its records", async () => {
-    // Version 1 exactly as its code made it.
+  it("has, from version 3, a stage_meta row per stage keyed bytewise by app and stage, its body as text", async () => {
+    await store().init();
+    expect(await columns("stage_meta")).toEqual([
+      { name: "app", type: "text", collation: "C", nullable: "NO" },
+      { name: "stage", type: "text", collation: "C", nullable: "NO" },
+      { name: "body", type: "text", collation: null, nullable: "NO" },
+      { name: "updated_at", type: "timestamp with time zone", collation: null, nullable: "NO" },
+    ]);
+    const key = await db.query(
+      `SELECT a.attname AS name FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) ` +
+        `WHERE i.indrelid = $1::regclass AND i.indisprimary ORDER BY a.attnum`,
+      [`${db.schema}.stage_meta`],
+    );
+    expect(key).toEqual([{ name: "app" }, { name: "stage" }]);
+  });
+
+  it("migrates a version 2 schema to version 3, keeping its records and lock rows", async () => {
+    await createVersion1();
+    await db.query(
+      `CREATE TABLE ${db.schema}.stage_locks (app text COLLATE "C" NOT NULL, stage text COLLATE "C" NOT NULL, id text, token bigint NOT NULL, ` +
+        `holder jsonb, acquired_at timestamptz, heartbeat_at timestamptz, lease_ms integer, PRIMARY KEY (app, stage), ` +
+        `CHECK (id IS NULL OR (holder IS NOT NULL AND acquired_at IS NOT NULL AND heartbeat_at IS NOT NULL AND lease_ms IS NOT NULL)))`,
+    );
+    await db.query(`INSERT INTO ${db.schema}.schema_version (version) VALUES (2)`);
+    await db.query(`INSERT INTO ${db.schema}.stage_locks (app, stage, token) VALUES ('app', 'dev', 5)`);
+    const upgraded = store();
+    expect(await upgraded.get("api")).toEqual(state("api"));
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await upgraded.getStageMeta()).toBeUndefined();
+    await upgraded.setStageMeta({ secrets: { salt: "a" } });
+    expect(await db.query(`SELECT app, stage, body FROM ${db.schema}.stage_meta`)).toEqual([{ app: "app", stage: "dev", body: '{"secrets":{"salt":"a"}}' }]);
+    const lock = await upgraded.lock({ holder: { user: "t", host: "h", pid: 1, command: "c" }, leaseMs: 30_000, timeoutMs: 0 });
+    expect(lock.info.token).toBe(6);
+    await lock.release();
+  });
+
+  /** Version 1 exactly as its code made it, with one record. */
+  const createVersion1 = async () => {
     await db.query(`CREATE SCHEMA ${db.schema}`);
     await db.query(`CREATE TABLE ${db.schema}.schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`);
     await db.query(
@@ -76,9 +112,13 @@ describe("the PostgreSQL state schema", () => {
     );
     await db.query(`INSERT INTO ${db.schema}.schema_version (version) VALUES (1)`);
     await db.query(`INSERT INTO ${db.schema}.records (scope, id, body) VALUES ('app/dev', 'api', $1)`, [JSON.stringify(state("api"))]);
+  };
+
+  it("migrates a version 1 schema to the current version, keeping its records", async () => {
+    await createVersion1();
     const upgraded = store();
     expect(await upgraded.get("api")).toEqual(state("api"));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     expect(await upgraded.lockInfo()).toBeUndefined();
   });
 
@@ -90,14 +130,14 @@ describe("the PostgreSQL state schema", () => {
   it("uses a schema made beforehand by a database administrator", async () => {
     await db.query(`CREATE SCHEMA ${db.schema}`);
     await store().set("api", state("api"));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
   });
 
   it("migrates once when stores over ten pools start at the same moment", async () => {
     const many = Array.from({ length: 10 }, (_, i) => store(`${db.connectionString}?application_name=racer${i}`));
     await Promise.all(many.map((s) => s.init()));
     await Promise.all(many.map((s, i) => s.set(`r-${i}`, state(`r-${i}`))));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     expect(await many[0]!.count()).toBe(10);
   });
 
@@ -110,11 +150,12 @@ describe("the PostgreSQL state schema", () => {
     const error = await later.init().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as Error).message).toMatch(
-      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 3, but this version of alchemy knows versions up to 2\\. .*Upgrade alchemy`),
+      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 4, but this version of alchemy knows versions up to 3\\. .*Upgrade alchemy`),
     );
     expect((error as StateStoreError).location).toBe(`postgres://127.0.0.1:5432/test#${db.schema}.schema_version`);
-    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 3/);
-    await expect(later.get("api")).rejects.toThrow(/at version 3/);
+    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 4/);
+    await expect(later.get("api")).rejects.toThrow(/at version 4/);
+    await expect(later.getStageMeta()).rejects.toThrow(/at version 4/);
     expect(await db.query(`SELECT id FROM ${db.schema}.records`)).toEqual([{ id: "api" }]);
   });
 });

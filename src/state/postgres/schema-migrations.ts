@@ -21,6 +21,14 @@
  * clocks differ judge leases alike. Code that knows only version 1 refuses a
  * version 2 schema (it would write without checking the locks).
  *
+ * Version 3 adds the stages' metadata (see `stage-meta-queries.ts`):
+ * ```
+ * <schema>.stage_meta (app, stage, body, updated_at)  one row per stage that has metadata
+ * ```
+ * `body` is the metadata's JSON text exactly as written (`text`, like a
+ * record's body), keys `COLLATE "C"` like the other tables. It is apart from
+ * `records`, so a stage with metadata only holds no record and is not listed.
+ *
  * @module
  */
 import type pg from "pg";
@@ -60,6 +68,18 @@ const MIGRATIONS: readonly Migration[] = [
          lease_ms integer,
          PRIMARY KEY (app, stage),
          CHECK (id IS NULL OR (holder IS NOT NULL AND acquired_at IS NOT NULL AND heartbeat_at IS NOT NULL AND lease_ms IS NOT NULL))
+       )`,
+    ],
+  },
+  {
+    version: 3,
+    statements: (s) => [
+      `CREATE TABLE ${s}.stage_meta (
+         app text COLLATE "C" NOT NULL,
+         stage text COLLATE "C" NOT NULL,
+         body text NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (app, stage)
        )`,
     ],
   },

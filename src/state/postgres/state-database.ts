@@ -14,6 +14,7 @@ import { recordQueries, writeParams, type RecordQueries, type RecordWrite } from
 import { ReadBatcher } from "./read-batcher.js";
 import { migrateSchema } from "./schema-migrations.js";
 import { StageLockTable } from "./stage-lock-table.js";
+import { stageMetaQueries, type StageMetaQueries, type StageMetaWrite } from "./stage-meta-queries.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 /** Connections one process opens to one database at most. */
@@ -21,7 +22,14 @@ const POOL_SIZE = 10;
 /** Attempts of a write batch that lost a deadlock to another process. */
 const WRITE_ATTEMPTS = 5;
 
-type QueuedWrite = RecordWrite & { location: string };
+type QueuedWrite = (RecordWrite | StageMetaWrite) & { location: string };
+
+function isStageMetaWrite(write: RecordWrite | StageMetaWrite): write is StageMetaWrite {
+  return (write as Partial<StageMetaWrite>).kind === "stageMeta";
+}
+
+/** Batcher key of a stage's metadata: `~` never starts a record id, so it cannot clash with a record's key. */
+const META_KEY = "\u0000~stage-meta";
 
 /**
  * A pool, its migrated schema, its write batchers and stage fences. Made and
@@ -36,6 +44,10 @@ type QueuedWrite = RecordWrite & { location: string };
  * takeover from committing until the batch has. Batches of unfenced stages
  * are one statement each, unchecked.
  *
+ * A stage's metadata is written through the same batcher: a batch holding a
+ * metadata change commits it with the batch's records in one transaction,
+ * fenced (or not) like them.
+ *
  * @example
  * const db = new StateDatabase(target);
  * await db.write({ scope: "app/dev", id: "api", body: "{...}" }, location);
@@ -46,6 +58,8 @@ export class StateDatabase {
   readonly target: DatabaseTarget;
   /** The statements over this schema's records table. */
   readonly sql: RecordQueries;
+  /** The statements over this schema's stage_meta table. */
+  readonly metaSql: StageMetaQueries;
   /** `postgres://host/db#schema.records`: the records table, for messages. */
   readonly table: string;
   /** The stage locks of this schema. */
@@ -61,6 +75,7 @@ export class StateDatabase {
   constructor(target: DatabaseTarget) {
     this.target = target;
     this.sql = recordQueries(target.schema);
+    this.metaSql = stageMetaQueries(target.schema);
     this.table = `${target.server}#${target.schema}.records`;
     this.#pool = new pg.Pool({
       connectionString: target.connectionString,
@@ -96,17 +111,40 @@ export class StateDatabase {
    * `location` names the record in the error of a failed batch.
    */
   write(change: RecordWrite, location: string): Promise<void> {
-    const stagePath = stageOf(change.scope);
+    const batcher = this.#batcherOf(stageOf(change.scope));
+    return batcher.submit(`${change.scope}\u0000${change.id}`, { ...change, location }, change.body?.length ?? 0);
+  }
+
+  /**
+   * Queues a change of the metadata of stage `app/stage` for the stage's next
+   * group commit; resolves once committed. Fenced like a record write of the
+   * stage. `location` names the row in the error of a failed batch.
+   */
+  writeStageMeta(app: string, stage: string, body: string, location: string): Promise<void> {
+    const stagePath = `${app}/${stage}`;
+    return this.#batcherOf(stagePath).submit(`${stagePath}${META_KEY}`, { kind: "stageMeta", app, stage, body, location }, body.length);
+  }
+
+  /** The metadata text of stage `app/stage`, or `undefined`; like {@link query}, it sees every write this process submitted before. */
+  async readStageMeta(app: string, stage: string, location: string): Promise<string | undefined> {
+    const rows = await this.query<{ body: string }>(this.metaSql.read, [app, stage], `read the metadata of stage "${stage}"`, location);
+    return rows[0]?.body;
+  }
+
+  #batcherOf(stagePath: string): WriteBatcher<QueuedWrite> {
     let batcher = this.#writes.get(stagePath);
     if (batcher === undefined) {
       batcher = new WriteBatcher<QueuedWrite>({
         commit: (batch) => this.#commit(stagePath, batch),
-        failure: (error, write) =>
-          error instanceof LockLostError ? error : databaseError(error, this.target, `write record "${write.id}"`, write.location),
+        failure: (error, write) => {
+          if (error instanceof LockLostError) return error;
+          const what = isStageMetaWrite(write) ? `write the metadata of stage "${write.stage}"` : `write record "${write.id}"`;
+          return databaseError(error, this.target, what, write.location);
+        },
       });
       this.#writes.set(stagePath, batcher);
     }
-    return batcher.submit(`${change.scope}\u0000${change.id}`, { ...change, location }, change.body?.length ?? 0);
+    return batcher;
   }
 
   /**
@@ -162,15 +200,17 @@ export class StateDatabase {
     await this.#pool.end();
   }
 
-  async #commit(stagePath: string, batch: RecordWrite[]): Promise<void> {
+  async #commit(stagePath: string, batch: (RecordWrite | StageMetaWrite)[]): Promise<void> {
     await this.ready();
-    const params = writeParams(batch);
+    const records = batch.filter((write): write is RecordWrite => !isStageMetaWrite(write));
+    const meta = batch.find(isStageMetaWrite); // the batcher keeps one per batch: the last
+    const params = records.length > 0 ? writeParams(records) : undefined;
     for (let attempt = 1; ; attempt++) {
       // Read at each attempt: a lock taken while this batch waited fences it too.
       const lockId = this.#fences.get(stagePath);
       try {
-        if (lockId === undefined) await this.#pool.query(this.sql.write, params);
-        else await this.#commitFenced(stagePath, lockId, params);
+        if (lockId === undefined && meta === undefined) await this.#pool.query(this.sql.write, params);
+        else await this.#commitInTransaction(stagePath, lockId, params, meta);
         return;
       } catch (error) {
         // The statement is atomic and idempotent: after a deadlock it can simply run again.
@@ -180,16 +220,23 @@ export class StateDatabase {
     }
   }
 
-  /** One transaction: the stage's lock row `FOR SHARE`, then the write if the lock is `lockId`. */
-  async #commitFenced(stagePath: string, lockId: string, params: unknown[]): Promise<void> {
+  /**
+   * One transaction: when fenced (`lockId`), the stage's lock row `FOR
+   * SHARE` and nothing more unless the lock is `lockId`; then the records
+   * (`params`) and the stage's metadata (`meta`), whichever the batch holds.
+   */
+  async #commitInTransaction(stagePath: string, lockId: string | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
     const [app, stage] = stagePath.split("/") as [string, string];
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
       await client.query("BEGIN");
-      const current = await this.locks.holding(client, app, stage);
-      if (current?.id !== lockId) throw new LockLostError(stagePath, lockId, current);
-      await client.query(this.sql.write, params);
+      if (lockId !== undefined) {
+        const current = await this.locks.holding(client, app, stage);
+        if (current?.id !== lockId) throw new LockLostError(stagePath, lockId, current);
+      }
+      if (params !== undefined) await client.query(this.sql.write, params);
+      if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch((e: Error) => (broken = e));

@@ -16,6 +16,16 @@ export function recordLocation(filename: string, scope: string, id: string): str
 }
 
 /**
+ * Where a stage's metadata lives: `<absolute database file>#stage_meta <app>/<stage>`.
+ *
+ * @example
+ * stageMetaLocation("/abs/state.sqlite", "app", "dev"); // "/abs/state.sqlite#stage_meta app/dev"
+ */
+export function stageMetaLocation(filename: string, app: string, stage: string): string {
+  return `${filename}#stage_meta ${app}/${stage}`;
+}
+
+/**
  * A {@link StateStoreError} for a SQLite call that failed with `error` while
  * `doing` something at `location`, with a fix suited to the SQLite error code.
  *

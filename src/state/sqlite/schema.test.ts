@@ -15,26 +15,41 @@ describe("the state database schema", () => {
     expect(schemaVersion(db)).toBe(0);
     migrate(db, FILE);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(2);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
+    expect(SCHEMA_VERSION).toBe(3);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
     migrate(db, FILE);
-    expect(schemaVersion(db)).toBe(2);
+    expect(schemaVersion(db)).toBe(3);
   });
 
-  it("brings a version 1 database (records only) to version 2, adding stage_locks and keeping its records", () => {
+  it("brings a version 1 database (records only) to the current version, adding stage_locks and stage_meta and keeping its records", () => {
     const db = new Sqlite(":memory:");
     migrate(db, FILE, MIGRATIONS.slice(0, 1));
     db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
     expect(schemaVersion(db)).toBe(1);
     migrate(db, FILE);
-    expect(schemaVersion(db)).toBe(2);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
+    expect(schemaVersion(db)).toBe(3);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
     const columns = db.prepare("SELECT name, \"notnull\", pk FROM pragma_table_info('stage_locks') ORDER BY cid").raw().all();
     expect(columns).toEqual([
       ["app", 1, 1], ["stage", 1, 2], ["id", 0, 0], ["token", 1, 0], ["holder", 0, 0],
       ["acquired_at", 0, 0], ["heartbeat_at", 0, 0], ["lease_ms", 0, 0],
     ]);
+  });
+
+  it("brings a version 2 database to version 3, adding stage_meta keyed by app and stage and keeping records and locks", () => {
+    const db = new Sqlite(":memory:");
+    migrate(db, FILE, MIGRATIONS.slice(0, 2));
+    db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
+    db.prepare("INSERT INTO stage_locks VALUES ('app', 'dev', NULL, 4, NULL, NULL, NULL, NULL)").run();
+    expect(schemaVersion(db)).toBe(2);
+    migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(3);
+    expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
+    expect(db.prepare("SELECT token FROM stage_locks").pluck().get()).toBe(4);
+    const columns = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('stage_meta') ORDER BY cid").raw().all();
+    expect(columns).toEqual([["app", "TEXT", 1, 1], ["stage", "TEXT", 1, 2], ["body", "TEXT", 1, 0], ["updated_at", "INTEGER", 1, 0]]);
+    expect(db.prepare("SELECT count(*) FROM stage_meta").pluck().get()).toBe(0);
   });
 
   it("runs a later migration once, on a database at an earlier version, keeping its records", () => {
@@ -45,7 +60,7 @@ describe("the state database schema", () => {
     const next: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 3,
+        version: 4,
         description: "add an index on updated_at",
         up(d) {
           runs++;
@@ -56,7 +71,7 @@ describe("the state database schema", () => {
     migrate(db, FILE, next);
     migrate(db, FILE, next);
     expect(runs).toBe(1);
-    expect(schemaVersion(db)).toBe(3);
+    expect(schemaVersion(db)).toBe(4);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
   });
 
@@ -66,7 +81,7 @@ describe("the state database schema", () => {
     const broken: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 3,
+        version: 4,
         description: "a step that fails half way",
         up(d) {
           d.exec("CREATE TABLE half_done (x)");
@@ -74,13 +89,13 @@ describe("the state database schema", () => {
         },
       },
     ];
-    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 3 \(a step that fails half way\)/);
-    expect(schemaVersion(db)).toBe(2);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks"]);
+    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 4 \(a step that fails half way\)/);
+    expect(schemaVersion(db)).toBe(3);
+    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
   });
 
   it("refuses a database with a newer or unreadable version, naming the file", () => {
-    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 2/], ["x", /not a version number/]] as const) {
+    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 3/], ["x", /not a version number/]] as const) {
       const db = new Sqlite(":memory:");
       migrate(db, FILE);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(value);

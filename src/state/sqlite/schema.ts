@@ -3,12 +3,14 @@
  * database forward to it.
  *
  * ```sql
- * meta(key TEXT PRIMARY KEY, value TEXT)            -- 'schema_version' -> '2'
+ * meta(key TEXT PRIMARY KEY, value TEXT)            -- 'schema_version' -> '3'
  * records(scope TEXT, id TEXT, body TEXT, updated_at INTEGER,
  *         PRIMARY KEY (scope, id)) WITHOUT ROWID    -- one row per resource
  * stage_locks(app TEXT, stage TEXT, id TEXT NULL, token INTEGER,
  *         holder TEXT NULL, acquired_at INTEGER, heartbeat_at INTEGER,
  *         lease_ms INTEGER, PRIMARY KEY (app, stage)) WITHOUT ROWID
+ * stage_meta(app TEXT, stage TEXT, body TEXT, updated_at INTEGER,
+ *         PRIMARY KEY (app, stage)) WITHOUT ROWID       -- version 3
  * ```
  *
  * `scope` is the scope path (`my-app/prod/backend`), `body` the record as
@@ -18,6 +20,11 @@
  * `id` is the current acquisition (NULL when free), `holder` its
  * `LockHolder` as JSON, times in ms since the epoch. The row outlives
  * its lock so that `token`, the fencing token, grows with every acquisition.
+ *
+ * `stage_meta` holds one row per stage that has metadata (`StageMeta`, e.g.
+ * the salt and verifier of its secrets): `body` is its JSON text exactly as
+ * written, `updated_at` the commit time. It is apart from `records`, so a
+ * stage with metadata only is neither listed nor counted as holding records.
  *
  * @module
  */
@@ -30,6 +37,8 @@ export const RECORDS_TABLE = "records";
 export const META_TABLE = "meta";
 /** Table of the stage locks, keyed by (app, stage); written by stage-locks.ts. */
 export const STAGE_LOCKS_TABLE = "stage_locks";
+/** Table of the stages' metadata, keyed by (app, stage). */
+export const STAGE_META_TABLE = "stage_meta";
 
 /** One step forward of the schema; `up` runs inside the migration's transaction. */
 export interface Migration {
@@ -79,6 +88,21 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     },
   },
+  {
+    version: 3,
+    description: "create the stage_meta table",
+    up(db) {
+      db.exec(
+        `CREATE TABLE ${STAGE_META_TABLE} (
+           app TEXT NOT NULL,
+           stage TEXT NOT NULL,
+           body TEXT NOT NULL,
+           updated_at INTEGER NOT NULL,
+           PRIMARY KEY (app, stage)
+         ) WITHOUT ROWID`,
+      );
+    },
+  },
 ];
 
 /** The schema version this code writes and reads. */
@@ -88,7 +112,7 @@ export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
  * The schema version recorded in `db`: 0 for a database alchemy never touched.
  *
  * @example
- * schemaVersion(db); // 2
+ * schemaVersion(db); // 3
  */
 export function schemaVersion(db: Database): number {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?").pluck().get(META_TABLE);

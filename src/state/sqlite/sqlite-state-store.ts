@@ -8,10 +8,11 @@ import path from "node:path";
 import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
-import type { State, StateStore, StateStoreScope } from "../state-store.js";
+import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
-import { corruptRow, recordLocation } from "./database-errors.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
+import { corruptRow, recordLocation, stageMetaLocation } from "./database-errors.js";
 import { acquireStageLock } from "./sqlite-stage-lock.js";
 import type { StateDatabase } from "./state-database.js";
 
@@ -43,6 +44,9 @@ export interface SQLiteStateStoreOptions {
  *   {@link StageLocking}; the lock is a row of the `stage_locks` table, taken
  *   atomically, and while it is held every write of this process to the stage
  *   is checked against it inside the write's own transaction.
+ * - Stage metadata: the store of a stage scope keeps it in a row of the
+ *   `stage_meta` table, written by the same group commit as the records and
+ *   fenced the same way.
  *
  * A store of the application scope (`chain` shorter than 2) only reads: its
  * `listScopes` names the stages.
@@ -150,6 +154,28 @@ export class SQLiteStateStore implements StateStore, StageLocking {
     return newest === undefined ? undefined : new Date(newest);
   }
 
+  /** The stage's metadata (its `stage_meta` row), or `undefined` when none was written. */
+  async getStageMeta(): Promise<StageMeta | undefined> {
+    const [app, stage] = this.#metaStage("read the stage metadata of");
+    const body = this.#open().stageMeta(app, stage);
+    if (body === undefined) return undefined;
+    const fix =
+      `Restore the database from a backup, or remove the row (alchemy then forgets what it kept for the stage, such as the check of its secrets' key): ` +
+      `sqlite3 ${JSON.stringify(this.filename)} "DELETE FROM stage_meta WHERE app = '${app}' AND stage = '${stage}'"`;
+    return parseStageMeta(body, stageMetaLocation(this.filename, app, stage), fix);
+  }
+
+  /**
+   * Replaces the stage's metadata, in the group commit of the stage's writes;
+   * durable once resolved. While this process holds the stage's lock, it
+   * commits only if the lock is still ours, else rejects with `LockLostError`.
+   */
+  async setStageMeta(meta: StageMeta): Promise<void> {
+    const [app, stage] = this.#metaStage("write the stage metadata of");
+    const body = stageMetaText(meta, stageMetaLocation(this.filename, app, stage));
+    await this.#open().writeStageMeta(app, stage, body);
+  }
+
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#writable(id);
@@ -190,6 +216,12 @@ export class SQLiteStateStore implements StateStore, StageLocking {
         `${this.filename}#${this.#scope}`,
       );
     }
+    return [this.#chain[0]!, this.#chain[1]!];
+  }
+
+  /** `[app, stage]`, after checking that this is the store of a stage scope. */
+  #metaStage(doing: string): [string, string] {
+    if (this.#chain.length !== 2) throw notAStageStore(doing, this.#chain, `${this.filename}#${this.#scope}`);
     return [this.#chain[0]!, this.#chain[1]!];
   }
 

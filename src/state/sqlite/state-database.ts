@@ -7,9 +7,9 @@
  */
 import type { Database, Statement } from "better-sqlite3";
 import { LockLostError } from "../stage-lock.js";
-import { databaseError, recordLocation } from "./database-errors.js";
+import { databaseError, recordLocation, stageMetaLocation } from "./database-errors.js";
 import { openStateDatabase } from "./open-database.js";
-import { RECORDS_TABLE } from "./schema.js";
+import { RECORDS_TABLE, STAGE_META_TABLE } from "./schema.js";
 import { StageLockTable } from "./stage-lock-table.js";
 import { WriteBatcher } from "./write-batcher.js";
 
@@ -26,6 +26,27 @@ export interface RecordWrite {
    * (Stage lock fences are checked the same way, before this; see {@link StateDatabase.fence}.)
    */
   precondition?: (db: Database) => Error | undefined;
+}
+
+/**
+ * A write of a stage's metadata, committed with the record writes of its
+ * batch and fenced like them (its `scope` is the stage's path).
+ */
+export interface StageMetaWrite {
+  kind: "stageMeta";
+  /** `app/stage` */
+  scope: string;
+  app: string;
+  stage: string;
+  /** The metadata as JSON text. */
+  body: string;
+}
+
+/** What the group commit takes: record writes and stage metadata writes, in order. */
+type QueuedWrite = RecordWrite | StageMetaWrite;
+
+function isStageMetaWrite(write: QueuedWrite): write is StageMetaWrite {
+  return (write as Partial<StageMetaWrite>).kind === "stageMeta";
 }
 
 /**
@@ -53,8 +74,8 @@ export class StateDatabase {
   readonly #db: Database;
   /** Stage path (`app/stage`) -> id of the lock this process took on it. */
   readonly #fences = new Map<string, string>();
-  readonly #batcher: WriteBatcher<RecordWrite>;
-  readonly #apply: (writes: readonly RecordWrite[], now: number, outcomes: (Error | undefined)[]) => void;
+  readonly #batcher: WriteBatcher<QueuedWrite>;
+  readonly #apply: (writes: readonly QueuedWrite[], now: number, outcomes: (Error | undefined)[]) => void;
   readonly #select: {
     body: Statement<[string, string], string>;
     ids: Statement<[string], string>;
@@ -63,6 +84,7 @@ export class StateDatabase {
     newest: Statement<[string], number | null>;
     stages: Statement<[], string>;
     children: Statement<[{ prefix: string }], string>;
+    stageMeta: Statement<[string, string], unknown>;
   };
 
   /** @throws StateStoreError naming `filename` when it cannot be opened or migrated. */
@@ -75,10 +97,20 @@ export class StateDatabase {
          ON CONFLICT (scope, id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
       );
       const remove = db.prepare<[string, string]>(`DELETE FROM ${RECORDS_TABLE} WHERE scope = ? AND id = ?`);
+      const putMeta = db.prepare<[string, string, string, number]>(
+        `INSERT INTO ${STAGE_META_TABLE} (app, stage, body, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (app, stage) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
+      );
       this.locks = new StageLockTable(db, filename);
-      this.#apply = db.transaction((writes: readonly RecordWrite[], now: number, outcomes: (Error | undefined)[]) => {
+      this.#apply = db.transaction((writes: readonly QueuedWrite[], now: number, outcomes: (Error | undefined)[]) => {
         const fenceChecks = new Map<string, LockLostError | undefined>();
         for (const write of writes) {
+          if (isStageMetaWrite(write)) {
+            const refused = this.#checkFence(write.scope, fenceChecks);
+            outcomes.push(refused);
+            if (refused === undefined) putMeta.run(write.app, write.stage, write.body, now);
+            continue;
+          }
           const refused = this.#checkFence(write.scope, fenceChecks) ?? write.precondition?.(db);
           outcomes.push(refused);
           if (refused !== undefined) continue;
@@ -103,12 +135,13 @@ export class StateDatabase {
                WHERE scope > @prefix || '/' AND scope < @prefix || '0')`,
           )
           .pluck(),
+        stageMeta: db.prepare<[string, string], unknown>(`SELECT body FROM ${STAGE_META_TABLE} WHERE app = ? AND stage = ?`).pluck(),
       };
     } catch (error) {
       db.close();
       throw databaseError(filename, "Cannot prepare the state database's statements", error);
     }
-    this.#batcher = new WriteBatcher<RecordWrite>(
+    this.#batcher = new WriteBatcher<QueuedWrite>(
       (writes) => {
         const outcomes: (Error | undefined)[] = [];
         this.#apply(writes, Date.now(), outcomes);
@@ -116,9 +149,9 @@ export class StateDatabase {
       },
       (write, error, size) =>
         databaseError(
-          recordLocation(filename, write.scope, write.id),
-          `Cannot ${write.body === null ? "delete" : "write"} the record: the transaction of ${size} write(s) ` +
-            `holding it failed, and none of them was committed`,
+          isStageMetaWrite(write) ? stageMetaLocation(filename, write.app, write.stage) : recordLocation(filename, write.scope, write.id),
+          `Cannot ${isStageMetaWrite(write) ? "write the stage metadata" : write.body === null ? "delete the record" : "write the record"}: ` +
+            `the transaction of ${size} write(s) holding it failed, and none of them was committed`,
           error,
         ),
     );
@@ -148,6 +181,21 @@ export class StateDatabase {
   /** Queues a write; resolves once it is committed (durable), rejects if its transaction failed. */
   write(write: RecordWrite): Promise<void> {
     return this.#batcher.write(write);
+  }
+
+  /**
+   * Queues a write of the metadata of stage `app/stage`; resolves once
+   * committed. Fenced like a record write of the stage: while this process
+   * holds the stage's lock, it commits only if the lock row, read in its
+   * transaction, is still ours, and otherwise rejects with a {@link LockLostError}.
+   */
+  writeStageMeta(app: string, stage: string, body: string): Promise<void> {
+    return this.#batcher.write({ kind: "stageMeta", scope: `${app}/${stage}`, app, stage, body });
+  }
+
+  /** The stored metadata body of stage `app/stage` (a string unless someone else wrote the row), or `undefined`. */
+  stageMeta(app: string, stage: string): unknown {
+    return this.#read(`${app}/${stage}`, () => this.#select.stageMeta.get(app, stage), stageMetaLocation(this.filename, app, stage));
   }
 
   /** The stored body of the record `id` of `scope` (a string unless someone else wrote the row), or `undefined`. */
@@ -204,12 +252,12 @@ export class StateDatabase {
     return checked.get(stagePath);
   }
 
-  #read<T>(scope: string, query: () => T): T {
+  #read<T>(scope: string, query: () => T, location = `${this.filename}#${scope}`): T {
     this.#batcher.flush();
     try {
       return query();
     } catch (error) {
-      throw databaseError(`${this.filename}#${scope}`, "Cannot read the state database", error);
+      throw databaseError(location, "Cannot read the state database", error);
     }
   }
 }

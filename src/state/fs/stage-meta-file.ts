@@ -1,0 +1,86 @@
+/**
+ * The metadata of a stage in the file-system store: the file
+ * `<stage dir>/~stage.json` (mode 0600), pretty-printed JSON.
+ *
+ * It is written directly, not through the stage's journal: temp file, fsync,
+ * rename, fsync of the directory ({@link replaceFileDurably}), after the
+ * same fence check the journal makes before each commit (the store calls
+ * `StageJournal.refusal()` in the same turn of the event loop). Metadata
+ * changes a few times in a stage's life, so group commit would save nothing,
+ * and this keeps the journal, its replay and its checkpoints about records
+ * only. Each write is durable once it returns, as a record write is once its
+ * promise resolves, so a reader (or a crash) sees them in the order the
+ * caller awaited them.
+ *
+ * The `~` keeps the file apart from records (`~stage` is not a valid id) and
+ * scopes (it is a file). It keeps its stage directory: a stage whose records
+ * are all gone is removed at the end of a run only if it holds no metadata
+ * either, and metadata is never removed implicitly. A stage holding only
+ * metadata is not listed by the application's `listScopes`, which names the
+ * stages holding records.
+ *
+ * @module
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { StateStoreError, toError } from "../../core/errors.js";
+import type { StageMeta } from "../state-store.js";
+import { errorCode, replaceFileDurably } from "./durable-files.js";
+import { parseStageMeta } from "./stage-meta-json.js";
+
+/** Name of the metadata file in a stage directory. */
+export const STAGE_META_NAME = "~stage.json";
+
+/**
+ * The metadata of the stage at `stageDir`, or `undefined` when it has none.
+ *
+ * @throws StateStoreError naming the file when it cannot be read or is not the JSON of an object.
+ * @example
+ * readStageMeta("/abs/.alchemy/my-app/prod"); // { secrets: { ... } } | undefined
+ */
+export function readStageMeta(stageDir: string): StageMeta | undefined {
+  const file = path.join(stageDir, STAGE_META_NAME);
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (error) {
+    const code = errorCode(error);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw fileError(file, "read", error);
+  }
+  return parseStageMeta(
+    text,
+    file,
+    "Restore the file from a backup. Removing it makes alchemy forget what it kept there for the stage, such as the check of its secrets' key.",
+  );
+}
+
+/**
+ * Replaces the metadata file of the stage at `stageDir` with `text`,
+ * atomically; durable once it returns. Creates the stage directory if
+ * needed. The caller checks the stage's fence first.
+ *
+ * @throws StateStoreError naming the file when it cannot be written; the previous content is then intact.
+ * @example
+ * writeStageMeta("/abs/.alchemy/my-app/prod", JSON.stringify(meta, null, 2) + "\n");
+ */
+export function writeStageMeta(stageDir: string, text: string): void {
+  const file = path.join(stageDir, STAGE_META_NAME);
+  try {
+    replaceFileDurably(file, text);
+  } catch (error) {
+    throw fileError(file, "write", error);
+  }
+}
+
+function fileError(file: string, doing: "read" | "write", error: unknown): StateStoreError {
+  const cause = toError(error);
+  return new StateStoreError(
+    `Cannot ${doing} the stage metadata file ${file}: ${cause.message}. ` +
+      (doing === "write" ? "Its previous content is intact. " : "") +
+      `Check that the directory and the file belong to the user running alchemy (modes 0700 and 0600)` +
+      (doing === "write" ? " and that the disk has space, then run again." : "."),
+    file,
+    { cause },
+  );
+}
