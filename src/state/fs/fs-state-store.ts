@@ -24,7 +24,7 @@ import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJou
 import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
 import { STAGE_META_NAME, readStageMeta, writeStageMeta } from "./stage-meta-file.js";
-import { notAStageStore, stageMetaText } from "./stage-meta-json.js";
+import { notAStageStore, stageMetaText } from "../stage-meta.js";
 
 /** Options of {@link FileSystemStateStore}. */
 export interface FileSystemStateStoreOptions {

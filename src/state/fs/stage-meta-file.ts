@@ -26,7 +26,7 @@ import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import type { StageMeta } from "../state-store.js";
 import { errorCode, replaceFileDurably } from "./durable-files.js";
-import { parseStageMeta } from "./stage-meta-json.js";
+import { parseStageMeta } from "../stage-meta.js";
 
 /** Name of the metadata file in a stage directory. */
 export const STAGE_META_NAME = "~stage.json";

@@ -5,7 +5,7 @@
  * @module
  */
 import { assertValidName } from "../../core/names.js";
-import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { assertWritableState, getEach, putEntry, stateJson } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 

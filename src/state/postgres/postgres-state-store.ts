@@ -10,7 +10,7 @@ import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
-import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
 import { acquireStageLock } from "./postgres-stage-lock.js";

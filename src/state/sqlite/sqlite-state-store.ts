@@ -11,7 +11,7 @@ import { assertWritableState, putEntry, stateJson, stateProblem } from "../state
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
-import { notAStageStore, parseStageMeta, stageMetaText } from "../fs/stage-meta-json.js";
+import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { corruptRow, recordLocation, stageMetaLocation } from "./database-errors.js";
 import { acquireStageLock } from "./sqlite-stage-lock.js";
 import type { StateDatabase } from "./state-database.js";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { StateStoreError } from "../../core/errors.js";
-import { parseStageMeta, stageMetaProblem, stageMetaText } from "./stage-meta-json.js";
+import { StateStoreError } from "../core/errors.js";
+import { parseStageMeta, stageMetaProblem, stageMetaText } from "./stage-meta.js";
 
 describe("stage metadata as JSON", () => {
   it("accepts a plain object of JSON values, also one without a prototype", () => {

@@ -8,8 +8,8 @@
  *
  * @module
  */
-import { StateStoreError } from "../../core/errors.js";
-import type { StageMeta } from "../state-store.js";
+import { StateStoreError } from "../core/errors.js";
+import type { StageMeta } from "./state-store.js";
 
 /**
  * What keeps `value` from being stored as stage metadata, or `undefined` when
