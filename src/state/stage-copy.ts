@@ -7,7 +7,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { AlchemyError } from "../core/errors.js";
-import type { State, StateStore, StateStoreFactory } from "./state-store.js";
+import type { StageMeta, State, StateStore, StateStoreFactory } from "./state-store.js";
 
 /** One record and the scope it lives in (`chain` from the application down). */
 export interface StageRecord {
@@ -21,7 +21,28 @@ export interface StageExport {
   version: 1;
   app: string;
   stage: string;
+  /** The stage's metadata (e.g. the salt and verifier its secrets need), when it has some. */
+  meta?: StageMeta;
   records: StageRecord[];
+}
+
+/** The stage's metadata, if its store keeps any. */
+export async function readStageMeta(session: StoreSession, app: string, stage: string): Promise<StageMeta | undefined> {
+  const store = await session.open([app, stage]);
+  return store.getStageMeta ? await store.getStageMeta() : undefined;
+}
+
+/**
+ * Writes the stage's metadata (before its records: they may hold secrets that
+ * only open with it). A target store without the capability cannot take it.
+ */
+export async function writeStageMeta(session: StoreSession, app: string, stage: string, meta: StageMeta | undefined, where: string): Promise<void> {
+  if (meta === undefined) return;
+  const store = await session.open([app, stage]);
+  if (!store.setStageMeta) {
+    throw new AlchemyError(`${where} cannot keep stage metadata, which stage "${stage}" has (its secrets need it); pick a filesystem, SQLite or PostgreSQL store.`);
+  }
+  await store.setStageMeta(meta);
 }
 
 /** Opens stores the way the engine does (init first) and closes them all at the end. */
@@ -98,6 +119,7 @@ export function parseStageExport(value: unknown, source: string): StageExport {
   if (doc.format !== "alchemy-stage" || doc.version !== 1) throw fail(`format/version is ${JSON.stringify(doc.format)}/${JSON.stringify(doc.version)}, expected "alchemy-stage"/1`);
   if (typeof doc.app !== "string" || typeof doc.stage !== "string") throw fail("app and stage must be strings");
   if (!Array.isArray(doc.records)) throw fail("records must be an array");
+  if (doc.meta !== undefined && (doc.meta === null || typeof doc.meta !== "object" || Array.isArray(doc.meta))) throw fail("meta must be an object");
   doc.records.forEach((r, i) => {
     if (!Array.isArray(r?.chain) || r.chain[0] !== doc.app || r.chain[1] !== doc.stage || typeof r.state?.id !== "string") {
       throw fail(`record ${i} must have a chain starting with [${JSON.stringify(doc.app)}, ${JSON.stringify(doc.stage)}] and a state with an id`);

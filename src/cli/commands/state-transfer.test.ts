@@ -105,4 +105,22 @@ describe("alchemy state migrate, export and import", () => {
     expect(noApp.code).toBe(2);
     expect(noApp.err).toContain("Pass --app <name>");
   });
+
+  it("carries the stage metadata, so secrets migrated to SQLite still open with the stage's password", async () => {
+    const deploy = async (stateStore?: (scope: { chain: readonly string[] }) => import("alchemy").StateStore) => {
+      const app = await alchemy("vault", { stage: "dev", rootDir: dir, quiet: true, password: "pw", ...(stateStore ? { stateStore } : {}) });
+      await Thing("key", { name: "k", ref: alchemy.secret("canary-secret") });
+      await app.finalize();
+      return app;
+    };
+    await deploy();
+    const migrated = await cli("state", "migrate", "--stage", "dev", "--app", "vault", "--to", "sqlite:vault.sqlite");
+    expect(migrated.err).toBe("");
+    const exported = JSON.parse((await cli("state", "export", "--stage", "dev", "--app", "vault", "--from", "sqlite:vault.sqlite")).out);
+    expect(exported.meta.secrets.keys).toHaveLength(1);
+    expect(JSON.stringify(exported)).not.toContain("canary-secret");
+    const { SQLiteStateStore } = await import("../../state/sqlite/sqlite-state-store.js");
+    const again = await deploy((scope) => new SQLiteStateStore(scope, { filename: path.join(dir, "vault.sqlite") }));
+    expect(again.summary).toMatchObject({ unchanged: 1, created: 0, updated: 0 });
+  });
 });

@@ -10,7 +10,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { canLock, type StageLock } from "../../state/stage-lock.js";
-import { parseStageExport, readStage, StoreSession, verifyCopy, writeStage, type StageExport, type StageRecord } from "../../state/stage-copy.js";
+import { isDeepStrictEqual } from "node:util";
+import { parseStageExport, readStage, readStageMeta, StoreSession, verifyCopy, writeStage, writeStageMeta, type StageExport, type StageRecord } from "../../state/stage-copy.js";
+import type { StageMeta } from "../../state/state-store.js";
 import { describeLocation, parseStoreUrl, storeFactory, type StoreLocation } from "../../state/store-url.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
@@ -40,7 +42,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
       locks.push(...(await lockStage(source, app, stage, opts.command)), ...(await lockStage(target, app, stage, opts.command)));
       const records = await readStage(source, app, stage);
       if (records.length === 0) throw new StateCommandError(`Stage "${stage}" of app "${app}" has no records in ${describeLocation(from)}: nothing to migrate.`);
-      await copyInto(target, to, app, stage, records);
+      await copyInto(target, to, app, stage, records, await readStageMeta(source, app, stage));
       io.stdout.write(`Migrated ${records.length} record(s) of ${app}/${stage} from ${describeLocation(from)} to ${describeLocation(to)}; verified. The source is unchanged.\n`);
       return EXIT.ok;
     } finally {
@@ -60,7 +62,8 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
     const source = new StoreSession(await storeFactory(from));
     try {
       const records = await readStage(source, app, stage);
-      const doc: StageExport = { format: "alchemy-stage", version: 1, app, stage, records };
+      const meta = await readStageMeta(source, app, stage);
+      const doc: StageExport = { format: "alchemy-stage", version: 1, app, stage, ...(meta ? { meta } : {}), records };
       const text = JSON.stringify(doc, null, 2) + "\n";
       if (opts.output) {
         writeFileSync(path.resolve(io.cwd, opts.output), text, { mode: 0o600 });
@@ -90,7 +93,7 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
     const target = new StoreSession(await storeFactory(to));
     const locks = await lockStage(target, doc.app, doc.stage, opts.command);
     try {
-      await copyInto(target, to, doc.app, doc.stage, doc.records);
+      await copyInto(target, to, doc.app, doc.stage, doc.records, doc.meta);
       io.stdout.write(`Imported ${doc.records.length} record(s) of ${doc.app}/${doc.stage} into ${describeLocation(to)}; verified.\n`);
       return EXIT.ok;
     } finally {
@@ -100,7 +103,7 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
   });
 }
 
-async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[]): Promise<void> {
+async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[], meta: StageMeta | undefined): Promise<void> {
   const existing = await readStage(target, app, stage);
   if (existing.length > 0) {
     throw new StateCommandError(
@@ -108,8 +111,12 @@ async function copyInto(target: StoreSession, to: StoreLocation, app: string, st
         "Pick another target, or destroy or clear that stage first.",
     );
   }
+  await writeStageMeta(target, app, stage, meta, describeLocation(to));
   await writeStage(target, records);
   verifyCopy(records, await readStage(target, app, stage), describeLocation(to));
+  if (meta !== undefined && !isDeepStrictEqual(await readStageMeta(target, app, stage), meta)) {
+    throw new StateCommandError(`The stage metadata copied to ${describeLocation(to)} does not match its source.`);
+  }
 }
 
 /** Takes the stage's lock in a store that can lock; none otherwise. */
