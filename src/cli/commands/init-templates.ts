@@ -135,6 +135,7 @@ export function previewWorkflow(): string {
     runs-on: ubuntu-latest
     env:
       ALCHEMY_PASSWORD: \${{ secrets.ALCHEMY_PASSWORD }}
+      ALCHEMY_STATE_DATABASE_URL: \${{ secrets.ALCHEMY_STATE_DATABASE_URL }}
     steps:
       - uses: actions/checkout@v4
       - uses: actions/setup-node@v4
@@ -151,9 +152,11 @@ export function previewWorkflow(): string {
 # .alchemy/ inside the checkout, and a runner's disk is thrown away when its
 # job ends: the next deploy would create everything again, and the destroy job
 # would find no state and delete nothing. Previews need their state in a store
-# every job reaches (a database, a bucket). alchemy does not ship such a store
-# yet; until it does, pass your own StateStore as the \`stateStore\` option in
-# alchemy.run.ts.
+# every job reaches: in alchemy.run.ts pass
+#   stateStore: (scope) => new PostgresStateStore(scope)   // from "alchemy/state/postgres"
+# (it reads ALCHEMY_STATE_DATABASE_URL; add that secret below and under
+# Settings > Secrets and variables > Actions). Runs on one stage lock it, so a
+# deploy and a destroy of the same pull request never interleave.
 #
 # ALCHEMY_PASSWORD is the password alchemy uses for secrets kept in state. Add
 # it under Settings > Secrets and variables > Actions.
