@@ -47,6 +47,12 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
   const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
   const app = new Application(new RunContext(resolved), factory);
   launch?.applications.push(app);
+  if (!resolved.stateStore && process.env.CI === "true" && (resolved.phase === "up" || resolved.phase === "destroy")) {
+    app.context.warn(
+      `Application "${appName}" keeps its state in ${dir} on this CI runner, which is lost when the job ends: the next run would create everything again, ` +
+        "and a destroy would find nothing. Configure a shared store, e.g. stateStore: (scope) => new PostgresStateStore(scope) with ALCHEMY_STATE_DATABASE_URL.",
+    );
+  }
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
   enterScope(app.stage);
   const ready = async () => {
