@@ -38,6 +38,7 @@ describe("alchemy deploy", () => {
     const result = await runAlchemy(["deploy", "--stage", "prod"], dir);
     expect(result.code).toBe(1);
     expect(result.stdout).toContain(`--stage prod contradicts stage: "dev" set by application "shop" in the program`);
+    expect(result.stdout).toMatch(/Nothing was changed \(\d+\.\ds\)\.\n$/);
     expect(world(dir)).toEqual([]);
     expect(existsSync(path.join(dir, ".alchemy/shop/prod"))).toBe(false);
     expect(existsSync(path.join(dir, ".alchemy/shop/dev"))).toBe(false);

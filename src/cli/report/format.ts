@@ -60,7 +60,11 @@ export function outcomeLines(outcome: RunOutcome): string[] {
       ),
     );
   }
-  lines.push(formatSummary(outcome.summary, outcome.command === "plan"));
+  const s = outcome.summary;
+  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
+  // After an error that stopped the run before any resource, "No changes" would read like success.
+  if (outcome.errors.length > 0 && changed === 0 && s.unchanged === 0) lines.push(`Nothing was changed (${seconds(s.elapsedMs)}).`);
+  else lines.push(formatSummary(s, outcome.command === "plan"));
   return lines;
 }
 
