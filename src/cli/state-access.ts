@@ -8,11 +8,10 @@
  * @module
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { nameProblem } from "../core/names.js";
-import { canLock, type StageLock } from "../state/stage-lock.js";
+import { canLock, currentHolder, type StageLock } from "../state/stage-lock.js";
 import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
 import { describeLocation, storeFactory, type StoreLocation } from "../state/store-url.js";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -161,8 +160,7 @@ export class StateSession {
   async lockStage(app: string, stage: string, command: string): Promise<void> {
     const store = this.factory({ chain: [app, stage] });
     if (!canLock(store)) return;
-    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
-    const lock = await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 });
+    const lock = await store.lock({ holder: currentHolder(command), leaseMs: 30_000, timeoutMs: 0 });
     this.#locks.push({ store, lock });
   }
 

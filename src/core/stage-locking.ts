@@ -5,8 +5,7 @@
  *
  * @module
  */
-import os from "node:os";
-import { canLock, describeHolder, type LockHolder, type StageLock } from "../state/stage-lock.js";
+import { canLock, currentHolder, describeHolder, type StageLock } from "../state/stage-lock.js";
 import type { RunContext } from "./run-context.js";
 import type { Scope } from "./scope.js";
 
@@ -33,8 +32,7 @@ export async function lockStage(stage: Scope, command: string): Promise<HeldStag
     }
     return undefined;
   }
-  const holder: LockHolder = { user: currentUser(), host: os.hostname(), pid: process.pid, command };
-  const lock = await store.lock({ holder, leaseMs: context.options.lockLeaseMs, timeoutMs: context.options.lockTimeoutMs });
+  const lock = await store.lock({ holder: currentHolder(command), leaseMs: context.options.lockLeaseMs, timeoutMs: context.options.lockTimeoutMs });
   if (lock.tookOverFrom) {
     const old = lock.tookOverFrom;
     const silentFor = Math.round((Date.now() - old.heartbeatAt.getTime()) / 1000);
@@ -54,12 +52,4 @@ export async function lockStage(stage: Scope, command: string): Promise<HeldStag
       await lock.release();
     },
   };
-}
-
-function currentUser(): string {
-  try {
-    return os.userInfo().username;
-  } catch {
-    return process.env.USER ?? "unknown";
-  }
 }

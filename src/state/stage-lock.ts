@@ -85,6 +85,17 @@ export function canLock<T extends object>(store: T): store is T & StageLocking {
   return typeof s.lock === "function" && typeof s.lockInfo === "function" && typeof s.forceUnlock === "function";
 }
 
+/** This process as a lock holder running `command`. */
+export function currentHolder(command: string): LockHolder {
+  let user: string;
+  try {
+    user = os.userInfo().username;
+  } catch {
+    user = process.env.USER ?? "unknown";
+  }
+  return { user, host: os.hostname(), pid: process.pid, command };
+}
+
 /** True when `lock` missed its lease, or its holder is a process of this host that is gone. */
 export function isLockStale(lock: LockInfo, now = Date.now()): boolean {
   if (now - lock.heartbeatAt.getTime() > lock.leaseMs) return true;

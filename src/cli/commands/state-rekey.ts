@@ -7,9 +7,8 @@
  *
  * @module
  */
-import os from "node:os";
 import { rekeyStage } from "../../core/secrets/rekey.js";
-import { canLock } from "../../state/stage-lock.js";
+import { canLock, currentHolder } from "../../state/stage-lock.js";
 import { describeLocation, storeFactory } from "../../state/store-url.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
@@ -29,8 +28,7 @@ export async function stateRekey(opts: StateCommandOptions & { stage?: string; c
     const app = resolveApp(location, opts.app);
     const factory = await storeFactory(location);
     const store = factory({ chain: [app, stage] });
-    const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command: opts.command };
-    const lock = canLock(store) ? await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 }) : undefined;
+    const lock = canLock(store) ? await store.lock({ holder: currentHolder(opts.command), leaseMs: 30_000, timeoutMs: 0 }) : undefined;
     try {
       await store.init?.();
       const outcome = await rekeyStage(factory, store, `${app}/${stage}`, oldPassword, newPassword);

@@ -7,9 +7,8 @@
  * @module
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { canLock, type StageLock } from "../../state/stage-lock.js";
+import { canLock, currentHolder, type StageLock } from "../../state/stage-lock.js";
 import { isDeepStrictEqual } from "node:util";
 import { parseStageExport, readStage, readStageMeta, StoreSession, verifyCopy, writeStage, writeStageMeta, type StageExport, type StageRecord } from "../../state/stage-copy.js";
 import type { StageMeta } from "../../state/state-store.js";
@@ -124,8 +123,7 @@ async function lockStage(session: StoreSession, app: string, stage: string, comm
   // Before any read of the stage: the lock comes first.
   const store = session.make([app, stage]);
   if (!canLock(store)) return [];
-  const holder = { user: os.userInfo().username, host: os.hostname(), pid: process.pid, command };
-  return [await store.lock({ holder, leaseMs: 30_000, timeoutMs: 0 })];
+  return [await store.lock({ holder: currentHolder(command), leaseMs: 30_000, timeoutMs: 0 })];
 }
 
 function location(url: string, io: CliIO): StoreLocation {
