@@ -15,6 +15,7 @@
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { FileSystemStateStore } from "./fs/fs-state-store.js";
+import { redactConnectionString } from "./postgres/connection-string.js";
 import type { StateStoreFactory } from "./state-store.js";
 
 /** What a store URL names. */
@@ -38,7 +39,7 @@ export function parseStoreUrl(url: string, cwd: string): StoreLocation {
   }
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new AlchemyError(`Unknown state store URL "${redact(url)}": use file:<dir>, sqlite:<file> or postgres://user@host/db.`);
+    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file> or postgres://user@host/db.`);
   }
   return { kind: "file", dir: path.resolve(cwd, url) };
 }
@@ -67,16 +68,6 @@ export function describeLocation(location: StoreLocation): string {
     case "sqlite":
       return `sqlite:${location.filename}`;
     case "postgres":
-      return redact(location.connectionString) + (location.schema ? ` (schema ${location.schema})` : "");
-  }
-}
-
-function redact(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, "//$1:***@");
+      return redactConnectionString(location.connectionString) + (location.schema ? ` (schema ${location.schema})` : "");
   }
 }
