@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { readStage, StoreSession } from "../../state/stage-copy.js";
 import type { StageMeta, State, StateStore, StateStoreFactory } from "../../state/state-store.js";
 import { newKey, open, openKey, seal, type DerivedKey } from "./secret-box.js";
 import { isSealed, openState, sealState } from "./secret-codec.js";
@@ -67,11 +68,12 @@ export async function rekeyStage(
   // 2. Every record, one atomic write each.
   let resealed = 0;
   let alreadyDone = 0;
-  const walk = async (chain: string[], store: StateStore) => {
-    const all = await store.all();
-    for (const state of Object.values(all)) {
+  const [app, stageName] = stagePath.split("/") as [string, string];
+  const session = new StoreSession(factory);
+  try {
+    for (const { chain, state } of await readStage(session, app, stageName)) {
       if (!isSealed(state)) continue;
-      if (onlyUnder(state, target!.id)) {
+      if (onlyUnder(state, target.id)) {
         alreadyDone++;
         continue;
       }
@@ -82,20 +84,12 @@ export async function rekeyStage(
         }
         throw new SecretError(`Cannot decrypt ${where.path} of "${where.fqn}" with either password; nothing more was changed. Restore the record, or remove it with \`alchemy state rm\`.`, "undecryptable");
       });
-      await store.set(state.id, sealState(opened, (text, ad) => seal(target!, text, ad)));
+      await (await session.open(chain)).set(state.id, sealState(opened, (text, ad) => seal(target!, text, ad)));
       resealed++;
     }
-    for (const child of (await store.listScopes()).sort()) {
-      const childStore = factory({ chain: [...chain, child] });
-      await childStore.init?.();
-      try {
-        await walk([...chain, child], childStore);
-      } finally {
-        await childStore.deinit?.();
-      }
-    }
-  };
-  await walk(stagePath.split("/"), stageStore);
+  } finally {
+    await session.close();
+  }
 
   // 3. Only the new key remains.
   const finalMeta: StageMeta = (await stageStore.getStageMeta()) ?? {};
