@@ -55,13 +55,18 @@ export class SummaryCounter {
   }
 }
 
+/** Resources created, updated, replaced or deleted (or, in a plan, to be). */
+export function changeCount(s: RunSummary): number {
+  return s.created + s.updated + s.replaced + s.deleted;
+}
+
 /**
  * One line: `created 3, updated 1, deleted 2, unchanged 994 in 1.4s`, or for a
  * plan `Plan: 1 to create, 0 to update, 2 to delete, 994 unchanged`.
  */
 export function formatSummary(s: RunSummary, planned = false): string {
   const time = `in ${(s.elapsedMs / 1000).toFixed(1)}s`;
-  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
+  const changed = changeCount(s) + s.failed;
   if (changed === 0) return `No changes: ${s.unchanged} unchanged ${time}`;
   if (planned) {
     return `Plan: ${s.created} to create, ${s.updated} to update, ${s.deleted} to delete, ${s.unchanged} unchanged (${time.slice(3)})`;

@@ -13,7 +13,7 @@ import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import type { Application } from "../../core/application.js";
 import { DestroyError, InterruptedError, ResourceError, toError } from "../../core/errors.js";
-import { SummaryCounter, type RunEvent } from "../../core/events.js";
+import { changeCount, SummaryCounter, type RunEvent } from "../../core/events.js";
 import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
 import type { DestroyStrategy, Phase } from "../../core/options.js";
 import { resolveEntry } from "../entry.js";
@@ -187,8 +187,7 @@ function exitCode(outcome: RunOutcome, opts: RunCommandOptions): number {
   if (outcome.interrupted) return STOP_SIGNALS[outcome.interrupted as keyof typeof STOP_SIGNALS];
   if (outcome.errors.length) return EXIT.failed;
   if (outcome.command === "plan" && opts.detailedExitcode) {
-    const s = outcome.summary;
-    if (s.created + s.updated + s.replaced + s.deleted > 0) return EXIT.changes;
+    if (changeCount(outcome.summary) > 0) return EXIT.changes;
   }
   return EXIT.ok;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import pc from "picocolors";
-import { formatSummary, type RunEvent } from "../../core/events.js";
+import { changeCount, formatSummary, type RunEvent } from "../../core/events.js";
 import type { RunOutcome } from "./outcome.js";
 
 const PAST: Record<string, string> = { create: "created", update: "updated", replace: "replaced", delete: "deleted", read: "read", noop: "unchanged" };
@@ -61,7 +61,7 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     );
   }
   const s = outcome.summary;
-  const changed = s.created + s.updated + s.replaced + s.deleted + s.failed;
+  const changed = changeCount(s) + s.failed;
   // After an error that stopped the run before any resource, "No changes" would read like success.
   if (outcome.errors.length > 0 && changed === 0 && s.unchanged === 0) lines.push(`Nothing was changed (${seconds(s.elapsedMs)}).`);
   else lines.push(formatSummary(s, outcome.command === "plan"));
