@@ -1,62 +1,23 @@
 import { spawnSync } from "node:child_process";
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
-import Sqlite from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StateStoreError } from "../../core/errors.js";
 import { describeStageLock } from "../../testing/stage-lock-conformance.js";
 import { LockLostError, StageLockedError, type LockHolder } from "../stage-lock.js";
-import type { State } from "../state-store.js";
 import { openDatabaseRefs } from "./database-registry.js";
 import { SQLiteStateStore } from "./sqlite-state-store.js";
+import { sqliteHarness, testRecord, useSqliteFile } from "./sqlite-file.test-fixture.js";
 
-describeStageLock("SQLiteStateStore", async () => {
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), "alchemy-sqlite-lock-"));
-  const filename = path.join(dir, "state.sqlite");
-  return {
-    factory: (scope) => new SQLiteStateStore(scope, { filename }),
-    reopen: () => (scope) => new SQLiteStateStore(scope, { filename }),
-    cleanup: () => fs.promises.rm(dir, { recursive: true, force: true }),
-  };
-});
+describeStageLock("SQLiteStateStore", () => sqliteHarness("alchemy-sqlite-lock-"));
 
 const holder = (command: string, pid = process.pid): LockHolder => ({ user: "tester", host: os.hostname(), pid, command });
 const request = (command: string) => ({ holder: holder(command), leaseMs: 30_000, timeoutMs: 0 });
-const state = (chain: readonly string[], id: string): State => ({
-  status: "created", kind: "test::Thing", id, fqn: [...chain, id].join("/"), seq: 1,
-  data: {}, props: { name: id }, output: { ok: true }, deps: [],
-});
+const state = testRecord;
 
 describe("SQLiteStateStore stage locks", () => {
-  let dir: string;
-  let filename: string;
-  const stores: SQLiteStateStore[] = [];
-  const open = async (chain: readonly string[]) => {
-    const store = new SQLiteStateStore({ chain }, { filename });
-    stores.push(store);
-    await store.init();
-    return store;
-  };
-  /** A second connection to the file, as another process would have. */
-  const inspect = <T>(use: (db: Sqlite.Database) => T): T => {
-    const db = new Sqlite(filename, { timeout: 5000 });
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
+  const sqlite = useSqliteFile("alchemy-sqlite-lock-");
+  const { open, inspect } = sqlite;
   const lockRow = () => inspect((db) => db.prepare("SELECT id, token, holder FROM stage_locks WHERE app = 'app' AND stage = 'dev'").get());
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-sqlite-lock-"));
-    filename = path.join(dir, "state.sqlite");
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.deinit();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   it("keeps the stage's row after release with its id cleared, and grows the fencing token on every acquisition", async () => {
     const store = await open(["app", "dev"]);
@@ -77,18 +38,18 @@ describe("SQLiteStateStore stage locks", () => {
         const error = await call().then(() => undefined, (e: unknown) => e);
         expect(error).toBeInstanceOf(StateStoreError);
         expect((error as Error).message).toMatch(/stage locks belong to the store of a stage scope \(app\/stage\)/);
-        expect((error as StateStoreError).location).toBe(`${filename}#${chain.join("/")}`);
+        expect((error as StateStoreError).location).toBe(`${sqlite.filename}#${chain.join("/")}`);
       }
     }
   });
 
   it("names the holder and the stage_locks table of the file when the stage is locked", async () => {
     const lock = await (await open(["app", "dev"])).lock(request("deploy one"));
-    const other = new SQLiteStateStore({ chain: ["app", "dev"] }, { filename });
-    stores.push(other);
+    const other = new SQLiteStateStore({ chain: ["app", "dev"] }, { filename: sqlite.filename });
+    sqlite.track(other);
     const error = await other.lock(request("deploy two")).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StageLockedError);
-    expect((error as StageLockedError).location).toBe(`${filename}#stage_locks`);
+    expect((error as StageLockedError).location).toBe(`${sqlite.filename}#stage_locks`);
     expect((error as Error).message).toContain(`(deploy one), lock id ${lock.info.id}`);
     await lock.release();
   });
@@ -147,11 +108,11 @@ describe("SQLiteStateStore stage locks", () => {
     const store = await open(["app", "dev"]);
     const lock = await store.lock(request("one"));
     await store.set("api", state(["app", "dev"], "api"));
-    for (const s of stores.splice(0)) await s.deinit();
-    expect(openDatabaseRefs(filename)).toBe(1);
+    await sqlite.closeAll();
+    expect(openDatabaseRefs(sqlite.filename)).toBe(1);
     await lock.heartbeat();
     await lock.release();
-    expect(openDatabaseRefs(filename)).toBe(0);
+    expect(openDatabaseRefs(sqlite.filename)).toBe(0);
     expect(lockRow()).toMatchObject({ id: null });
     await expect(lock.heartbeat()).rejects.toBeInstanceOf(LockLostError);
   });

@@ -1,53 +1,22 @@
-import fs from "node:fs";
 import os from "node:os";
-import path from "node:path";
-import Sqlite from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { StateStoreError } from "../../core/errors.js";
 import { takeOverInAnotherProcess } from "../fs/take-over.test-fixture.js";
 import { LockLostError, type LockRequest } from "../stage-lock.js";
-import type { State } from "../state-store.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
-import { SQLiteStateStore } from "./sqlite-state-store.js";
+import { testRecord, useSqliteFile } from "./sqlite-file.test-fixture.js";
 
 const STAGE = ["app", "dev"];
-const state = (chain: readonly string[], id: string): State => ({
-  status: "created", kind: "test::Thing", id, fqn: [...chain, id].join("/"), seq: 1,
-  data: {}, props: { name: id }, output: { ok: true }, deps: [],
-});
+const state = testRecord;
 const request = (command: string, leaseMs = 30_000): LockRequest => ({
   holder: { user: "tester", host: os.hostname(), pid: process.pid, command }, leaseMs, timeoutMs: 0,
 });
 
 describe("SQLiteStateStore stage metadata", () => {
-  let dir: string;
-  let filename: string;
-  const stores: SQLiteStateStore[] = [];
-  const open = async (chain: readonly string[] = STAGE) => {
-    const store = new SQLiteStateStore({ chain }, { filename });
-    stores.push(store);
-    await store.init();
-    return store;
-  };
-  /** A second connection to the file, as another program would open it. */
-  const inspect = <T>(use: (db: Sqlite.Database) => T): T => {
-    const db = new Sqlite(filename, { timeout: 5000 });
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
+  const sqlite = useSqliteFile("alchemy-sqlite-meta-");
+  const { inspect } = sqlite;
+  const open = (chain: readonly string[] = STAGE) => sqlite.open(chain);
   const metaRows = () => inspect((db) => db.prepare("SELECT app, stage, body FROM stage_meta ORDER BY app, stage").all());
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-sqlite-meta-"));
-    filename = path.join(dir, "state.sqlite");
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.deinit();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   it("keeps it as one stage_meta row per stage holding its JSON text exactly, apart from the records", async () => {
     const meta = { z: 1, a: { "数据": "nul:\u0000", list: [2, 1] } };
@@ -67,7 +36,7 @@ describe("SQLiteStateStore stage metadata", () => {
       inspect((db) => db.prepare("UPDATE stage_meta SET body = ?").run(body));
       const error = await store.getStageMeta().then(() => undefined, (e: unknown) => e);
       expect(error, body).toBeInstanceOf(StateStoreError);
-      expect((error as StateStoreError).location).toBe(`${filename}#stage_meta app/dev`);
+      expect((error as StateStoreError).location).toBe(`${sqlite.filename}#stage_meta app/dev`);
       expect((error as Error).message).toMatch(problem);
       expect((error as Error).message).toContain(`DELETE FROM stage_meta WHERE app = 'app' AND stage = 'dev'`);
       expect(metaRows()).toEqual([{ app: "app", stage: "dev", body }]);
@@ -76,7 +45,7 @@ describe("SQLiteStateStore stage metadata", () => {
 
   it("commits a metadata write in the same transaction as the record writes requested in the same tick", async () => {
     const store = await open();
-    const db = acquireDatabase(filename);
+    const db = acquireDatabase(sqlite.filename);
     try {
       const before = db.batches;
       await Promise.all([store.set("a", state(STAGE, "a")), store.setStageMeta({ v: 1 }), store.set("b", state(STAGE, "b")), store.setStageMeta({ v: 2 })]);
@@ -113,7 +82,7 @@ describe("SQLiteStateStore stage metadata", () => {
     const store = await open();
     const lock = await store.lock(request("stalled", 200));
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const taken = takeOverInAnotherProcess(`sqlite:${filename}`, "app", "dev");
+    const taken = takeOverInAnotherProcess(`sqlite:${sqlite.filename}`, "app", "dev");
     expect(taken.tookOverFrom).toBe(lock.info.id);
     const refused = await store.setStageMeta({ writer: "stalled" }).then(() => undefined, (e: unknown) => e);
     expect(refused).toBeInstanceOf(LockLostError);

@@ -1,59 +1,21 @@
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import Sqlite from "better-sqlite3";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ScopeError, StateStoreError } from "../../core/errors.js";
 import { describeStateStore } from "../../testing/state-store-conformance.js";
-import type { State } from "../state-store.js";
 import { acquireDatabase, openDatabaseRefs, releaseDatabase } from "./database-registry.js";
 import { SQLiteStateStore } from "./sqlite-state-store.js";
+import { sqliteHarness, testRecord, useSqliteFile } from "./sqlite-file.test-fixture.js";
 
-describeStateStore("SQLiteStateStore", async () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-sqlite-store-"));
-  const filename = path.join(dir, "state.sqlite");
-  return {
-    factory: (scope) => new SQLiteStateStore(scope, { filename }),
-    reopen: () => (scope) => new SQLiteStateStore(scope, { filename }),
-    cleanup: () => fs.promises.rm(dir, { recursive: true, force: true }),
-  };
-});
+describeStateStore("SQLiteStateStore", () => sqliteHarness("alchemy-sqlite-store-"));
 
 const STAGE = ["app", "dev"];
-const state = (chain: readonly string[], id: string, extra: Partial<State> = {}): State => ({
-  status: "created", kind: "test::Thing", id, fqn: [...chain, id].join("/"), seq: 1,
-  data: {}, props: { name: id }, output: { ok: true }, deps: [], ...extra,
-});
+const state = testRecord;
 
 describe("SQLiteStateStore", () => {
-  let dir: string;
-  let filename: string;
-  const stores: SQLiteStateStore[] = [];
-  const open = async (chain: readonly string[], file = filename) => {
-    const store = new SQLiteStateStore({ chain }, { filename: file });
-    stores.push(store);
-    await store.init();
-    return store;
-  };
-  /** A second connection to the file, as another program would open it. */
-  const inspect = <T>(use: (db: Sqlite.Database) => T, file = filename): T => {
-    const db = new Sqlite(file, { timeout: 5000 });
-    try {
-      return use(db);
-    } finally {
-      db.close();
-    }
-  };
+  const sqlite = useSqliteFile("alchemy-sqlite-store-");
+  const { open, inspect } = sqlite;
   const modeOf = (p: string) => fs.statSync(p).mode & 0o777;
-
-  beforeEach(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-sqlite-store-"));
-    filename = path.join(dir, "state.sqlite");
-  });
-  afterEach(async () => {
-    for (const store of stores.splice(0)) await store.deinit();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   it("keeps every app, stage and scope in one records table keyed by scope path and id", async () => {
     await (await open(STAGE)).set("api", state(STAGE, "api"));
@@ -63,7 +25,7 @@ describe("SQLiteStateStore", () => {
       Array<{ scope: string; id: string; body: string }>;
     expect(rows.map((r) => `${r.scope} ${r.id}`)).toEqual(["app/dev api", "app/dev/backend/inner db", "other/prod api"]);
     expect(JSON.parse(rows[1]!.body)).toEqual(state([...STAGE, "backend", "inner"], "db"));
-    expect(fs.readdirSync(dir).filter((name) => !name.startsWith("state.sqlite"))).toEqual([]);
+    expect(fs.readdirSync(sqlite.dir).filter((name) => !name.startsWith("state.sqlite"))).toEqual([]);
   });
 
   it("defaults to .alchemy/state.sqlite resolved against the working directory when the store is made", () => {
@@ -76,9 +38,9 @@ describe("SQLiteStateStore", () => {
     for (const umask of [0o277, 0o000]) {
       const previous = process.umask(umask);
       try {
-        const file = path.join(dir, `u${umask.toString(8)}`, "deep", "state.sqlite");
+        const file = path.join(sqlite.dir, `u${umask.toString(8)}`, "deep", "state.sqlite");
         await (await open(STAGE, file)).set("api", state(STAGE, "api"));
-        expect(modeOf(path.join(dir, `u${umask.toString(8)}`))).toBe(0o700);
+        expect(modeOf(path.join(sqlite.dir, `u${umask.toString(8)}`))).toBe(0o700);
         expect(modeOf(path.dirname(file))).toBe(0o700);
         for (const f of [file, `${file}-wal`, `${file}-shm`]) expect(modeOf(f), f).toBe(0o600);
       } finally {
@@ -89,7 +51,7 @@ describe("SQLiteStateStore", () => {
 
   it("runs in WAL mode and records schema version 3, with the records, stage_locks and stage_meta tables", async () => {
     await (await open(STAGE)).set("api", state(STAGE, "api"));
-    expect(fs.existsSync(`${filename}-wal`)).toBe(true);
+    expect(fs.existsSync(`${sqlite.filename}-wal`)).toBe(true);
     inspect((db) => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
       expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe("3");
@@ -100,45 +62,45 @@ describe("SQLiteStateStore", () => {
 
   it("refuses a database written with a newer schema version, naming the file, and changes nothing", async () => {
     await (await open(STAGE)).set("api", state(STAGE, "api"));
-    for (const store of stores.splice(0)) await store.deinit();
+    await sqlite.closeAll();
     inspect((db) => db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run());
-    const store = new SQLiteStateStore({ chain: STAGE }, { filename });
+    const store = new SQLiteStateStore({ chain: STAGE }, { filename: sqlite.filename });
     const error = await store.init().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
-    expect((error as StateStoreError).location).toBe(filename);
+    expect((error as StateStoreError).location).toBe(sqlite.filename);
     expect((error as Error).message).toMatch(/schema version 4, but this version of alchemy knows versions up to 3.*upgrade alchemy/);
     await expect(store.get("api")).rejects.toThrow(StateStoreError);
-    expect(openDatabaseRefs(filename)).toBe(0);
+    expect(openDatabaseRefs(sqlite.filename)).toBe(0);
     inspect((db) => expect(db.prepare("SELECT value FROM meta").pluck().get()).toBe("4"));
   });
 
   it("refuses a file that is not a SQLite database, naming it, and leaves it as it was", async () => {
-    fs.writeFileSync(filename, "these are my notes, not a database\n".repeat(200));
+    fs.writeFileSync(sqlite.filename, "these are my notes, not a database\n".repeat(200));
     const error = await open(STAGE).then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
-    expect((error as Error).message).toContain(filename);
+    expect((error as Error).message).toContain(sqlite.filename);
     expect((error as Error).message).toMatch(/not a SQLite database: choose another filename/);
-    expect(fs.readFileSync(filename, "utf8")).toBe("these are my notes, not a database\n".repeat(200));
+    expect(fs.readFileSync(sqlite.filename, "utf8")).toBe("these are my notes, not a database\n".repeat(200));
   });
 
   it("shares one connection per file among its stores and closes it at the last deinit", async () => {
     const a = await open(STAGE);
     const b = await open([...STAGE, "nested"]);
-    expect(openDatabaseRefs(filename)).toBe(2);
+    expect(openDatabaseRefs(sqlite.filename)).toBe(2);
     await a.set("api", state(STAGE, "api"));
     await a.deinit();
-    expect(openDatabaseRefs(filename)).toBe(1);
+    expect(openDatabaseRefs(sqlite.filename)).toBe(1);
     await b.set("db", state([...STAGE, "nested"], "db"));
     await b.deinit();
-    expect(openDatabaseRefs(filename)).toBe(0);
-    expect(fs.existsSync(`${filename}-wal`)).toBe(false); // the last connection checkpoints and removes it
+    expect(openDatabaseRefs(sqlite.filename)).toBe(0);
+    expect(fs.existsSync(`${sqlite.filename}-wal`)).toBe(false); // the last connection checkpoints and removes it
     expect(await a.get("api")).toEqual(state(STAGE, "api")); // a store used after deinit opens it again
-    expect(openDatabaseRefs(filename)).toBe(1);
+    expect(openDatabaseRefs(sqlite.filename)).toBe(1);
   });
 
   it("commits 10,000 concurrent set calls in one transaction, well under 2 s, and reads see them", { timeout: 60_000 }, async () => {
     const store = await open(STAGE);
-    const db = acquireDatabase(filename);
+    const db = acquireDatabase(sqlite.filename);
     try {
       const ids = Array.from({ length: 10_000 }, (_, i) => `r-${i}`);
       const before = db.batches;
@@ -180,7 +142,7 @@ describe("SQLiteStateStore", () => {
       expect(result.status).toBe("rejected");
       const error = (result as PromiseRejectedResult).reason as StateStoreError;
       expect(error).toBeInstanceOf(StateStoreError);
-      expect(error.location).toBe(`${filename}#app/dev/${id}`);
+      expect(error.location).toBe(`${sqlite.filename}#app/dev/${id}`);
       expect(error.message).toMatch(/transaction of 3 write\(s\).*none of them was committed.*poisoned row/);
     }
     expect(await store.list()).toEqual([]);
@@ -189,9 +151,9 @@ describe("SQLiteStateStore", () => {
   });
 
   it("rejects a write whose precondition fails alone, and commits the rest of its batch", async () => {
-    const db = acquireDatabase(filename);
+    const db = acquireDatabase(sqlite.filename);
     try {
-      const refused = new StateStoreError("the stage lock was taken over", `${filename}#app/dev/b`);
+      const refused = new StateStoreError("the stage lock was taken over", `${sqlite.filename}#app/dev/b`);
       const results = await Promise.allSettled([
         db.write({ scope: "app/dev", id: "a", body: JSON.stringify(state(STAGE, "a")) }),
         db.write({ scope: "app/dev", id: "b", body: JSON.stringify(state(STAGE, "b")), precondition: () => refused }),
@@ -221,7 +183,7 @@ describe("SQLiteStateStore", () => {
       for (const read of [() => store.get(id), () => store.all(), () => store.getBatch(["good", id])]) {
         const error = await read().then(() => undefined, (e: unknown) => e);
         expect(error, id).toBeInstanceOf(StateStoreError);
-        expect((error as StateStoreError).location).toBe(`${filename}#app/dev/backend/${id}`);
+        expect((error as StateStoreError).location).toBe(`${sqlite.filename}#app/dev/backend/${id}`);
         expect((error as Error).message).toMatch(problem);
         expect((error as Error).message).toContain(`DELETE FROM records WHERE scope = 'app/dev/backend' AND id = '${id}'`);
       }
@@ -257,15 +219,15 @@ describe("SQLiteStateStore", () => {
   });
 
   it("rejects invalid ids and scope names before creating the database", async () => {
-    const store = new SQLiteStateStore({ chain: STAGE }, { filename });
+    const store = new SQLiteStateStore({ chain: STAGE }, { filename: sqlite.filename });
     for (const id of ["..", "a/b", "", "a b"]) {
       await expect(store.set(id, state(STAGE, id))).rejects.toBeInstanceOf(ScopeError);
       await expect(store.get(id)).rejects.toBeInstanceOf(ScopeError);
     }
     await expect(store.set("api", state(STAGE, "web"))).rejects.toThrow(/holds id "web"/);
     await expect(store.set("api", state(STAGE, "api", { output: { n: 1n } }))).rejects.toThrow(/cannot be stored as JSON/);
-    expect(() => new SQLiteStateStore({ chain: [...STAGE, "a%b"] }, { filename })).toThrow(ScopeError);
-    expect(fs.readdirSync(dir)).toEqual([]);
+    expect(() => new SQLiteStateStore({ chain: [...STAGE, "a%b"] }, { filename: sqlite.filename })).toThrow(ScopeError);
+    expect(fs.readdirSync(sqlite.dir)).toEqual([]);
   });
 
   it("gives as updatedAt the newest commit time among the scope's records, and undefined once it has none", async () => {
