@@ -19,6 +19,41 @@ import type { CliIO } from "./io.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
+/** What {@link checkCommandLine} found: the command that would run, or why the line is refused. */
+export type CommandLineCheck = { ok: true; command: string } | { ok: false; error: string };
+
+/** Stops a parse-only run just before the command's action, after commander has checked every flag. */
+class ParsedOnly extends Error {
+  constructor(readonly command: string) {
+    super(command);
+  }
+}
+
+/**
+ * Parses `argv` (without `node` and the script) exactly as {@link runCli}
+ * would, without running anything: unknown commands, unknown flags, missing
+ * required flags and bad values are reported. Used to check the alchemy
+ * commands a CI workflow runs.
+ *
+ * @example
+ * checkCommandLine(["destroy", "--stage", "pr-12", "--force"]); // { ok: true, command: "destroy" }
+ * checkCommandLine(["deploy", "--stag", "pr-12"]); // { ok: false, error: "error: unknown option '--stag' ..." }
+ */
+export function checkCommandLine(argv: string[]): CommandLineCheck {
+  let errors = "";
+  const sink = { write: (chunk: string) => (errors += chunk) };
+  const io: CliIO = { stdout: { write: () => true }, stderr: sink, stdin: process.stdin, env: {}, cwd: process.cwd() };
+  const program = buildProgram(io, argv, () => {}, true);
+  try {
+    program.parse(argv, { from: "user" });
+  } catch (error) {
+    if (error instanceof ParsedOnly) return { ok: true, command: error.command };
+    if (error instanceof CommanderError && error.exitCode === 0) return { ok: true, command: "help" };
+    return { ok: false, error: errors.trim() || (error as Error).message };
+  }
+  return { ok: false, error: "no command ran" };
+}
+
 /** Runs the command line `argv` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(argv: string[], io: CliIO): Promise<number> {
   let exitCode: number = EXIT.ok;
@@ -41,7 +76,7 @@ export async function runCli(argv: string[], io: CliIO): Promise<number> {
   }
 }
 
-function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void): Command {
+function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void, parseOnly = false): Command {
   const program = new Command("alchemy")
     .description("Infrastructure as TypeScript: deploy, plan and destroy the resources an alchemy.run.ts program declares.")
     .version(pkg.version, "-v, --version")
@@ -49,6 +84,9 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .option("-C, --cwd <dir>", "run as if started in <dir> (the program's directory; state goes to its .alchemy/)")
     .exitOverride()
+    .hook("preAction", (_program, actionCommand) => {
+      if (parseOnly) throw new ParsedOnly(commandPath(actionCommand));
+    })
     .hook("preAction", (thisCommand) => {
       const dir = thisCommand.opts().cwd as string | undefined;
       if (dir === undefined) return;
@@ -192,6 +230,13 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,
   };
+}
+
+/** The names from below the root down to `command`, e.g. `state migrate`. */
+function commandPath(command: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = command; c?.parent; c = c.parent) names.unshift(c.name());
+  return names.join(" ");
 }
 
 function commandLine(argv: string[]): string {
