@@ -99,7 +99,8 @@ import alchemy from "alchemy";
 import { File, Folder } from "alchemy/fs";
 import { RandomString } from "alchemy/random";
 
-// State goes to .alchemy/${appName}/<stage>/, one JSON file per resource.
+// State goes to .alchemy/${appName}/<stage>/, one JSON file per resource,
+// unless $ALCHEMY_STATE_STORE names another store (as the CI workflows do).
 const app = await alchemy(${name});
 
 // One folder per stage, so that stages never touch each other's files.
@@ -125,46 +126,87 @@ export function gitignore(): string {
 /** The stage a pull request deploys to, as a GitHub Actions expression. */
 export const PR_STAGE = "pr-${{ github.event.pull_request.number }}";
 
+/** A job step: an action to use, or a command to run. */
+interface WorkflowStep {
+  name?: string;
+  if?: string;
+  uses?: string;
+  with?: Record<string, string | number>;
+  run?: string;
+}
+
 /**
- * `.github/workflows/preview.yml`: one stage per pull request, deployed on
- * every push and destroyed when the pull request closes.
+ * One job of a workflow, as YAML indented under `jobs:`. Every job checks the
+ * project out and installs it, and reads the state store URL and the secrets
+ * password from the repository's secrets: the shared store is what lets one
+ * job see what another deployed.
+ */
+function workflowJob(name: string, job: { if?: string; steps: WorkflowStep[] }): string {
+  const lines = [`  ${name}:`];
+  if (job.if) lines.push(`    if: ${job.if}`);
+  lines.push(
+    "    runs-on: ubuntu-latest",
+    "    env:",
+    "      ALCHEMY_STATE_STORE: ${{ secrets.ALCHEMY_STATE_STORE }}",
+    "      ALCHEMY_PASSWORD: ${{ secrets.ALCHEMY_PASSWORD }}",
+    "    steps:",
+  );
+  const setup: WorkflowStep[] = [
+    { uses: "actions/checkout@v4" },
+    { uses: "actions/setup-node@v4", with: { "node-version": 20, cache: "npm" } },
+    { run: "npm ci" },
+  ];
+  for (const step of [...setup, ...job.steps]) {
+    const fields = Object.entries(step);
+    fields.forEach(([key, value], i) => {
+      const prefix = i === 0 ? "      - " : "        ";
+      if (typeof value === "object") {
+        lines.push(`${prefix}${key}:`, ...Object.entries(value).map(([k, v]) => `          ${k}: ${v}`));
+      } else {
+        lines.push(`${prefix}${key}: ${value}`);
+      }
+    });
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * \`.github/workflows/preview.yml\`: one stage per pull request, deployed on
+ * every push and destroyed when the pull request closes. State lives in the
+ * store \`$ALCHEMY_STATE_STORE\` names, so that the destroy job sees what the
+ * deploy jobs created.
+ *
+ * @example
+ * writeFileSync(".github/workflows/preview.yml", previewWorkflow());
  */
 export function previewWorkflow(): string {
-  const job = (name: string, condition: string, command: string) => `  ${name}:
-    if: ${condition}
-    runs-on: ubuntu-latest
-    env:
-      ALCHEMY_PASSWORD: \${{ secrets.ALCHEMY_PASSWORD }}
-      ALCHEMY_STATE_DATABASE_URL: \${{ secrets.ALCHEMY_STATE_DATABASE_URL }}
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-node@v4
-        with:
-          node-version: 20
-          cache: npm
-      - run: npm ci
-      - run: ${command}
-`;
   return `# Preview stages: each pull request deploys its own stage, pr-<number>, on
 # every push, and destroys it when the pull request is closed or merged.
+# sweep-previews.yml destroys the previews whose close event never ran.
 #
-# STATE: read this before relying on it. By default alchemy keeps state in
-# .alchemy/ inside the checkout, and a runner's disk is thrown away when its
-# job ends: the next deploy would create everything again, and the destroy job
-# would find no state and delete nothing. Previews need their state in a store
-# every job reaches: in alchemy.run.ts pass
-#   stateStore: (scope) => new PostgresStateStore(scope)   // from "alchemy/state/postgres"
-# (it reads ALCHEMY_STATE_DATABASE_URL; add that secret below and under
-# Settings > Secrets and variables > Actions). Runs on one stage lock it, so a
-# deploy and a destroy of the same pull request never interleave.
+# STATE: a runner's disk is thrown away when its job ends, so state in .alchemy/
+# (the default store) would be lost with it: the next deploy would create
+# everything again, and a destroy would find nothing to delete. Every job below
+# sets ALCHEMY_STATE_STORE instead, a store URL that alchemy uses whenever the
+# program passes no stateStore: point it at a PostgreSQL database every job
+# reaches, and alchemy.run.ts needs no change. Never cache or upload .alchemy/
+# as an artifact in its place: two runs would each hold a copy and overwrite
+# each other's changes. Each run locks its stage in the store, so a deploy and
+# a destroy of one pull request never interleave.
 #
-# ALCHEMY_PASSWORD is the password alchemy uses for secrets kept in state. Add
-# it under Settings > Secrets and variables > Actions.
+# Setup:
+#   1. npm install pg      (the PostgreSQL store's driver), and commit package-lock.json
+#   2. Add two repository secrets (Settings > Secrets and variables > Actions):
+#        ALCHEMY_STATE_STORE  postgres://user:password@host:5432/db?schema=alchemy
+#        ALCHEMY_PASSWORD     encrypts the secrets kept in state; keep it, every run needs the same one
 name: Preview
 
 on:
   pull_request:
     types: [opened, synchronize, reopened, closed]
+
+permissions:
+  contents: read
 
 # One run at a time per pull request, queued rather than cancelled: a destroy
 # waits for a deploy in flight instead of interrupting it halfway.
@@ -173,8 +215,60 @@ concurrency:
   cancel-in-progress: false
 
 jobs:
-${job("deploy", "github.event.action != 'closed'", `npx alchemy deploy --stage ${PR_STAGE}`)}
-${job("destroy", "github.event.action == 'closed'", `npx alchemy destroy --stage ${PR_STAGE} --force`)}`;
+${workflowJob("deploy", { if: "github.event.action != 'closed'", steps: [{ run: `npx alchemy deploy --stage ${PR_STAGE}` }] })}
+${workflowJob("destroy", { if: "github.event.action == 'closed'", steps: [{ run: `npx alchemy destroy --stage ${PR_STAGE} --force` }] })}`;
+}
+
+/**
+ * \`.github/workflows/sweep-previews.yml\`: once a day, destroys every preview
+ * stage no deploy has touched for 7 days. It catches the previews whose close
+ * event never ran: a destroy job that failed or was skipped, a workflow
+ * disabled when the pull request closed. Run by hand, it can list what it
+ * would destroy instead.
+ *
+ * @example
+ * writeFileSync(".github/workflows/sweep-previews.yml", sweepWorkflow());
+ */
+export function sweepWorkflow(): string {
+  const prune = "npx alchemy stages prune --match 'pr-*' --older-than 7d";
+  return `# Sweeps stale previews: once a day, destroys every pr-* stage that no deploy
+# has touched for 7 days, one stage at a time, each under its own lock. It
+# catches the previews preview.yml never destroyed (a destroy job that failed
+# or never ran). An open pull request idle that long loses its preview until
+# its next push; add --keep pr-12,pr-15 to the command to spare some. Run it by
+# hand from the Actions tab, with "dry-run", to see what it would destroy.
+#
+# STATE and SECRETS: the same two secrets as preview.yml (read its note).
+# ALCHEMY_STATE_STORE must name the store the previews deploy to, or the sweep
+# finds no stage to destroy.
+name: Sweep previews
+
+on:
+  schedule:
+    - cron: "23 4 * * *"
+  workflow_dispatch:
+    inputs:
+      dry-run:
+        description: List the stages it would destroy, destroying nothing
+        type: boolean
+        default: true
+
+permissions:
+  contents: read
+
+# Never two sweeps at once; a sweep in flight finishes before the next starts.
+concurrency:
+  group: sweep-previews
+  cancel-in-progress: false
+
+jobs:
+${workflowJob("sweep", {
+  steps: [
+    // On schedule, inputs are empty: \`!inputs.dry-run\` holds, and the sweep destroys.
+    { name: "Destroy stale previews", if: "${{ !inputs.dry-run }}", run: prune },
+    { name: "List the previews a sweep would destroy", if: "${{ inputs.dry-run }}", run: `${prune} --dry-run` },
+  ],
+})}`;
 }
 
 /** `README.md`: how to deploy, plan and destroy. */
@@ -200,7 +294,11 @@ else \`dev\`). Stages are isolated from each other: their state lives under
 ## Pull request previews
 
 \`.github/workflows/preview.yml\` deploys the stage \`pr-<number>\` for every pull
-request and destroys it when the pull request closes. Read the note on state at
-the top of that file first: previews need state that outlives the CI runner.
+request and destroys it when the pull request closes;
+\`.github/workflows/sweep-previews.yml\` destroys, once a day, the \`pr-*\` stages
+no deploy has touched for 7 days, whose close event never ran. Previews need
+state that outlives the CI runner: \`npm install pg\`, then add the repository
+secrets \`ALCHEMY_STATE_STORE\` (a PostgreSQL URL, \`postgres://user:password@host/db\`)
+and \`ALCHEMY_PASSWORD\`. The note atop \`preview.yml\` says why.
 `;
 }

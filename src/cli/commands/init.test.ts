@@ -12,7 +12,27 @@ import { alchemyDependencySpec, initProject } from "./init.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PR_STAGE = "pr-${{ github.event.pull_request.number }}";
-const GENERATED = ["package.json", "tsconfig.json", "alchemy.run.ts", "README.md", ".github/workflows/preview.yml"];
+const GENERATED = [
+  "package.json",
+  "tsconfig.json",
+  "alchemy.run.ts",
+  "README.md",
+  ".github/workflows/preview.yml",
+  ".github/workflows/sweep-previews.yml",
+];
+
+type Step = { name?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown> };
+type Job = { if?: string; env: Record<string, string>; steps: Step[] };
+
+/** Every job checks out, installs with node 20, and reads the state store and password from secrets. */
+function expectSharedStateSetup(job: Job) {
+  expect(job.env).toEqual({
+    ALCHEMY_STATE_STORE: "${{ secrets.ALCHEMY_STATE_STORE }}",
+    ALCHEMY_PASSWORD: "${{ secrets.ALCHEMY_PASSWORD }}",
+  });
+  expect(job.steps.slice(0, 3).map((s) => s.uses ?? s.run)).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "npm ci"]);
+  expect(job.steps[1].with?.["node-version"]).toBe(20);
+}
 
 let tmp = "";
 beforeEach(() => {
@@ -54,6 +74,7 @@ describe("alchemy init", () => {
     expect(program.trimEnd().endsWith("await app.finalize();")).toBe(true);
     expect(read("my-app", ".gitignore").split("\n")).toEqual(expect.arrayContaining([".alchemy/", "node_modules/"]));
     expect(read("my-app", "README.md")).toMatch(/alchemy deploy[\s\S]*alchemy plan[\s\S]*alchemy destroy/);
+    expect(read("my-app", "README.md")).toMatch(/sweep-previews\.yml[\s\S]*npm install pg[\s\S]*ALCHEMY_STATE_STORE[\s\S]*ALCHEMY_PASSWORD/);
     expect(io.out()).toContain("cd my-app && npm install && npx alchemy deploy");
     expect(io.out()).toContain("preview.yml");
   });
@@ -135,22 +156,43 @@ describe("alchemy init", () => {
 
   it("writes a preview workflow that deploys each pull request to its own stage and destroys it on close", async () => {
     await initProject("app", { force: false }, captureIO(tmp));
-    const workflow = parse(read("app", ".github", "workflows", "preview.yml"));
+    const text = read("app", ".github", "workflows", "preview.yml");
+    const workflow = parse(text);
 
     expect(workflow.on.pull_request.types).toEqual(["opened", "synchronize", "reopened", "closed"]);
     expect(workflow.concurrency).toEqual({ group: "preview-pr-${{ github.event.pull_request.number }}", "cancel-in-progress": false });
     const { deploy, destroy } = workflow.jobs;
     expect(deploy.if).toBe("github.event.action != 'closed'");
     expect(destroy.if).toBe("github.event.action == 'closed'");
-    for (const job of [deploy, destroy]) {
-      expect(job.env.ALCHEMY_PASSWORD).toBe("${{ secrets.ALCHEMY_PASSWORD }}");
-      expect(job.steps.map((s: { uses?: string; run?: string }) => s.uses ?? s.run)).toEqual(
-        expect.arrayContaining(["actions/checkout@v4", "actions/setup-node@v4", "npm ci"]),
-      );
-      expect(job.steps.find((s: { uses?: string }) => s.uses === "actions/setup-node@v4").with["node-version"]).toBe(20);
-    }
+    for (const job of [deploy, destroy]) expectSharedStateSetup(job);
     expect(deploy.steps.at(-1).run).toBe(`npx alchemy deploy --stage ${PR_STAGE}`);
     expect(destroy.steps.at(-1).run).toBe(`npx alchemy destroy --stage ${PR_STAGE} --force`);
+  });
+
+  it("explains atop the preview workflow which store and secrets it needs, without asking to edit the program", async () => {
+    await initProject("app", { force: false }, captureIO(tmp));
+    const header = read("app", ".github", "workflows", "preview.yml").split("\nname:")[0];
+
+    expect(header).toContain("npm install pg");
+    expect(header).toMatch(/ALCHEMY_STATE_STORE\s+postgres:\/\//);
+    expect(header).toContain("ALCHEMY_PASSWORD");
+    expect(header).not.toMatch(/PostgresStateStore|ALCHEMY_STATE_DATABASE_URL/);
+  });
+
+  it("writes a daily sweep workflow that prunes stale preview stages, and only lists them on a dry run", async () => {
+    await initProject("app", { force: false }, captureIO(tmp));
+    const workflow = parse(read("app", ".github", "workflows", "sweep-previews.yml"));
+
+    expect(workflow.on.schedule).toEqual([{ cron: expect.stringMatching(/^\S+ \S+ \* \* \*$/) }]);
+    expect(workflow.on.workflow_dispatch.inputs["dry-run"]).toMatchObject({ type: "boolean", default: true });
+    expect(workflow.concurrency).toEqual({ group: "sweep-previews", "cancel-in-progress": false });
+    const { sweep } = workflow.jobs;
+    expectSharedStateSetup(sweep);
+    const prune = "npx alchemy stages prune --match 'pr-*' --older-than 7d";
+    expect(sweep.steps.slice(3)).toEqual([
+      { name: expect.any(String), if: "${{ !inputs.dry-run }}", run: prune },
+      { name: expect.any(String), if: "${{ inputs.dry-run }}", run: `${prune} --dry-run` },
+    ]);
   });
 
   it("writes a program that deploys, then changes nothing on a second run", async () => {
@@ -169,7 +211,8 @@ describe("alchemy init", () => {
 
     const first = run();
     expect(first.status, first.stderr).toBe(0);
-    const records = readdirSync(path.join(project, ".alchemy", "demo", "test")).filter((f) => f.endsWith(".json"));
+    // One record per resource; ~stage.json holds the stage's metadata, not a resource.
+    const records = readdirSync(path.join(project, ".alchemy", "demo", "test")).filter((f) => f.endsWith(".json") && !f.startsWith("~"));
     expect(records.sort()).toEqual(["config.json", "index.json", "out.json", "secret.json"]);
     expect(readFileSync(path.join(project, "out", "test", "index.html"), "utf8")).toContain("Hello from demo");
 

@@ -1,6 +1,7 @@
 /**
- * `alchemy init [dir]`: scaffolds a project that deploys as it is, with a
- * pull request preview workflow. Never overwrites a file unless told to.
+ * `alchemy init [dir]`: scaffolds a project that deploys as it is, with
+ * GitHub Actions workflows for pull request previews. Never overwrites a file
+ * unless told to.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import {
   packageJson,
   previewWorkflow,
   readme,
+  sweepWorkflow,
   tsconfigJson,
   type ProjectVersions,
 } from "./init-templates.js";
@@ -38,8 +40,8 @@ export interface InitOptions {
 
 /**
  * Writes package.json, tsconfig.json, alchemy.run.ts, README.md and the
- * preview workflow into `dir` (resolved against `io.cwd`, created if missing),
- * and adds missing lines to `.gitignore`. Resolves to the exit code: 1, with
+ * preview and sweep workflows into `dir` (resolved against `io.cwd`, created
+ * if missing), and adds missing lines to `.gitignore`. Resolves to the exit code: 1, with
  * nothing written, when a file exists and `force` is not set.
  *
  * @throws {UsageError} when the application name is not valid
@@ -60,6 +62,7 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
     ["alchemy.run.ts", alchemyRunTs(name)],
     ["README.md", readme(name)],
     [path.join(".github", "workflows", "preview.yml"), previewWorkflow()],
+    [path.join(".github", "workflows", "sweep-previews.yml"), sweepWorkflow()],
   ];
   const existing = files.map(([file]) => file).filter((file) => existsSync(path.join(root, file)));
   if (existing.length > 0 && !opts.force) {
@@ -90,7 +93,7 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
       `Next steps:\n` +
       `  ${cd ? `cd ${shellQuote(cd)} && ` : ""}npm install && npx alchemy deploy\n` +
       `Then \`npx alchemy plan\` shows what a deploy would change, and \`npx alchemy destroy\` deletes the stage.\n` +
-      `Before relying on .github/workflows/preview.yml, read its note on state.\n`,
+      `Before relying on .github/workflows/preview.yml and sweep-previews.yml, read the note on state atop preview.yml.\n`,
   );
   return EXIT.ok;
 }
