@@ -200,7 +200,7 @@ export class StateSession {
  */
 export async function withStateSession<T>(location: StoreLocation | string, body: (session: StateSession) => Promise<T>): Promise<T> {
   const where: StoreLocation = typeof location === "string" ? { kind: "file", dir: location } : location;
-  const session = new StateSession(where, await storeFactory(where));
+  const session = new StateSession(where, storeFactory(where));
   let result: T;
   try {
     result = await body(session);

@@ -24,7 +24,7 @@ import { parseStoreUrl, storeFactory } from "./store-url.js";
 export const CONTENDER_LEASE_MS = 30_000;
 
 async function main(url: string, app: string, stage: string): Promise<void> {
-  const store = (await storeFactory(parseStoreUrl(url, process.cwd())))({ chain: [app, stage] });
+  const store = storeFactory(parseStoreUrl(url, process.cwd()))({ chain: [app, stage] });
   if (!canLock(store)) throw new Error(`The store of ${url} cannot lock stages.`);
   await store.init?.();
   const holder: LockHolder = { user: "contender", host: os.hostname(), pid: process.pid, command: `lock-contender ${app}/${stage}` };

@@ -7,8 +7,8 @@
  * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
  * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
  *
- * Relative paths resolve against `cwd`. The SQL stores are loaded only when
- * named, so their drivers stay optional.
+ * Relative paths resolve against `cwd`. The SQL stores load their drivers
+ * only when they open a database, so the drivers stay optional.
  *
  * @module
  */
@@ -16,6 +16,8 @@ import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { FileSystemStateStore } from "./fs/fs-state-store.js";
 import { redactConnectionString } from "./postgres/connection-string.js";
+import { PostgresStateStore } from "./postgres/postgres-state-store.js";
+import { SQLiteStateStore } from "./sqlite/sqlite-state-store.js";
 import type { StateStoreFactory } from "./state-store.js";
 
 /** What a store URL names. */
@@ -45,18 +47,14 @@ export function parseStoreUrl(url: string, cwd: string): StoreLocation {
 }
 
 /** The factory of the store `location` names. */
-export async function storeFactory(location: StoreLocation): Promise<StateStoreFactory> {
+export function storeFactory(location: StoreLocation): StateStoreFactory {
   switch (location.kind) {
     case "file":
       return (scope) => new FileSystemStateStore(scope, { dir: location.dir });
-    case "sqlite": {
-      const { SQLiteStateStore } = await import("./sqlite/sqlite-state-store.js");
+    case "sqlite":
       return (scope) => new SQLiteStateStore(scope, { filename: location.filename });
-    }
-    case "postgres": {
-      const { PostgresStateStore } = await import("./postgres/postgres-state-store.js");
+    case "postgres":
       return (scope) => new PostgresStateStore(scope, { connectionString: location.connectionString, schema: location.schema });
-    }
   }
 }
 

@@ -26,7 +26,7 @@ export async function stateRekey(opts: StateCommandOptions & { stage?: string; c
   if (newPassword === oldPassword) throw new UsageError("The new password is the same as the current one; nothing to do.");
   return runStateCommand(io, async () => {
     const app = resolveApp(location, opts.app);
-    const factory = await storeFactory(location);
+    const factory = storeFactory(location);
     const store = factory({ chain: [app, stage] });
     const lock = canLock(store) ? await store.lock({ holder: currentHolder(opts.command), leaseMs: 30_000, timeoutMs: 0 }) : undefined;
     try {

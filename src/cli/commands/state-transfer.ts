@@ -19,8 +19,9 @@ import { resolveApp, runStateCommand, StateCommandError } from "../state-access.
 import { checkName, resolveStage } from "../state-target.js";
 
 export interface TransferOptions {
-  /** State directory of the filesystem store, the default end of a transfer. */
+  /** `--state` (or `$ALCHEMY_STATE_STORE`): a directory or store URL, the default end of a transfer. */
   state: string;
+  stateFrom?: string;
   app?: string;
   stage?: string;
   /** The command line, recorded as the holder of the locks taken. */
@@ -30,12 +31,12 @@ export interface TransferOptions {
 /** Copies every record of a stage from `--from` (default: the filesystem store) to `--to`, under both stages' locks. */
 export async function stateMigrate(opts: TransferOptions & { from?: string; to: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
-  const from = location(opts.from ?? `file:${opts.state}`, io);
+  const from = location(opts.from ?? opts.state, io);
   const to = location(opts.to, io);
   return runStateCommand(io, async () => {
     const app = appFor(from, opts.app);
-    const source = new StoreSession(await storeFactory(from));
-    const target = new StoreSession(await storeFactory(to));
+    const source = new StoreSession(storeFactory(from));
+    const target = new StoreSession(storeFactory(to));
     const locks: StageLock[] = [];
     try {
       locks.push(...(await lockStage(source, app, stage, opts.command)), ...(await lockStage(target, app, stage, opts.command)));
@@ -55,10 +56,10 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
 /** Prints (or writes to `--output`) every record of a stage as one JSON document. */
 export async function stateExport(opts: TransferOptions & { from?: string; output?: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
-  const from = location(opts.from ?? `file:${opts.state}`, io);
+  const from = location(opts.from ?? opts.state, io);
   return runStateCommand(io, async () => {
     const app = appFor(from, opts.app);
-    const source = new StoreSession(await storeFactory(from));
+    const source = new StoreSession(storeFactory(from));
     try {
       const records = await readStage(source, app, stage);
       const meta = await readStageMeta(source, app, stage);
@@ -77,7 +78,7 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
 
 /** Writes the records of an export (a file, or `-` for stdin) into `--to` (default: the filesystem store), under the stage's lock. */
 export async function stateImport(file: string, opts: TransferOptions & { to?: string }, io: CliIO): Promise<number> {
-  const to = location(opts.to ?? `file:${opts.state}`, io);
+  const to = location(opts.to ?? opts.state, io);
   return runStateCommand(io, async () => {
     const source = file === "-" ? "stdin" : path.resolve(io.cwd, file);
     let doc: StageExport;
@@ -89,7 +90,7 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
     }
     checkName(doc.app, "application", source);
     checkName(doc.stage, "stage", source);
-    const target = new StoreSession(await storeFactory(to));
+    const target = new StoreSession(storeFactory(to));
     const locks = await lockStage(target, doc.app, doc.stage, opts.command);
     try {
       await copyInto(target, to, doc.app, doc.stage, doc.records, doc.meta);

@@ -28,7 +28,7 @@ export async function unlock(opts: StateCommandOptions & { stage: string; lockId
   const location = stateLocationOf(opts, io);
   return runStateCommand(io, async () => {
     const app = resolveApp(location, opts.app);
-    const store = (await storeFactory(location))({ chain: [app, stage] });
+    const store = storeFactory(location)({ chain: [app, stage] });
     const where = `stage "${stage}" of app "${app}" (${describeLocation(location)})`;
     if (!canLock(store)) {
       io.stderr.write(`${capitalize(where)}: this store does not lock stages, so there is no lock to release.\n`);

@@ -32,7 +32,7 @@ export function takeOverInAnotherProcess(storeUrl: string, app: string, stage: s
   const script = `
     import { parseStoreUrl, storeFactory } from ${JSON.stringify(storeUrlModule)};
     const [url, app, stage] = process.argv.slice(1);
-    const store = (await storeFactory(parseStoreUrl(url, process.cwd())))({ chain: [app, stage] });
+    const store = storeFactory(parseStoreUrl(url, process.cwd()))({ chain: [app, stage] });
     const lock = await store.lock({
       // Another host: nobody here takes the lock for a dead process's once this one exits.
       holder: { user: "taker", host: "another-host", pid: process.pid, command: "take-over fixture" },

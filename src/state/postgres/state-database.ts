@@ -6,7 +6,8 @@
  *
  * @module
  */
-import pg from "pg";
+import type pg from "pg";
+import { loadDriver } from "../optional-driver.js";
 import { LockLostError } from "../stage-lock.js";
 import { databaseError, isRetryable } from "./database-errors.js";
 import type { DatabaseTarget } from "./connection-string.js";
@@ -77,7 +78,7 @@ export class StateDatabase {
     this.sql = recordQueries(target.schema);
     this.metaSql = stageMetaQueries(target.schema);
     this.table = `${target.server}#${target.schema}.records`;
-    this.#pool = new pg.Pool({
+    this.#pool = new (loadDriver("pg", "The PostgreSQL state store").Pool)({
       connectionString: target.connectionString,
       max: POOL_SIZE,
       connectionTimeoutMillis: 30_000,

@@ -6,11 +6,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import Sqlite, { type Database } from "better-sqlite3";
+import type { Database } from "better-sqlite3";
 import { StateStoreError } from "../../core/errors.js";
 import { FILE_MODE, ensureDir, errorCode, fsyncPath } from "../fs/durable-files.js";
 import { databaseError } from "./database-errors.js";
 import { migrate } from "./schema.js";
+import { loadDriver } from "../optional-driver.js";
 
 /** How long a connection waits for another process's write lock before failing. */
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -33,6 +34,7 @@ export function openStateDatabase(filename: string): Database {
   } catch (error) {
     throw databaseError(filename, "Cannot create the state database file", error);
   }
+  const Sqlite = loadDriver("better-sqlite3", "The SQLite state store");
   let db: Database;
   try {
     db = new Sqlite(filename, { fileMustExist: true, timeout: BUSY_TIMEOUT_MS });

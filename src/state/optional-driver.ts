@@ -1,0 +1,34 @@
+/**
+ * The database drivers of the SQL stores are optional peer dependencies,
+ * loaded the first time a store opens a database rather than when its module
+ * is imported: naming a store (a store URL, `ALCHEMY_STATE_STORE`) never needs
+ * a driver the run does not use.
+ *
+ * @module
+ */
+import { createRequire } from "node:module";
+import { AlchemyError } from "../core/errors.js";
+
+const require = createRequire(import.meta.url);
+
+/** The drivers the SQL stores use, by package name. */
+export interface Drivers {
+  "better-sqlite3": typeof import("better-sqlite3");
+  pg: typeof import("pg");
+}
+
+/**
+ * Loads the driver package `name` (both are CommonJS, so synchronously).
+ *
+ * @throws AlchemyError saying which store needs it and how to install it.
+ * @example
+ * const Sqlite = loadDriver("better-sqlite3", "The SQLite state store");
+ */
+export function loadDriver<Name extends keyof Drivers>(name: Name, store: string): Drivers[Name] {
+  try {
+    return require(name) as Drivers[Name];
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw error;
+    throw new AlchemyError(`${store} needs the ${name} package, which is not installed. Add it to the project: npm install ${name}`, { cause: error });
+  }
+}
