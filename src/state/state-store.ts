@@ -143,6 +143,21 @@ export interface StateStore {
    * records is still an empty stage for `listScopes` of the application.
    */
   setStageMeta?(meta: StageMeta): Promise<void>;
+  /**
+   * Removes the stage's metadata; a no-op when there is none. Durable once
+   * resolved, and fenced by the stage lock exactly like `setStageMeta`: a run
+   * whose lock was taken over gets the `LockLostError` and nothing is
+   * removed. Afterwards `getStageMeta` resolves `undefined` (until the next
+   * `setStageMeta`), and a stage left with neither records nor metadata
+   * leaves nothing behind in the store. Call it on the stage scope's store;
+   * any other store rejects with a `StateStoreError` naming its scope.
+   * Optional capability, offered with the other two.
+   *
+   * @example
+   * await stageStore.deleteStageMeta?.();
+   * await stageStore.getStageMeta?.(); // undefined
+   */
+  deleteStageMeta?(): Promise<void>;
 }
 
 /** A stage's metadata: a JSON object whose top-level keys belong to engine features (e.g. `secrets`). */

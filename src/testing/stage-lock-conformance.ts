@@ -132,6 +132,24 @@ export function describeStageLock(name: string, setup: StateStoreSetup): void {
       await taken.release();
     }));
 
+    it("refuses the stage metadata deletion of a holder whose lock was taken over, with LockLostError, and keeps the metadata", withStores(async (stage, harness, skip) => {
+      // Two holders of one stage in one process are told apart only by stores that fence per factory.
+      if (!harness.fencesPerFactory) return skip();
+      const first = await stage("app", "dev");
+      const second = await stage("app", "dev");
+      if (first.deleteStageMeta === undefined || second.setStageMeta === undefined || second.getStageMeta === undefined) return skip();
+      const old = await first.lock({ holder: holder("stalled"), leaseMs: 300, timeoutMs: 0 });
+      await sleep(450);
+      const taken = await second.lock({ holder: holder("next"), leaseMs: 30_000, timeoutMs: 0 });
+      await second.setStageMeta({ writer: "next" });
+      const refused = await first.deleteStageMeta().then(() => undefined, (e: unknown) => e);
+      expect(refused).toBeInstanceOf(LockLostError);
+      expect((refused as LockLostError).lockId).toBe(old.info.id);
+      expect(await second.getStageMeta()).toEqual({ writer: "next" });
+      await old.release();
+      await taken.release();
+    }));
+
     it("force-unlocks only the lock with the given id", withStores(async (stage) => {
       const store = await stage("app", "dev");
       const lock = await store.lock({ holder: holder("one"), leaseMs: 30_000, timeoutMs: 0 });

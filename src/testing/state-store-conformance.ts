@@ -315,6 +315,13 @@ function offersStageMeta(store: StateStore): store is MetaStore {
   return typeof store.getStageMeta === "function" && typeof store.setStageMeta === "function";
 }
 
+/** A {@link MetaStore} that can also remove the stage metadata. */
+type DeletableMetaStore = MetaStore & Required<Pick<StateStore, "deleteStageMeta">>;
+
+function offersStageMetaDeletion(store: MetaStore): store is DeletableMetaStore {
+  return typeof store.deleteStageMeta === "function";
+}
+
 /** Metadata exercising what JSON can hold: nesting, unicode, numbers, an own `__proto__` key. */
 const RICH_META: StageMeta = JSON.parse(
   JSON.stringify({
@@ -334,6 +341,15 @@ function describeStageMeta(run: Run): void {
     const metaStore = async (open: Stores["open"], skip: () => void, chain = APP, factory?: StateStoreFactory) => {
       const store = await open(chain, factory);
       if (!offersStageMeta(store)) {
+        skip(); // an optional capability
+        throw new Error("unreachable: skip() throws");
+      }
+      return store;
+    };
+    /** Like `metaStore`, and a skip when the store cannot delete stage metadata either. */
+    const deletableMetaStore = async (open: Stores["open"], skip: () => void, chain = APP, factory?: StateStoreFactory) => {
+      const store = await metaStore(open, skip, chain, factory);
+      if (!offersStageMetaDeletion(store)) {
         skip(); // an optional capability
         throw new Error("unreachable: skip() throws");
       }
@@ -422,6 +438,70 @@ function describeStageMeta(run: Run): void {
         expect((error as Error).message).toMatch(/Refusing to write the stage metadata/);
       }
       expect(await store.getStageMeta()).toEqual({ kept: 1 });
+    }));
+
+    it("delete removes it: get resolves undefined afterwards, also through reopen(), and the stage's records stay", run(async ({ open, closeAll, harness }, skip) => {
+      const store = await deletableMetaStore(open, skip);
+      await store.set("api", record(APP, "api"));
+      await store.setStageMeta(RICH_META);
+      await store.deleteStageMeta();
+      expect(await store.getStageMeta()).toBeUndefined();
+      expect(await store.list()).toEqual(["api"]);
+      expect(await (await open(["app"])).listScopes()).toEqual(["dev"]);
+      if (harness.reopen === undefined) return;
+      await closeAll();
+      const again = await deletableMetaStore(open, skip, APP, harness.reopen());
+      expect(await again.getStageMeta()).toBeUndefined();
+      expect(await again.get("api")).toEqual(record(APP, "api"));
+    }));
+
+    it("delete of a stage holding no metadata resolves and changes nothing, also when repeated", run(async ({ open }, skip) => {
+      const store = await deletableMetaStore(open, skip);
+      await store.deleteStageMeta();
+      await store.deleteStageMeta();
+      expect(await store.getStageMeta()).toBeUndefined();
+      expect(await store.list()).toEqual([]);
+      expect(await (await open(["app"])).listScopes()).toEqual([]);
+    }));
+
+    it("set after delete writes the metadata afresh, and delete touches only its own stage", run(async ({ open }, skip) => {
+      const store = await deletableMetaStore(open, skip);
+      const other = await deletableMetaStore(open, skip, ["app", "prod"]);
+      await store.setStageMeta({ secrets: { salt: "a" } });
+      await other.setStageMeta({ owner: "prod" });
+      await store.deleteStageMeta();
+      expect(await other.getStageMeta()).toEqual({ owner: "prod" });
+      await store.setStageMeta({ secrets: { salt: "b" } });
+      expect(await store.getStageMeta()).toEqual({ secrets: { salt: "b" } });
+      await store.deleteStageMeta();
+      await store.setStageMeta({});
+      expect(await store.getStageMeta()).toEqual({});
+    }));
+
+    it("deleting the metadata of a stage holding nothing else leaves it unlisted, and its records can come back", run(async ({ open }, skip) => {
+      const store = await deletableMetaStore(open, skip);
+      await store.setStageMeta({ secrets: { salt: "a" } });
+      await store.set("api", record(APP, "api"));
+      await store.delete("api");
+      await store.deleteStageMeta();
+      expect(await (await open(["app"])).listScopes()).toEqual([]);
+      expect(await store.count()).toBe(0);
+      await store.set("api", record(APP, "api"));
+      expect(await (await open(["app"])).listScopes()).toEqual(["dev"]);
+      expect(await store.getStageMeta()).toBeUndefined();
+    }));
+
+    it("delete belongs to the stage's store: an application's or a nested scope's store rejects with a StateStoreError naming its scope", run(async ({ open }, skip) => {
+      const stage = await deletableMetaStore(open, skip);
+      await stage.setStageMeta({ kept: 1 });
+      for (const chain of [["app"], [...APP, "backend"]]) {
+        const store = await open(chain);
+        const error = await store.deleteStageMeta!().then(() => undefined, (e: unknown) => e);
+        expect(error, chain.join("/")).toBeInstanceOf(StateStoreError);
+        expect((error as Error).message).toContain(`"${chain.join("/")}"`);
+        expect((error as Error).message).toMatch(/stage metadata belongs to the store of a stage scope \(app\/stage\)/);
+      }
+      expect(await stage.getStageMeta()).toEqual({ kept: 1 });
     }));
 
     it("belongs to the stage's store: an application's or a nested scope's store rejects with a StateStoreError saying so", run(async ({ open }, skip) => {

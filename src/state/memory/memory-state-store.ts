@@ -61,6 +61,11 @@ export class MemoryStateTree {
     this.#stageMeta.set(key, text);
   }
 
+  /** Forgets the metadata of the stage `key`, if any. */
+  deleteStageMeta(key: string): void {
+    this.#stageMeta.delete(key);
+  }
+
   /** Names of the direct children of scope `key` that hold a record somewhere below. */
   childScopes(key: string): string[] {
     const prefix = key === "" ? "" : key + "/";
@@ -189,6 +194,12 @@ export class MemoryStateStore implements StateStore {
   async setStageMeta(meta: StageMeta): Promise<void> {
     const location = this.#stageMetaLocation("write the stage metadata of");
     this.#tree.setStageMeta(this.#key, stageMetaText(meta, location));
+  }
+
+  /** Removes the stage's metadata (a no-op when there is none); the records are not touched. */
+  async deleteStageMeta(): Promise<void> {
+    this.#stageMetaLocation("delete the stage metadata of");
+    this.#tree.deleteStageMeta(this.#key);
   }
 
   /** `memory:app/stage#meta`, after checking that this is the store of a stage scope. */
