@@ -78,6 +78,37 @@ describe("SQLiteStateStore stage metadata", () => {
     await lock.release();
   });
 
+  it("deletes the stage's row, in the same transaction as the writes requested in the same tick, the last of them winning", async () => {
+    const store = await open();
+    await (await open(["other", "prod"])).setStageMeta({ other: true });
+    await store.setStageMeta({ v: 1 });
+    const db = acquireDatabase(sqlite.filename);
+    try {
+      const before = db.batches;
+      await Promise.all([store.set("a", state(STAGE, "a")), store.deleteStageMeta()]);
+      expect(db.batches - before).toBe(1);
+      await Promise.all([store.setStageMeta({ v: 2 }), store.deleteStageMeta()]);
+    } finally {
+      releaseDatabase(db);
+    }
+    expect(metaRows()).toEqual([{ app: "other", stage: "prod", body: '{"other":true}' }]);
+    expect(await store.getStageMeta()).toBeUndefined();
+    expect(await store.list()).toEqual(["a"]);
+  });
+
+  it("refuses the metadata deletion of this process once another process changed the lock row, with LockLostError, leaving the row", async () => {
+    const store = await open();
+    const lock = await store.lock(request("mine"));
+    await store.setStageMeta({ writer: "mine" });
+    inspect((db) => db.prepare("UPDATE stage_locks SET id = 'stolen', token = token + 1 WHERE app = 'app' AND stage = 'dev'").run());
+    const refused = await store.deleteStageMeta().then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(LockLostError);
+    expect((refused as LockLostError).lockId).toBe(lock.info.id);
+    expect((refused as LockLostError).current?.id).toBe("stolen");
+    expect(metaRows()).toEqual([{ app: "app", stage: "dev", body: '{"writer":"mine"}' }]);
+    await lock.release();
+  });
+
   it("refuses the metadata write of a holder whose stale lock another process took over", { timeout: 60_000 }, async () => {
     const store = await open();
     const lock = await store.lock(request("stalled", 200));

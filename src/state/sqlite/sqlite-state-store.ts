@@ -176,6 +176,16 @@ export class SQLiteStateStore implements StateStore, StageLocking {
     await this.#open().writeStageMeta(app, stage, body);
   }
 
+  /**
+   * Removes the stage's metadata (its `stage_meta` row; a no-op when there is
+   * none), in the group commit of the stage's writes and fenced like
+   * {@link setStageMeta}; durable once resolved.
+   */
+  async deleteStageMeta(): Promise<void> {
+    const [app, stage] = this.#metaStage("delete the stage metadata of");
+    await this.#open().writeStageMeta(app, stage, null);
+  }
+
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#writable(id);

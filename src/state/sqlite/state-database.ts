@@ -38,8 +38,8 @@ export interface StageMetaWrite {
   scope: string;
   app: string;
   stage: string;
-  /** The metadata as JSON text. */
-  body: string;
+  /** The metadata as JSON text, or `null` to remove it. */
+  body: string | null;
 }
 
 /** What the group commit takes: record writes and stage metadata writes, in order. */
@@ -101,6 +101,7 @@ export class StateDatabase {
         `INSERT INTO ${STAGE_META_TABLE} (app, stage, body, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (app, stage) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
       );
+      const removeMeta = db.prepare<[string, string]>(`DELETE FROM ${STAGE_META_TABLE} WHERE app = ? AND stage = ?`);
       this.locks = new StageLockTable(db, filename);
       this.#apply = db.transaction((writes: readonly QueuedWrite[], now: number, outcomes: (Error | undefined)[]) => {
         const fenceChecks = new Map<string, LockLostError | undefined>();
@@ -108,7 +109,9 @@ export class StateDatabase {
           if (isStageMetaWrite(write)) {
             const refused = this.#checkFence(write.scope, fenceChecks);
             outcomes.push(refused);
-            if (refused === undefined) putMeta.run(write.app, write.stage, write.body, now);
+            if (refused !== undefined) continue;
+            if (write.body === null) removeMeta.run(write.app, write.stage);
+            else putMeta.run(write.app, write.stage, write.body, now);
             continue;
           }
           const refused = this.#checkFence(write.scope, fenceChecks) ?? write.precondition?.(db);
@@ -150,7 +153,7 @@ export class StateDatabase {
       (write, error, size) =>
         databaseError(
           isStageMetaWrite(write) ? stageMetaLocation(filename, write.app, write.stage) : recordLocation(filename, write.scope, write.id),
-          `Cannot ${isStageMetaWrite(write) ? "write the stage metadata" : write.body === null ? "delete the record" : "write the record"}: ` +
+          `Cannot ${write.body === null ? "delete" : "write"} ${isStageMetaWrite(write) ? "the stage metadata" : "the record"}: ` +
             `the transaction of ${size} write(s) holding it failed, and none of them was committed`,
           error,
         ),
@@ -184,12 +187,13 @@ export class StateDatabase {
   }
 
   /**
-   * Queues a write of the metadata of stage `app/stage`; resolves once
-   * committed. Fenced like a record write of the stage: while this process
-   * holds the stage's lock, it commits only if the lock row, read in its
-   * transaction, is still ours, and otherwise rejects with a {@link LockLostError}.
+   * Queues a write of the metadata of stage `app/stage` (`body` `null`
+   * removes it); resolves once committed. Fenced like a record write of the
+   * stage: while this process holds the stage's lock, it commits only if the
+   * lock row, read in its transaction, is still ours, and otherwise rejects
+   * with a {@link LockLostError}.
    */
-  writeStageMeta(app: string, stage: string, body: string): Promise<void> {
+  writeStageMeta(app: string, stage: string, body: string | null): Promise<void> {
     return this.#batcher.write({ kind: "stageMeta", scope: `${app}/${stage}`, app, stage, body });
   }
 
