@@ -87,4 +87,33 @@ describe("PostgresStateStore stage metadata", () => {
     expect(await store.list()).toEqual([]);
     await lock.release();
   });
+
+  it("deletes the stage's row, in the stage's batch with the writes made in the same tick, the last of them winning", async () => {
+    const store = await open();
+    await (await open(["other", "prod"])).setStageMeta({ other: true });
+    await store.setStageMeta({ v: 1 });
+    await Promise.all([store.set("a", state(STAGE, "a")), store.deleteStageMeta()]);
+    expect(await metaRows()).toEqual([{ app: "other", stage: "prod", body: '{"other":true}' }]);
+    await Promise.all([store.setStageMeta({ v: 2 }), store.deleteStageMeta()]);
+    expect(await store.getStageMeta()).toBeUndefined();
+    await Promise.all([store.deleteStageMeta(), store.setStageMeta({ v: 3 })]);
+    expect(await store.getStageMeta()).toEqual({ v: 3 });
+    expect(await store.list()).toEqual(["a"]);
+  });
+
+  it("rejects with LockLostError the metadata deletion, and the records written with it, once another run took the lock, leaving the row", async () => {
+    const store = await open();
+    const lock = await store.lock(request("mine"));
+    await store.setStageMeta({ writer: "mine" });
+    await db.query(`UPDATE ${db.schema}.stage_locks SET id = 'stolen', token = token + 1 WHERE app = 'app' AND stage = 'dev'`);
+    const results = await Promise.allSettled([store.deleteStageMeta(), store.set("api", state(STAGE, "api"))]);
+    for (const result of results) {
+      expect(result.status).toBe("rejected");
+      expect((result as PromiseRejectedResult).reason).toBeInstanceOf(LockLostError);
+      expect(((result as PromiseRejectedResult).reason as LockLostError).current?.id).toBe("stolen");
+    }
+    expect(await metaRows()).toEqual([{ app: "app", stage: "dev", body: '{"writer":"mine"}' }]);
+    expect(await store.list()).toEqual([]);
+    await lock.release();
+  });
 });

@@ -203,6 +203,16 @@ export class PostgresStateStore implements StateStore, StageLocking {
     await this.#db().writeStageMeta(app, stage, body, location);
   }
 
+  /**
+   * Removes the stage's metadata (its `stage_meta` row; a no-op when there is
+   * none), in the stage's group commit and fenced like {@link setStageMeta};
+   * durable once resolved.
+   */
+  async deleteStageMeta(): Promise<void> {
+    const [app, stage] = this.#metaStage("delete the stage metadata of");
+    await this.#db().writeStageMeta(app, stage, null, this.#metaWhere(app, stage));
+  }
+
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#where(id);

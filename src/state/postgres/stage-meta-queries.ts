@@ -12,8 +12,8 @@ export interface StageMetaWrite {
   kind: "stageMeta";
   app: string;
   stage: string;
-  /** The metadata as JSON text. */
-  body: string;
+  /** The metadata as JSON text, or `null` to remove it. */
+  body: string | null;
 }
 
 /** The statements of one schema. */
@@ -22,6 +22,8 @@ export interface StageMetaQueries {
   read: string;
   /** `$1` app, `$2` stage, `$3` body: inserts or replaces the stage's row. */
   write: string;
+  /** `$1` app, `$2` stage: removes the stage's row, if any. */
+  remove: string;
 }
 
 /**
@@ -38,5 +40,6 @@ export function stageMetaQueries(schema: string): StageMetaQueries {
     write:
       `INSERT INTO ${table} AS m (app, stage, body, updated_at) VALUES ($1, $2, $3, now()) ` +
       `ON CONFLICT (app, stage) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
+    remove: `DELETE FROM ${table} WHERE app = $1 AND stage = $2`,
   };
 }

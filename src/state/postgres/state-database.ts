@@ -117,13 +117,14 @@ export class StateDatabase {
   }
 
   /**
-   * Queues a change of the metadata of stage `app/stage` for the stage's next
-   * group commit; resolves once committed. Fenced like a record write of the
-   * stage. `location` names the row in the error of a failed batch.
+   * Queues a change of the metadata of stage `app/stage` (`body` `null`
+   * removes it) for the stage's next group commit; resolves once committed.
+   * Fenced like a record write of the stage. `location` names the row in the
+   * error of a failed batch.
    */
-  writeStageMeta(app: string, stage: string, body: string, location: string): Promise<void> {
+  writeStageMeta(app: string, stage: string, body: string | null, location: string): Promise<void> {
     const stagePath = `${app}/${stage}`;
-    return this.#batcherOf(stagePath).submit(`${stagePath}${META_KEY}`, { kind: "stageMeta", app, stage, body, location }, body.length);
+    return this.#batcherOf(stagePath).submit(`${stagePath}${META_KEY}`, { kind: "stageMeta", app, stage, body, location }, body?.length ?? 0);
   }
 
   /** The metadata text of stage `app/stage`, or `undefined`; like {@link query}, it sees every write this process submitted before. */
@@ -139,7 +140,9 @@ export class StateDatabase {
         commit: (batch) => this.#commit(stagePath, batch),
         failure: (error, write) => {
           if (error instanceof LockLostError) return error;
-          const what = isStageMetaWrite(write) ? `write the metadata of stage "${write.stage}"` : `write record "${write.id}"`;
+          const what = isStageMetaWrite(write)
+            ? `${write.body === null ? "delete" : "write"} the metadata of stage "${write.stage}"`
+            : `write record "${write.id}"`;
           return databaseError(error, this.target, what, write.location);
         },
       });
@@ -237,7 +240,8 @@ export class StateDatabase {
         if (current?.id !== lockId) throw new LockLostError(stagePath, lockId, current);
       }
       if (params !== undefined) await client.query(this.sql.write, params);
-      if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
+      if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
+      else if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
       await client.query("COMMIT");
     } catch (error) {
       await client.query("ROLLBACK").catch((e: Error) => (broken = e));
