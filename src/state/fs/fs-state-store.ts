@@ -23,7 +23,7 @@ import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
 import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
 import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
-import { STAGE_META_NAME, readStageMeta, writeStageMeta } from "./stage-meta-file.js";
+import { STAGE_META_NAME, readStageMeta, removeStageMeta, writeStageMeta } from "./stage-meta-file.js";
 import { notAStageStore, stageMetaText } from "../stage-meta.js";
 
 /** Options of {@link FileSystemStateStore}. */
@@ -146,6 +146,24 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     const refused = this.#journal!.refusal();
     if (refused !== undefined) throw refused;
     writeStageMeta(stageDir, text);
+  }
+
+  /**
+   * Removes the stage's metadata: `<stage dir>/~stage.json` is unlinked and
+   * the directory fsynced, durable once this resolves; a no-op when there is
+   * none. Fenced like {@link setStageMeta}. A stage left with no record and no
+   * metadata loses its directory when its journal closes (the last `deinit`
+   * of the stage in this process), or when its lock is released.
+   *
+   * @throws StateStoreError when this is not a stage scope's store, or the file cannot be removed.
+   */
+  async deleteStageMeta(): Promise<void> {
+    const stageDir = this.#metaStageDir("delete the stage metadata of");
+    await this.#ready();
+    // Checked and removed in one synchronous step, as setStageMeta does.
+    const refused = this.#journal!.refusal();
+    if (refused !== undefined) throw refused;
+    removeStageMeta(stageDir);
   }
 
   #metaStageDir(doing: string): string {

@@ -163,15 +163,20 @@ export class StageJournal {
 
   /**
    * A stage left with no record (destroyed) leaves no directory behind,
-   * unless it holds metadata (`~stage.json`), which is never removed implicitly.
+   * unless it holds metadata (`~stage.json`), which is never removed
+   * implicitly; once `deleteStageMeta` removed it, the directory goes too.
    */
   #removeIfEmpty(): void {
     try {
       // The stage lock, if held, is released after the journal closes, and removes the directory then.
-      // Any other name (the metadata file, a record, a scope) keeps the directory.
+      // Any other name (the metadata file, a record, a scope) keeps the directory. No name at all is a
+      // stage that only ever held metadata (no record was written, so no journal file), now deleted.
       const names = fs.readdirSync(this.stageDir).filter((name) => name !== LOCK_NAME);
-      if (names.length !== 1 || names[0] !== JOURNAL_NAME || fs.statSync(this.file).size !== 0) return;
-      fs.unlinkSync(this.file);
+      if (names.length > 1) return;
+      if (names.length === 1) {
+        if (names[0] !== JOURNAL_NAME || fs.statSync(this.file).size !== 0) return;
+        fs.unlinkSync(this.file);
+      }
       fs.rmdirSync(this.stageDir);
     } catch {
       // Something else is there (or the stage was never written): leave it.

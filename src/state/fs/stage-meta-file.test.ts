@@ -101,6 +101,60 @@ describe("FileSystemStateStore stage metadata", () => {
     }
   });
 
+  it("deleteStageMeta unlinks ~stage.json and leaves the stage's other files alone", async () => {
+    const store = await open();
+    await store.set("api", state(STAGE, "api"));
+    await store.setStageMeta({ a: 1 });
+    await store.deleteStageMeta();
+    expect(fs.existsSync(metaFile())).toBe(false);
+    expect(await store.getStageMeta()).toBeUndefined();
+    await closeAll();
+    expect(fs.readdirSync(stageDir()).sort()).toEqual(["api.json", "~journal"]);
+  });
+
+  it("removes the directory of a stage whose records and metadata are all deleted when the last store deinits, with or without its lock", async () => {
+    for (const locked of [true, false]) {
+      const store = await open();
+      const lock = locked ? await store.lock(request("destroy")) : undefined;
+      await store.setStageMeta({ secrets: { salt: "a" } });
+      await store.set("api", state(STAGE, "api"));
+      await store.delete("api");
+      await store.deleteStageMeta();
+      await closeAll();
+      await lock?.release();
+      expect(fs.existsSync(stageDir()), `locked: ${locked}`).toBe(false);
+      expect(await (await open(["app"])).listScopes()).toEqual([]);
+      await closeAll();
+    }
+  });
+
+  it("removes the directory of a stage that only ever held metadata once it is deleted, in a later run", async () => {
+    await (await open()).setStageMeta({ secrets: { salt: "a" } });
+    await closeAll();
+    expect(fs.readdirSync(stageDir())).toEqual(["~stage.json"]); // no record, so no journal file
+    await (await open()).deleteStageMeta();
+    await closeAll();
+    expect(fs.existsSync(stageDir())).toBe(false);
+  });
+
+  it("refuses the metadata deletion of this process once another process took its stale lock over, with LockLostError, leaving the file and the directory", { timeout: 60_000 }, async () => {
+    const store = await open();
+    const lock = await store.lock(request("stalled", 200));
+    await store.setStageMeta({ writer: "stalled" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const taken = takeOverInAnotherProcess(`file:${dir}`, "app", "dev");
+    expect(taken.tookOverFrom).toBe(lock.info.id);
+
+    const refused = await store.deleteStageMeta().then(() => undefined, (e: unknown) => e);
+    expect(refused).toBeInstanceOf(LockLostError);
+    expect((refused as LockLostError).lockId).toBe(lock.info.id);
+    expect((refused as LockLostError).current?.id).toBe(taken.id);
+    expect(await store.getStageMeta()).toEqual({ writer: "stalled" });
+    await closeAll();
+    await lock.release(); // not ours any more: leaves the other process's lock
+    expect(JSON.parse(fs.readFileSync(metaFile(), "utf8"))).toEqual({ writer: "stalled" });
+  });
+
   it("refuses the metadata write of this process once another process took its stale lock over, with LockLostError, leaving the file as it was", { timeout: 60_000 }, async () => {
     const store = await open();
     const lock = await store.lock(request("stalled", 200));

@@ -12,12 +12,15 @@
  * promise resolves, so a reader (or a crash) sees them in the order the
  * caller awaited them.
  *
+ * Removing the metadata unlinks the file and fsyncs the directory
+ * ({@link removeStageMeta}), after the same fence check.
+ *
  * The `~` keeps the file apart from records (`~stage` is not a valid id) and
  * scopes (it is a file). It keeps its stage directory: a stage whose records
  * are all gone is removed at the end of a run only if it holds no metadata
- * either, and metadata is never removed implicitly. A stage holding only
- * metadata is not listed by the application's `listScopes`, which names the
- * stages holding records.
+ * either, and metadata is never removed implicitly, only by
+ * `deleteStageMeta`. A stage holding only metadata is not listed by the
+ * application's `listScopes`, which names the stages holding records.
  *
  * @module
  */
@@ -25,7 +28,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import type { StageMeta } from "../state-store.js";
-import { errorCode, replaceFileDurably } from "./durable-files.js";
+import { errorCode, fsyncPath, replaceFileDurably } from "./durable-files.js";
 import { parseStageMeta } from "../stage-meta.js";
 
 /** Name of the metadata file in a stage directory. */
@@ -73,13 +76,40 @@ export function writeStageMeta(stageDir: string, text: string): void {
   }
 }
 
-function fileError(file: string, doing: "read" | "write", error: unknown): StateStoreError {
+/**
+ * Removes the metadata file of the stage at `stageDir`, durably (the
+ * directory is fsynced, also when the file was already gone, so that a
+ * removal by someone else is durable too); a no-op without the file. The
+ * stage directory itself is left to the journal, which removes it at the end
+ * of the run when nothing else is left in it. The caller checks the stage's
+ * fence first.
+ *
+ * @throws StateStoreError naming the file when it cannot be removed; it is then intact.
+ * @example
+ * removeStageMeta("/abs/.alchemy/my-app/prod");
+ */
+export function removeStageMeta(stageDir: string): void {
+  const file = path.join(stageDir, STAGE_META_NAME);
+  try {
+    fs.unlinkSync(file);
+  } catch (error) {
+    const code = errorCode(error);
+    if (code !== "ENOENT" && code !== "ENOTDIR") throw fileError(file, "remove", error);
+  }
+  try {
+    fsyncPath(stageDir);
+  } catch (error) {
+    throw fileError(file, "remove", error);
+  }
+}
+
+function fileError(file: string, doing: "read" | "write" | "remove", error: unknown): StateStoreError {
   const cause = toError(error);
   return new StateStoreError(
     `Cannot ${doing} the stage metadata file ${file}: ${cause.message}. ` +
       (doing === "write" ? "Its previous content is intact. " : "") +
       `Check that the directory and the file belong to the user running alchemy (modes 0700 and 0600)` +
-      (doing === "write" ? " and that the disk has space, then run again." : "."),
+      (doing === "write" ? " and that the disk has space, then run again." : doing === "remove" ? ", then run again." : "."),
     file,
     { cause },
   );
