@@ -10,7 +10,10 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { initProject } from "./commands/init.js";
 import { PROFILE_HELP, profileList, profileRm, profileSet, profileShow } from "./commands/profile.js";
-import { stateList, stateRm, stateShow, stateStages } from "./commands/state.js";
+import { stateList, stateRm, stateShow } from "./commands/state.js";
+import { listStages } from "./commands/stages.js";
+import { pruneStages } from "./commands/stages-prune.js";
+import { nameProblem } from "../core/names.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
 import { stateRekey } from "./commands/state-rekey.js";
 import { unlock } from "./commands/unlock.js";
@@ -105,7 +108,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       .option("-s, --stage <stage>", "stage to work on (default: $ALCHEMY_STAGE, else $USER, else dev)")
       .option("-p, --profile <profile>", "credential profile (default: $ALCHEMY_PROFILE, else default)")
       .option("--json", "print one JSON document with every resource's action and the summary")
-      .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary");
+      .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
+      .option("--state <dir|store-url>", "state store when the program sets none: a directory, sqlite:<file> or postgres://... (default: $ALCHEMY_STATE_STORE, else .alchemy)");
 
   runCmd("deploy", "create, update and delete resources so that they match the program")
     .option("--force", "update every resource, even those whose props did not change")
@@ -133,43 +137,83 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   const state = program.command("state").description("inspect and edit recorded state without running the program");
   const stateFlags = (cmd: Command) =>
     cmd
-      .option("--state <dir|store-url>", "state directory of the filesystem store, or a store URL (sqlite:<file>, postgres://...)", ".alchemy")
+      .option("--state <dir|store-url>", "state directory of the filesystem store, or a store URL (sqlite:<file>, postgres://...) (default: $ALCHEMY_STATE_STORE, else .alchemy)")
       .option("--app <name>", "application name (default: the only application in the store)");
   stateFlags(state.command("list").description("list the resources recorded for a stage"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .option("--json", "print JSON")
-    .action(async (flags) => done(await stateList({ ...stateOptions(flags), stage: flags.stage, json: !!flags.json }, io)));
+    .action(async (flags) => done(await stateList({ ...stateOptions(flags, io.env), stage: flags.stage, json: !!flags.json }, io)));
   stateFlags(state.command("show").description("print the record of one resource").argument("<fqn>", "app/stage/.../id"))
     .option("--json", "print the raw record as JSON")
-    .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags), json: !!flags.json }, io)));
+    .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags, io.env), json: !!flags.json }, io)));
   stateFlags(state.command("rm").description("forget a resource (and its resource scope) without deleting it").argument("<fqn>", "app/stage/.../id"))
-    .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags), io)));
-  stateFlags(state.command("stages").description("every stage recorded for the application, with resource counts and last update"))
+    .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags, io.env), io)));
+  stateFlags(state.command("stages").description("same as alchemy stages"))
     .option("--json", "print JSON")
-    .action(async (flags) => done(await stateStages({ ...stateOptions(flags), json: !!flags.json }, io)));
+    .action(async (flags) => done(await listStages({ ...stateOptions(flags, io.env), json: !!flags.json }, io)));
 
   stateFlags(state.command("migrate").description("copy every record of a stage to another store, under lock, verified; the source is unchanged"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .requiredOption("--to <store-url>", "target store: file:<dir>, sqlite:<file> or postgres://user@host/db[?schema=name]")
     .option("--from <store-url>", "source store (default: file:<--state>)")
-    .action(async (flags) => done(await stateMigrate({ ...stateOptions(flags), stage: flags.stage, from: flags.from, to: flags.to, command: commandLine(argv) }, io)));
+    .action(async (flags) => done(await stateMigrate({ ...stateOptions(flags, io.env), stage: flags.stage, from: flags.from, to: flags.to, command: commandLine(argv) }, io)));
   stateFlags(state.command("export").description("print every record of a stage as one JSON document"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .option("--from <store-url>", "source store (default: file:<--state>)")
     .option("-o, --output <file>", "write to a file (mode 0600) instead of stdout")
-    .action(async (flags) => done(await stateExport({ ...stateOptions(flags), stage: flags.stage, from: flags.from, output: flags.output, command: commandLine(argv) }, io)));
+    .action(async (flags) => done(await stateExport({ ...stateOptions(flags, io.env), stage: flags.stage, from: flags.from, output: flags.output, command: commandLine(argv) }, io)));
   stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty").argument("<file>", "an export, or - for stdin"))
     .option("--to <store-url>", "target store (default: file:<--state>)")
-    .action(async (file: string, flags) => done(await stateImport(file, { ...stateOptions(flags), to: flags.to, command: commandLine(argv) }, io)));
+    .action(async (file: string, flags) => done(await stateImport(file, { ...stateOptions(flags, io.env), to: flags.to, command: commandLine(argv) }, io)));
 
   stateFlags(state.command("rekey").description("re-encrypt every secret of a stage with a new password (old: ALCHEMY_PASSWORD; new: ALCHEMY_NEW_PASSWORD or a prompt)"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
-    .action(async (flags) => done(await stateRekey({ ...stateOptions(flags), stage: flags.stage, command: commandLine(argv) }, io)));
+    .action(async (flags) => done(await stateRekey({ ...stateOptions(flags, io.env), stage: flags.stage, command: commandLine(argv) }, io)));
+
+  const stages = stateFlags(program.command("stages").description("every stage of the application in the store: resources, last deploy, lock"))
+    .option("--json", "print JSON")
+    .action(async (flags) => done(await listStages({ ...stateOptions(flags, io.env), json: !!flags.json }, io)));
+  stateFlags(stages.command("prune").description("destroy stale stages one by one, each under its own lock, by running the program's destroy"))
+    .argument("[entry]", "the program to run (default: ./alchemy.run.ts, then .js, .mjs)")
+    .requiredOption("--match <glob>", "stages to consider, e.g. 'pr-*' (* any characters, ? one)")
+    .addOption(new Option("--older-than <duration>", "destroy those last deployed longer ago than this, e.g. 7d, 12h, 2w").argParser(parseAge).makeOptionMandatory())
+    .option("--keep <stages>", "comma-separated stages never destroyed, e.g. pr-12,pr-15", (value: string) => parseStageList(value), [] as string[])
+    .option("--dry-run", "list what would be destroyed, destroy nothing")
+    .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
+    .addOption(new Option("--strategy <strategy>", "delete one at a time, or independent resources at once").choices(["sequential", "parallel"]))
+    .addOption(concurrencyOption())
+    .action(async (entry: string | undefined, flags) => {
+      const { state, stateFrom, app } = stateOptions(flags, io.env);
+      const age = flags.olderThan as { ms: number; spelled: string };
+      done(
+        await pruneStages(
+          {
+            state,
+            stateFrom,
+            app,
+            entry,
+            match: flags.match as string,
+            olderThanMs: age.ms,
+            olderThan: age.spelled,
+            keep: flags.keep as string[],
+            dryRun: !!flags.dryRun,
+            run: {
+              command: commandLine(argv),
+              state: flags.state as string | undefined,
+              quiet: !!flags.quiet,
+              strategy: flags.strategy as RunCommandOptions["strategy"],
+              concurrency: flags.concurrency as number | undefined,
+            },
+          },
+          io,
+        ),
+      );
+    });
 
   stateFlags(program.command("unlock").description("release a stage's state lock left by a crashed run"))
     .requiredOption("-s, --stage <stage>", "stage whose lock to release")
     .option("--lock-id <id>", "release only the lock with this id")
-    .action(async (flags) => done(await unlock({ ...stateOptions(flags), stage: flags.stage, lockId: flags.lockId }, io)));
+    .action(async (flags) => done(await unlock({ ...stateOptions(flags, io.env), stage: flags.stage, lockId: flags.lockId }, io)));
 
   const profile = program.command("profile").description("credential profiles in $ALCHEMY_HOME/profiles.json (default ~/.alchemy)").addHelpText("after", PROFILE_HELP);
   profile
@@ -204,6 +248,24 @@ function concurrencyOption(): Option {
   });
 }
 
+/** `--older-than 7d`: a whole number of seconds, minutes, hours, days or weeks. */
+function parseAge(value: string): { ms: number; spelled: string } {
+  const match = /^(\d+)(s|m|h|d|w)$/.exec(value.trim());
+  if (!match || Number(match[1]) === 0) throw new InvalidArgumentError("use a duration such as 7d, 12h, 30m or 2w.");
+  const scale = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[match[2] as "s" | "m" | "h" | "d" | "w"];
+  return { ms: Number(match[1]) * scale, spelled: value.trim() };
+}
+
+/** `--keep pr-12,pr-15`: stage names, each checked. */
+function parseStageList(value: string): string[] {
+  const stages = value.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const stage of stages) {
+    const problem = nameProblem(stage);
+    if (problem !== undefined) throw new InvalidArgumentError(`${JSON.stringify(stage)} is not a stage name: it ${problem}.`);
+  }
+  return stages;
+}
+
 function lockTimeoutOption(): Option {
   return new Option("--lock-timeout <duration>", "wait this long for a stage another run has locked (e.g. 30s, 2m, 500ms; default: fail at once)").argParser(
     (value) => {
@@ -218,6 +280,7 @@ function lockTimeoutOption(): Option {
 function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandOptions {
   return {
     command: commandLine(argv),
+    state: flags.state as string | undefined,
     lockTimeoutMs: flags.lockTimeout as number | undefined,
     stage: flags.stage as string | undefined,
     profile: flags.profile as string | undefined,
@@ -243,6 +306,12 @@ function commandLine(argv: string[]): string {
   return ["alchemy", ...argv].join(" ");
 }
 
-function stateOptions(flags: Record<string, unknown>): { state: string; app?: string } {
-  return { state: flags.state as string, app: flags.app as string | undefined };
+/** `--state`, else `$ALCHEMY_STATE_STORE`, else the filesystem store in `.alchemy`. */
+function stateOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): { state: string; stateFrom: string; app?: string } {
+  const fromEnv = flags.state === undefined && !!env.ALCHEMY_STATE_STORE;
+  return {
+    state: (flags.state as string | undefined) ?? (env.ALCHEMY_STATE_STORE || ".alchemy"),
+    stateFrom: fromEnv ? "$ALCHEMY_STATE_STORE" : "--state",
+    app: flags.app as string | undefined,
+  };
 }

@@ -9,6 +9,7 @@ import path from "node:path";
 import { nameProblem, type NameKind } from "../core/names.js";
 import { UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
+import { redactConnectionString } from "../state/postgres/connection-string.js";
 import { parseStoreUrl, type StoreLocation } from "../state/store-url.js";
 
 /**
@@ -30,11 +31,12 @@ export function stateDirOf(opts: { state: string }, io: Pick<CliIO, "cwd">): str
  * @example
  * stateLocationOf({ state: "sqlite:.alchemy/state.sqlite" }, io); // { kind: "sqlite", filename: "/home/me/project/.alchemy/state.sqlite" }
  */
-export function stateLocationOf(opts: { state: string }, io: Pick<CliIO, "cwd">): StoreLocation {
+export function stateLocationOf(opts: { state: string; stateFrom?: string }, io: Pick<CliIO, "cwd">): StoreLocation {
   try {
     return parseStoreUrl(opts.state, io.cwd);
   } catch (error) {
-    throw new UsageError(`--state ${opts.state}: ${(error as Error).message}`);
+    const from = opts.stateFrom ?? "--state";
+    throw new UsageError(`${from === "--state" ? "--state" : `${from} (${redactConnectionString(opts.state)})`}: ${(error as Error).message}`);
   }
 }
 

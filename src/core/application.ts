@@ -11,6 +11,7 @@ import type { RunContext } from "./run-context.js";
 import { Scope } from "./scope.js";
 import { StageSecrets } from "./secrets/stage-secrets.js";
 import type { HeldStageLock } from "./stage-locking.js";
+import { recordRunEnd } from "./last-deploy.js";
 
 /**
  * What `await alchemy("my-app")` returns.
@@ -26,6 +27,10 @@ export class Application extends Scope {
   private closing?: Promise<void>;
   /** The stage lock this run holds, released when the application closes. */
   stageLock?: HeldStageLock;
+  /** Set once the run holds its stage (locked where the store locks) and has read its records. */
+  started = false;
+  /** The command line (or program) that runs this application, recorded in `lastDeploy`. */
+  command = "";
 
   constructor(context: RunContext, storeFactory: StateStoreFactory) {
     super(context, context.options.appName, "application", undefined, storeFactory);
@@ -83,6 +88,13 @@ export class Application extends Scope {
       failure = error;
     }
     await context.idle();
+    const ok = finalize && failure === undefined && context.deleteFailures.length === 0 && !context.failed;
+    try {
+      await this.recordEnd(ok);
+    } catch (error) {
+      // A run that already failed (a lost lock, say) reports that failure, not this one.
+      if (ok) failure = error;
+    }
     for (const store of context.stores) {
       try {
         await store.deinit?.();
@@ -99,5 +111,12 @@ export class Application extends Scope {
     if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));
     if (failure) throw toError(failure);
     if (context.deleteFailures.length) throw new DestroyError(context.deleteFailures);
+  }
+
+  /** `lastDeploy` after a deploy; no stage metadata left once a deploy or destroy empties the stage. */
+  private async recordEnd(ok: boolean): Promise<void> {
+    const { phase } = this.context.options;
+    if (!this.started || (phase !== "up" && phase !== "destroy")) return;
+    await recordRunEnd(this.stage.store, { deployed: phase === "up", command: this.command, ok });
   }
 }

@@ -14,7 +14,9 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Application } from "./application.js";
 import type { RunEvent } from "./events.js";
+import type { LastDeploy } from "./last-deploy.js";
 import type { DestroyStrategy, Phase } from "./options.js";
+import type { StateStoreFactory } from "../state/state-store.js";
 
 /** Options a launcher may set; each maps to the `alchemy(...)` option of the same name. */
 export interface LaunchOptions {
@@ -26,6 +28,8 @@ export interface LaunchOptions {
   concurrency?: number;
   destroyStrategy?: DestroyStrategy;
   lockTimeoutMs?: number;
+  /** The store `--state` names, for a program that sets none. */
+  stateStore?: StateStoreFactory;
 }
 
 /** What a destroy is about to delete, for a confirmation prompt. */
@@ -34,6 +38,8 @@ export interface DestroyPreview {
   stage: string;
   /** Records in the stage, nested scopes included. */
   resources: number;
+  /** The stage's last deploy, as its metadata records it (read under the stage's lock). */
+  lastDeploy?: LastDeploy;
 }
 
 /** One launch of a program. */

@@ -5,6 +5,7 @@
  */
 import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
+import { parseStoreUrl, storeFactory } from "../state/store-url.js";
 import { AlchemyError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import type { Launch, LaunchOptions } from "./launch.js";
@@ -41,7 +42,9 @@ export interface AlchemyOptions {
   concurrency?: number;
   /**
    * Makes the state store of each scope.
-   * @default (scope) => new FileSystemStateStore(scope, { dir: `${rootDir}/.alchemy` })
+   * @default the store the URL in `$ALCHEMY_STATE_STORE` names (`file:<dir>`,
+   *   `sqlite:<file>`, `postgres://...`), else
+   *   `(scope) => new FileSystemStateStore(scope, { dir: `${rootDir}/.alchemy` })`
    */
   stateStore?: StateStoreFactory;
   /**
@@ -186,7 +189,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     force: options.force ?? false,
     adopt: options.adopt ?? false,
     quiet: options.quiet ?? false,
-    stateStore: options.stateStore,
+    stateStore: options.stateStore ?? storeFromEnv(appName, env, options.rootDir),
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),
     password: options.password ?? (env.ALCHEMY_PASSWORD || undefined),
     stageProfileMapping,
@@ -211,13 +214,28 @@ function withLaunch(appName: string, explicit: AlchemyOptions, launch: Launch): 
       (merged as Record<string, unknown>)[key] = flag;
     } else if (pinned !== flag) {
       const spelled = launch.spelledAs[key] ?? `${key} ${JSON.stringify(flag)}`;
+      const value = typeof pinned === "function" ? "(a store factory)" : JSON.stringify(pinned);
       throw new AlchemyError(
-        `${spelled} contradicts ${key}: ${JSON.stringify(pinned)} set by application "${appName}" in the program. ` +
+        `${spelled} contradicts ${key}: ${value} set by application "${appName}" in the program. ` +
           `Nothing was run. Drop the flag, or change (or stop pinning) ${key} in the program.`,
       );
     }
   }
   return merged;
+}
+
+/** The store `$ALCHEMY_STATE_STORE` names (a store URL), resolved against `rootDir`. */
+function storeFromEnv(appName: string, env: NodeJS.ProcessEnv, rootDir: string | undefined): StateStoreFactory | undefined {
+  const url = env.ALCHEMY_STATE_STORE;
+  if (!url) return undefined;
+  try {
+    return storeFactory(parseStoreUrl(url, path.resolve(rootDir ?? process.cwd())));
+  } catch (error) {
+    throw new AlchemyError(
+      `$ALCHEMY_STATE_STORE of application "${appName}" is not a store URL: ${(error as Error).message} Fix or unset the variable.`,
+      { cause: error },
+    );
+  }
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

@@ -20,6 +20,7 @@ import { checkStageProfile, loadAlchemyConfig } from "./profiles/index.js";
 import { RunContext } from "./run-context.js";
 import { firstSealedPath } from "./secrets/secret-codec.js";
 import { lockStage, wantsLock } from "./stage-locking.js";
+import { lastDeployOf } from "./last-deploy.js";
 import { collectTree } from "./tree.js";
 
 /**
@@ -58,10 +59,12 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
   const ready = async () => {
     // Before any credential or state is read.
     checkProfileAllowed(appName, resolved);
-    if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, launch?.command ?? `node (${appName} program)`);
+    app.command = launch?.command ?? `node (${appName} program)`;
+    if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, app.command);
     // A wrong password fails here, before any record is used or any handler runs.
     await app.context.secrets.check(() => firstSealedValue(app));
     await app.stage.records();
+    app.started = true;
     if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
     return app;
   };
@@ -102,7 +105,8 @@ async function previewDestroy(app: Application, launch: Launch): Promise<void> {
         "Check the stage name (alchemy state stages lists the recorded ones) and the state store the program uses.",
     );
   }
-  if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources }))) {
+  const lastDeploy = lastDeployOf(await app.stage.store.getStageMeta?.());
+  if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources, lastDeploy }))) {
     throw new AlchemyError(`Destroy of stage "${stage}" of application "${appName}" cancelled; nothing was deleted.`);
   }
 }

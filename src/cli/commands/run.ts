@@ -17,6 +17,8 @@ import { changeCount, SummaryCounter, type RunEvent } from "../../core/events.js
 import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
 import type { DestroyStrategy, Phase } from "../../core/options.js";
 import { resolveEntry } from "../entry.js";
+import { describeLocation, storeFactory } from "../../state/store-url.js";
+import { stateLocationOf } from "../state-target.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import { listenForInterrupts, STOP_SIGNALS } from "../interrupt.js";
 import type { CliIO } from "../io.js";
@@ -29,6 +31,8 @@ import type { ReportedError, RunCommandName, RunOutcome } from "../report/outcom
 export interface RunCommandOptions {
   /** The command line as typed, recorded as the stage lock's holder. */
   command: string;
+  /** `--state`: the store (directory or store URL) for a program that sets none. */
+  state?: string;
   lockTimeoutMs?: number;
   stage?: string;
   profile?: string;
@@ -46,13 +50,35 @@ export interface RunCommandOptions {
 
 const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read" };
 
+/** What a caller running the program repeatedly (`alchemy stages prune`) adds to a run. */
+export interface RunExtras {
+  /**
+   * Appended to the program's URL, e.g. `?stage=pr-3`: a fresh URL evaluates
+   * the program again in this process (the modules it imports stay loaded).
+   */
+  importQuery?: string;
+  /** In the destroy phase, asked once the stage is locked, before anything is deleted; `false` cancels. */
+  confirmDestroy?: Launch["confirmDestroy"];
+}
+
 /** Runs the program at `entry` for `command`; resolves to the exit code. */
 export async function runCommand(command: RunCommandName, entryArg: string | undefined, opts: RunCommandOptions, io: CliIO): Promise<number> {
+  return (await executeRun(command, entryArg, opts, io)).exitCode;
+}
+
+/** Runs the program at `entry` for `command`, reporting as it goes; resolves to what the run came to. */
+export async function executeRun(
+  command: RunCommandName,
+  entryArg: string | undefined,
+  opts: RunCommandOptions,
+  io: CliIO,
+  extras: RunExtras = {},
+): Promise<RunOutcome> {
   const entry = resolveEntry(entryArg, io.cwd);
   if (command === "destroy" && !opts.yes && !io.stdin.isTTY) {
     throw new UsageError("alchemy destroy deletes every resource of the stage and needs --force (or --yes) when not run from a terminal.");
   }
-  const { options, spelledAs } = launchOptions(command, opts);
+  const { options, spelledAs } = launchOptions(command, opts, io.cwd);
   const reporter = pickReporter(io, opts);
   const events: RunEvent[] = [];
   const counter = new SummaryCounter();
@@ -79,10 +105,11 @@ export async function runCommand(command: RunCommandName, entryArg: string | und
     signal: interrupts.signal,
     requireState: command === "destroy",
     confirmDestroy:
-      command === "destroy" && !opts.yes
+      extras.confirmDestroy ??
+      (command === "destroy" && !opts.yes
         ? ({ appName, stage, resources }) =>
             confirm(io, `Destroy ${resources} resource(s) of ${appName}/${stage}? This cannot be undone. Type "yes" to go on: `)
-        : undefined,
+        : undefined),
     applications: [],
   };
 
@@ -90,9 +117,9 @@ export async function runCommand(command: RunCommandName, entryArg: string | und
   const thrown: unknown[] = [];
   try {
     process.env[LAUNCHED_ENV] = String(process.pid);
-    register();
+    registerTypeScript();
     try {
-      await runLaunched(launch, () => import(pathToFileURL(entry).href));
+      await runLaunched(launch, () => import(pathToFileURL(entry).href + (extras.importQuery ?? "")));
       if (launch.applications.length === 0) {
         thrown.push(new Error(`${entry} finished without starting an application. Call \`await alchemy("my-app")\` in it.`));
       }
@@ -114,10 +141,18 @@ export async function runCommand(command: RunCommandName, entryArg: string | und
   outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
   outcome.exitCode = exitCode(outcome, opts);
   reporter.finish(outcome);
-  return outcome.exitCode;
+  return outcome;
 }
 
-function launchOptions(command: RunCommandName, opts: RunCommandOptions): Pick<Launch, "options" | "spelledAs"> {
+let typeScriptRegistered = false;
+/** Lets `import()` load TypeScript programs, once per process (prune runs the program once per stage). */
+function registerTypeScript(): void {
+  if (typeScriptRegistered) return;
+  register();
+  typeScriptRegistered = true;
+}
+
+function launchOptions(command: RunCommandName, opts: RunCommandOptions, cwd: string): Pick<Launch, "options" | "spelledAs"> {
   const options: LaunchOptions = { phase: PHASE[command] };
   const spelledAs: Launch["spelledAs"] = { phase: `alchemy ${command} (phase "${PHASE[command]}")` };
   const set = <K extends keyof LaunchOptions>(key: K, value: LaunchOptions[K] | undefined, spelling: string) => {
@@ -132,6 +167,10 @@ function launchOptions(command: RunCommandName, opts: RunCommandOptions): Pick<L
   set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
   set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
   set("lockTimeoutMs", opts.lockTimeoutMs, `--lock-timeout ${opts.lockTimeoutMs}ms`);
+  if (opts.state !== undefined) {
+    const where = stateLocationOf({ state: opts.state }, { cwd });
+    set("stateStore", storeFactory(where), `--state ${describeLocation(where)}`);
+  }
   return { options, spelledAs };
 }
 

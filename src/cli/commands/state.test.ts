@@ -7,7 +7,8 @@ import { File } from "alchemy/fs";
 import { UsageError } from "../exit-codes.js";
 import { captureIO } from "../io.test-fixture.js";
 import { runCli } from "../program.js";
-import { stateList, stateRm, stateShow, stateStages, type StageSummary, type StateListEntry } from "./state.js";
+import { stateList, stateRm, stateShow, type StateListEntry } from "./state.js";
+import { listStages, type StageSummary } from "./stages.js";
 
 interface ThingProps {
   /** Things this one uses: their outputs make them dependencies. */
@@ -146,7 +147,7 @@ describe("choosing the application", () => {
 
   it("fails with exit 1, naming the directory, when it holds no application", async () => {
     const io = captureIO(dir);
-    expect(await stateStages({ state: "elsewhere", json: false }, io)).toBe(1);
+    expect(await listStages({ state: "elsewhere", json: false }, io)).toBe(1);
     expect(io.err()).toMatch(`No application is recorded in the state directory ${path.join(dir, "elsewhere")}`);
     expect(io.err()).toMatch(/--state.*--app/);
   });
@@ -231,13 +232,13 @@ describe("alchemy state rm", () => {
   });
 });
 
-describe("alchemy state stages", () => {
-  it("lists every stage with its resource count, nested scopes included, and when it last changed", async () => {
+describe("alchemy stages", () => {
+  it("lists every stage with its resource count, nested scopes included, when it last changed and its last deploy", async () => {
     const before = Date.now();
     await deploy("dev", shop);
     await deploy("prod", () => Thing("web", {}));
     const io = captureIO(dir);
-    expect(await stateStages({ ...opts, json: true }, io)).toBe(0);
+    expect(await listStages({ ...opts, json: true }, io)).toBe(0);
     const stages = JSON.parse(io.out()) as StageSummary[];
     expect(stages.map(({ stage, resources }) => ({ stage, resources }))).toEqual([
       { stage: "dev", resources: 5 },
@@ -248,22 +249,29 @@ describe("alchemy state stages", () => {
       expect(at).toBeGreaterThanOrEqual(before - 2_000);
       expect(at).toBeLessThanOrEqual(Date.now() + 2_000);
     }
+    const by = `${os.userInfo().username}@${os.hostname()}`;
+    for (const { lastDeploy, lock } of stages) {
+      expect(lastDeploy).toMatchObject({ by, command: "node (shop program)", ok: true });
+      expect(Date.parse(lastDeploy!.at)).toBeGreaterThanOrEqual(before);
+      expect(lock).toBeNull();
+    }
     const plain = captureIO(dir);
-    expect(await stateStages({ ...opts, json: false }, plain)).toBe(0);
-    expect(plain.out()).toBe(
-      `dev   5 resources  updated ${stages[0]!.updatedAt}\nprod  1 resource   updated ${stages[1]!.updatedAt}\n`,
+    expect(await listStages({ ...opts, json: false }, plain)).toBe(0);
+    expect(plain.out().replace(/\(\ds ago\)/g, "(now)")).toBe(
+      `dev   5 resources  deployed ${stages[0]!.lastDeploy!.at} (now) by ${by}\n` +
+        `prod  1 resource   deployed ${stages[1]!.lastDeploy!.at} (now) by ${by}\n`,
     );
   });
 
   it("says so when the application has no stage, naming the applications that do", async () => {
     await deploy("dev", shop);
     const io = captureIO(dir);
-    expect(await stateStages({ ...opts, app: "blog", json: false }, io)).toBe(0);
+    expect(await listStages({ ...opts, app: "blog", json: false }, io)).toBe(0);
     expect(io.out()).toBe(
       `No stages recorded for app "blog" in ${path.join(dir, ".alchemy")}. Applications with state there: shop; choose one with --app <name>.\n`,
     );
     const json = captureIO(dir);
-    expect(await stateStages({ ...opts, app: "blog", json: true }, json)).toBe(0);
+    expect(await listStages({ ...opts, app: "blog", json: true }, json)).toBe(0);
     expect(JSON.parse(json.out())).toEqual([]);
   });
 
@@ -272,7 +280,7 @@ describe("alchemy state stages", () => {
     await deploy("prod", () => Thing("web", {}));
     expect(await stateRm("shop/prod/web", opts, captureIO(dir))).toBe(0);
     const io = captureIO(dir);
-    await stateStages({ ...opts, json: true }, io);
+    await listStages({ ...opts, json: true }, io);
     expect((JSON.parse(io.out()) as StageSummary[]).map((s) => s.stage)).toEqual(["dev"]);
   });
 });

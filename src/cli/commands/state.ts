@@ -1,5 +1,5 @@
 /**
- * `alchemy state list | show | rm | stages`: inspect and edit recorded state
+ * `alchemy state list | show | rm`: inspect and edit recorded state
  * without running the program, in the filesystem store or the store `--state`
  * names by URL. Every read and
  * write goes through the store (see `../state-access.ts`), so changes a
@@ -11,7 +11,7 @@ import type { State } from "../../state/state-store.js";
 import { describeLocation } from "../../state/store-url.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { listApps, resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
+import { resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 
 /** Options every state command takes. */
@@ -22,6 +22,8 @@ export interface StateCommandOptions {
    * @default ".alchemy"
    */
   state: string;
+  /** Where `state` came from, for error messages: `--state` (default) or `$ALCHEMY_STATE_STORE`. */
+  stateFrom?: string;
   /**
    * Application name.
    * @default the only application in the state directory
@@ -37,15 +39,6 @@ export interface StateListEntry {
   id: string;
   /** fqns of the resources whose outputs this one's props use. */
   deps: string[];
-}
-
-/** One element of `alchemy state stages --json`. */
-export interface StageSummary {
-  stage: string;
-  /** Records in the stage, nested and resource scopes included. */
-  resources: number;
-  /** When a record of the stage last changed (ISO 8601), or `null` when the store cannot tell. */
-  updatedAt: string | null;
 }
 
 /**
@@ -140,50 +133,6 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
       await warnDependents(io, session, address, new Set(forgotten));
       return EXIT.ok;
     });
-  });
-}
-
-/**
- * `alchemy state stages`: every stage recorded for the application, with its
- * number of records and when one last changed.
- *
- * @example
- * await stateStages({ state: ".alchemy", json: false }, processIO());
- * // dev   3 resources  updated 2024-05-01T12:00:00.000Z
- */
-export async function stateStages(opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
-  return runStateCommand(io, async () => {
-    const where = stateLocationOf(opts, io);
-    const app = resolveApp(where, opts.app);
-    const summaries = await withStateSession(where, async (session) => {
-      const found: StageSummary[] = [];
-      for (const stage of await stagesOf(session, app)) {
-        let resources = 0;
-        let newest: Date | undefined;
-        for (const scope of await session.walk([app, stage])) {
-          resources += scope.records.length;
-          const at = await (await session.open(scope.chain)).updatedAt?.();
-          if (at !== undefined && (newest === undefined || at > newest)) newest = at;
-        }
-        found.push({ stage, resources, updatedAt: newest?.toISOString() ?? null });
-      }
-      return found;
-    });
-    if (opts.json) {
-      io.stdout.write(JSON.stringify(summaries, null, 2) + "\n");
-    } else if (summaries.length === 0) {
-      const apps = where.kind === "file" ? listApps(where.dir).filter((a) => a !== app) : [];
-      const hint = apps.length > 0 ? ` Applications with state there: ${apps.join(", ")}; choose one with --app <name>.` : "";
-      io.stdout.write(`No stages recorded for app "${app}" in ${describeLocation(where)}.${hint}\n`);
-    } else {
-      const rows = summaries.map((s) => [
-        s.stage,
-        `${s.resources} ${s.resources === 1 ? "resource" : "resources"}`,
-        s.updatedAt === null ? "last update unknown" : `updated ${s.updatedAt}`,
-      ]);
-      writeLines(io, columns(rows));
-    }
-    return EXIT.ok;
   });
 }
 
