@@ -136,10 +136,22 @@ interface WorkflowStep {
 }
 
 /**
- * One job of a workflow, as YAML indented under `jobs:`. Every job checks the
- * project out and installs it, and reads the state store URL and the secrets
- * password from the repository's secrets: the shared store is what lets one
- * job see what another deployed.
+ * Stops a job whose ALCHEMY_STATE_STORE secret is missing (not added yet, or a
+ * pull request from a fork, which gets no secrets): alchemy would fall back to
+ * the runner's disk, and what it deployed would be forgotten with the runner.
+ */
+const REQUIRE_STATE_STORE: WorkflowStep = {
+  name: "Require the shared state store",
+  if: "env.ALCHEMY_STATE_STORE == ''",
+  run: `echo "::error::The ALCHEMY_STATE_STORE secret is not set (pull requests from forks get no secrets). Add it under Settings > Secrets and variables > Actions."
+exit 1`,
+};
+
+/**
+ * One job of a workflow, as YAML indented under `jobs:`. Every job reads the
+ * state store URL and the secrets password from the repository's secrets,
+ * stops when the store is missing, then checks the project out and installs
+ * it: the shared store is what lets one job see what another deployed.
  */
 function workflowJob(name: string, job: { if?: string; steps: WorkflowStep[] }): string {
   const lines = [`  ${name}:`];
@@ -152,6 +164,7 @@ function workflowJob(name: string, job: { if?: string; steps: WorkflowStep[] }):
     "    steps:",
   );
   const setup: WorkflowStep[] = [
+    REQUIRE_STATE_STORE,
     { uses: "actions/checkout@v4" },
     { uses: "actions/setup-node@v4", with: { "node-version": 20, cache: "npm" } },
     { run: "npm ci" },
@@ -162,6 +175,8 @@ function workflowJob(name: string, job: { if?: string; steps: WorkflowStep[] }):
       const prefix = i === 0 ? "      - " : "        ";
       if (typeof value === "object") {
         lines.push(`${prefix}${key}:`, ...Object.entries(value).map(([k, v]) => `          ${k}: ${v}`));
+      } else if (typeof value === "string" && value.includes("\n")) {
+        lines.push(`${prefix}${key}: |`, ...value.split("\n").map((line) => `          ${line}`));
       } else {
         lines.push(`${prefix}${key}: ${value}`);
       }
@@ -189,10 +204,11 @@ export function previewWorkflow(): string {
 # everything again, and a destroy would find nothing to delete. Every job below
 # sets ALCHEMY_STATE_STORE instead, a store URL that alchemy uses whenever the
 # program passes no stateStore: point it at a PostgreSQL database every job
-# reaches, and alchemy.run.ts needs no change. Never cache or upload .alchemy/
-# as an artifact in its place: two runs would each hold a copy and overwrite
-# each other's changes. Each run locks its stage in the store, so a deploy and
-# a destroy of one pull request never interleave.
+# reaches, and alchemy.run.ts needs no change. A job without it stops at once
+# (pull requests from forks get no secrets, so no preview). Never cache or
+# upload .alchemy/ as an artifact in its place: two runs would each hold a copy
+# and overwrite each other's changes. Each run locks its stage in the store, so
+# a deploy and a destroy of one pull request never interleave.
 #
 # Setup:
 #   1. npm install pg      (the PostgreSQL store's driver), and commit package-lock.json
@@ -224,23 +240,27 @@ ${workflowJob("destroy", { if: "github.event.action == 'closed'", steps: [{ run:
  * stage no deploy has touched for 7 days. It catches the previews whose close
  * event never ran: a destroy job that failed or was skipped, a workflow
  * disabled when the pull request closed. Run by hand, it can list what it
- * would destroy instead.
+ * would destroy instead. It names the application `appName`, as a store
+ * shared by several projects holds the stages of each.
  *
  * @example
- * writeFileSync(".github/workflows/sweep-previews.yml", sweepWorkflow());
+ * writeFileSync(".github/workflows/sweep-previews.yml", sweepWorkflow("my-app"));
  */
-export function sweepWorkflow(): string {
-  const prune = "npx alchemy stages prune --match 'pr-*' --older-than 7d";
+export function sweepWorkflow(appName: string): string {
+  // Application names are letters, digits, "-", "_" and ".": safe unquoted in a shell and in YAML.
+  const prune = `npx alchemy stages prune --app ${appName} --match 'pr-*' --older-than 7d`;
   return `# Sweeps stale previews: once a day, destroys every pr-* stage that no deploy
 # has touched for 7 days, one stage at a time, each under its own lock. It
 # catches the previews preview.yml never destroyed (a destroy job that failed
 # or never ran). An open pull request idle that long loses its preview until
-# its next push; add --keep pr-12,pr-15 to the command to spare some. Run it by
-# hand from the Actions tab, with "dry-run", to see what it would destroy.
+# its next push; add --keep pr-12,pr-15 to the command to spare some. Run by
+# hand from the Actions tab, it only lists what it would destroy, unless you
+# clear its dry-run box.
 #
 # STATE and SECRETS: the same two secrets as preview.yml (read its note).
 # ALCHEMY_STATE_STORE must name the store the previews deploy to, or the sweep
-# finds no stage to destroy.
+# finds no stage to destroy; --app picks this project's stages in a store that
+# other projects share.
 name: Sweep previews
 
 on:

@@ -24,14 +24,15 @@ const GENERATED = [
 type Step = { name?: string; if?: string; uses?: string; run?: string; with?: Record<string, unknown> };
 type Job = { if?: string; env: Record<string, string>; steps: Step[] };
 
-/** Every job checks out, installs with node 20, and reads the state store and password from secrets. */
+/** Every job reads the state store and password from secrets, stops without the store, then checks out and installs with node 20. */
 function expectSharedStateSetup(job: Job) {
   expect(job.env).toEqual({
     ALCHEMY_STATE_STORE: "${{ secrets.ALCHEMY_STATE_STORE }}",
     ALCHEMY_PASSWORD: "${{ secrets.ALCHEMY_PASSWORD }}",
   });
-  expect(job.steps.slice(0, 3).map((s) => s.uses ?? s.run)).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "npm ci"]);
-  expect(job.steps[1].with?.["node-version"]).toBe(20);
+  expect(job.steps[0]).toMatchObject({ if: "env.ALCHEMY_STATE_STORE == ''", run: expect.stringMatching(/exit 1\n$/) });
+  expect(job.steps.slice(1, 4).map((s) => s.uses ?? s.run)).toEqual(["actions/checkout@v4", "actions/setup-node@v4", "npm ci"]);
+  expect(job.steps[2].with?.["node-version"]).toBe(20);
 }
 
 let tmp = "";
@@ -188,8 +189,8 @@ describe("alchemy init", () => {
     expect(workflow.concurrency).toEqual({ group: "sweep-previews", "cancel-in-progress": false });
     const { sweep } = workflow.jobs;
     expectSharedStateSetup(sweep);
-    const prune = "npx alchemy stages prune --match 'pr-*' --older-than 7d";
-    expect(sweep.steps.slice(3)).toEqual([
+    const prune = "npx alchemy stages prune --app app --match 'pr-*' --older-than 7d";
+    expect(sweep.steps.slice(4)).toEqual([
       { name: expect.any(String), if: "${{ !inputs.dry-run }}", run: prune },
       { name: expect.any(String), if: "${{ inputs.dry-run }}", run: `${prune} --dry-run` },
     ]);

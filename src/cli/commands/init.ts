@@ -62,7 +62,7 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
     ["alchemy.run.ts", alchemyRunTs(name)],
     ["README.md", readme(name)],
     [path.join(".github", "workflows", "preview.yml"), previewWorkflow()],
-    [path.join(".github", "workflows", "sweep-previews.yml"), sweepWorkflow()],
+    [path.join(".github", "workflows", "sweep-previews.yml"), sweepWorkflow(name)],
   ];
   const existing = files.map(([file]) => file).filter((file) => existsSync(path.join(root, file)));
   if (existing.length > 0 && !opts.force) {
