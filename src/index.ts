@@ -35,4 +35,6 @@ export {
   DestroyError,
   type DeleteFailure,
 } from "./core/errors.js";
+export { TestCleanupError } from "./testing/test-cleanup-error.js";
+export type { TestScopeOptions, TestScopeFunction, ScopedTest, ScopedTestFunction } from "./testing/test-scope.js";
 export type { State, StateStore, StateStoreFactory, StateStoreScope, ResourceStatus } from "./state/state-store.js";

@@ -1,5 +1,6 @@
 /**
- * The `alchemy` function and its companions `alchemy.run`, `alchemy.destroy` and `alchemy.secret`.
+ * The `alchemy` function and its companions `alchemy.run`, `alchemy.destroy`,
+ * `alchemy.secret` and `alchemy.test`.
  *
  * @module
  */
@@ -13,6 +14,7 @@ import { deleteItems } from "./destroy.js";
 import { isScope, type Scope } from "./scope.js";
 import { secret } from "./secrets/secret-function.js";
 import { startApplication } from "./start-application.js";
+import { test } from "../testing/test-scope.js";
 import { collectTree, itemsOf, stageOf } from "./tree.js";
 
 /**
@@ -106,10 +108,11 @@ export interface Alchemy {
   run: typeof run;
   destroy: typeof destroy;
   secret: typeof secret;
+  test: typeof test;
 }
 
 /**
  * Starts an application; `alchemy.run` opens nested scopes; `alchemy.destroy`
- * destroys a scope or resource.
+ * destroys a scope or resource; `alchemy.test` runs a test in an ephemeral scope.
  */
-export const alchemy: Alchemy = Object.assign(startApplication, { run, destroy, secret });
+export const alchemy: Alchemy = Object.assign(startApplication, { run, destroy, secret, test });
