@@ -182,7 +182,9 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
     .addOption(new Option("--strategy <strategy>", "delete one at a time, or independent resources at once").choices(["sequential", "parallel"]))
     .addOption(concurrencyOption())
-    .action(async (entry: string | undefined, flags) => {
+    .action(async (entry: string | undefined, _own, command: Command) => {
+      // `alchemy stages` defines --state and --app too, and commander hands them to it even when they follow `prune`.
+      const flags = command.optsWithGlobals();
       const { state, stateFrom, app } = stateOptions(flags, io.env);
       const age = flags.olderThan as { ms: number; spelled: string };
       done(

@@ -51,7 +51,8 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
   if (!resolved.stateStore && process.env.CI === "true" && (resolved.phase === "up" || resolved.phase === "destroy")) {
     app.context.warn(
       `Application "${appName}" keeps its state in ${dir} on this CI runner, which is lost when the job ends: the next run would create everything again, ` +
-        "and a destroy would find nothing. Configure a shared store, e.g. stateStore: (scope) => new PostgresStateStore(scope) with ALCHEMY_STATE_DATABASE_URL.",
+        "and a destroy would find nothing. Name a shared store in ALCHEMY_STATE_STORE (e.g. a postgres://... URL kept in a CI secret), " +
+        "or pass stateStore in the program.",
     );
   }
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.

@@ -94,7 +94,7 @@ describe("alchemy state migrate, export and import", () => {
     const show = await cli("state", "show", "shop/dev/backend/db", ...at);
     expect(JSON.parse(show.out)).toMatchObject({ id: "db", deps: ["shop/dev/root"] });
     const stages = await cli("state", "stages", "--json", ...at);
-    expect(JSON.parse(stages.out)).toEqual([{ stage: "dev", resources: 3, updatedAt: expect.any(String) }]);
+    expect(JSON.parse(stages.out)).toMatchObject([{ stage: "dev", resources: 3, updatedAt: expect.any(String), lastDeploy: { command: "node (shop program)" } }]);
     const rm = await cli("state", "rm", "shop/dev/backend/deep/cache", ...at);
     expect(rm.code).toBe(0);
     expect(JSON.parse((await cli("state", "list", "--stage", "dev", "--json", ...at)).out)).toHaveLength(2);
