@@ -63,7 +63,7 @@ describe("alchemy.test", () => {
     for (const name of ["hangs in form 1", "hangs in the factory form"]) {
       const result = testResult(run, name);
       expect(result.state).toBe("failed");
-      expect(errorText(result)).toMatch(/^Error: Test timed out in 1000ms/);
+      expect(errorText(result)).toMatch(/^Error: Test timed out in 2000ms/);
       expect(result.errors).toHaveLength(1);
     }
     expect(existsSync(path.join(clean, "world/hung-1.txt"))).toBe(false);

@@ -12,7 +12,7 @@ it("hangs in form 1", async () => {
     await File("hung", { path: "world/hung-1.txt", content: "still here?" });
     await hang();
   });
-}, 1_000);
+}, 2_000);
 
 const test = alchemy.test(import.meta);
 
@@ -20,4 +20,4 @@ test("hangs in the factory form", async (scope) => {
   appendFileSync("world/stages.log", `${scope.path}\n`);
   await File("hung", { path: "world/hung-2.txt", content: "still here?" });
   await hang();
-}, 1_000);
+}, 2_000);
