@@ -5,8 +5,9 @@
  *
  * Lifecycle contract:
  * - Start: crash leftovers of the file are swept first (once per process);
- *   then a stage is claimed in this process and locked without waiting. A
- *   derived stage that is taken (here, or locked by a live run elsewhere) is
+ *   then a stage is claimed in this process and locked without waiting, and
+ *   must be empty. A derived stage that is taken (here, or locked by a live
+ *   run elsewhere) or still holds records an earlier run could not destroy is
  *   tried again as `<stage>-2`, `-3`, ...; an explicit one fails.
  * - Clean-up runs once. After the function settled, its stage is destroyed in
  *   dependency order in the same run. When the test ends first (a timeout),
@@ -130,8 +131,9 @@ export class EphemeralRun {
         }
         continue;
       }
+      let app: Application;
       try {
-        const app = await startIsolated(s.appName, {
+        app = await startIsolated(s.appName, {
           stage,
           phase: "up",
           stateStore: s.factory,
@@ -141,11 +143,26 @@ export class EphemeralRun {
           onEvent: s.quiet ? () => undefined : undefined,
           signal: this.controller.signal,
         });
-        return { app, stage };
       } catch (error) {
         releaseStage(s.store, s.appName, stage);
         if (error instanceof StageLockedError && !s.explicitStage) continue; // a live run elsewhere has it
         throw error;
+      }
+      // A test starts from nothing: a stage still holding what an earlier run could not destroy is not used.
+      const leftovers = await holdsRecords(app).catch(async (error: unknown) => {
+        await app.release();
+        releaseStage(s.store, s.appName, stage);
+        throw error;
+      });
+      if (!leftovers) return { app, stage };
+      await app.release();
+      releaseStage(s.store, s.appName, stage);
+      if (s.explicitStage) {
+        throw new AlchemyError(
+          `Stage "${stage}" of ${s.file} still holds resources an earlier run could not destroy, so the test cannot start from an empty stage ` +
+            `(\`alchemy state list --app ${s.appName} --stage ${stage}\` lists them). Fix what kept them from being deleted and run the file again: ` +
+            "its first test scope destroys them. Or choose another stage.",
+        );
       }
     }
     throw new AlchemyError(
@@ -205,6 +222,11 @@ async function destroyAndRelease(app: Application, s: EphemeralRunSettings): Pro
   } catch (error) {
     return failuresOf(error, stagePath);
   }
+}
+
+/** True when the stage of `app` holds any record, in any of its scopes. */
+async function holdsRecords(app: Application): Promise<boolean> {
+  return (await app.stage.records()).size > 0 || (await app.stage.storedChildren()).length > 0;
 }
 
 function failuresOf(error: unknown, stagePath: string): DeleteFailure[] {

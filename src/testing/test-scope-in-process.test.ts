@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import alchemy, { ScopeError } from "alchemy";
+import alchemy, { Resource, ScopeError, TestCleanupError, type Context } from "alchemy";
 import { File } from "alchemy/fs";
 import { FileSystemStateStore } from "alchemy/state";
 import { afterAll, describe, expect, it, vi } from "vitest";
@@ -21,6 +21,12 @@ const app = testAppName(import.meta);
 const at = (name: string) => path.join(dir, name);
 /** The stage a scope of the running test derives from its name. */
 const derived = () => stageSlug(expect.getState().currentTestName!);
+
+/** A resource whose delete always fails (its record stays in the temp directory). */
+const Sticky = Resource("test-scope::Sticky", async function (this: Context<{ id: string }>, id: string) {
+  if (this.phase === "delete") throw new Error("refuses to go");
+  return { id };
+});
 
 /** A promise and the function that resolves it. */
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -93,6 +99,17 @@ describe("alchemy.test in this process", () => {
     } finally {
       await lock.release();
     }
+  });
+
+  it("fails with a TestCleanupError naming what it could not destroy, and later scopes do not start on those leftovers", async () => {
+    const error = await alchemy.test(import.meta, { stateStore }, () => Sticky("left")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TestCleanupError);
+    expect((error as TestCleanupError).failures.map((f) => [f.fqn, f.error.message])).toEqual([[`${app}/${derived()}/left`, "refuses to go"]]);
+
+    expect(await alchemy.test(import.meta, { stateStore }, (scope) => scope.path)).toBe(`${app}/${derived()}-2`);
+    await expect(alchemy.test(import.meta, { stateStore, stage: derived() }, () => undefined)).rejects.toThrow(
+      /still holds resources an earlier run could not destroy/,
+    );
   });
 
   it('runs a scope outside vitest in the stage "test", and refuses to define tests there', async () => {
