@@ -8,6 +8,7 @@ import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { removeProject } from "../cli/cli.test-fixture.js";
+import { SQLiteStateStore } from "../state/sqlite/sqlite-state-store.js";
 import { errorText, filesUnder, loggedStages, makeTestProject, runVitest, testResult, type VitestRun } from "./test-scope.test-fixture.js";
 
 const CLEAN = ["passes", "fails-an-assertion", "times-out", "runs-concurrently", "factory", "twin"];
@@ -17,17 +18,25 @@ describe("alchemy.test", () => {
   let clean: string;
   let leaky: string;
   let crashed: string;
+  let envStore: string;
   let cleanRun: Promise<VitestRun>;
   let twinRun: Promise<VitestRun>;
   let leakyRun: Promise<VitestRun>;
+  let envStoreRun: Promise<VitestRun>;
   let crashRuns: Promise<{ killed: VitestRun; leftBehind: string[]; after: VitestRun }>;
 
   beforeAll(() => {
-    projects.push((clean = makeTestProject(CLEAN)), (leaky = makeTestProject(["leaks"])), (crashed = makeTestProject(["crashes"])));
+    projects.push(
+      (clean = makeTestProject(CLEAN)),
+      (leaky = makeTestProject(["leaks"])),
+      (crashed = makeTestProject(["crashes"])),
+      (envStore = makeTestProject(["passes"])),
+    );
     // The same file in a second process at once: twin.test.ts waits for its twin.
     cleanRun = runVitest(clean, [], { TWIN: "a" });
     twinRun = runVitest(clean, ["twin.test.ts"], { TWIN: "b" }, "report-b");
     leakyRun = runVitest(leaky, []);
+    envStoreRun = runVitest(envStore, [], { ALCHEMY_STATE_STORE: "sqlite:state.sqlite" });
     crashRuns = (async () => {
       const killed = await runVitest(crashed, [], { CRASH: "1" }, "report-killed");
       const leftBehind = [...world(crashed), ...filesUnder(path.join(crashed, ".alchemy")).map((f) => `.alchemy/${f}`)];
@@ -36,7 +45,7 @@ describe("alchemy.test", () => {
   });
 
   afterAll(async () => {
-    await Promise.allSettled([cleanRun, twinRun, leakyRun, crashRuns]);
+    await Promise.allSettled([cleanRun, twinRun, leakyRun, envStoreRun, crashRuns]);
     projects.forEach(removeProject);
   });
 
@@ -112,6 +121,20 @@ describe("alchemy.test", () => {
     expect(b.code).toBe(0);
     expect(world(clean)).toEqual([]);
     expect(existsSync(path.join(clean, ".alchemy"))).toBe(false);
+  });
+
+  it("keeps its state where $ALCHEMY_STATE_STORE says when it is set, as alchemy(...) does", async () => {
+    const run = await envStoreRun;
+    expect(testResult(run, "files > are written inside the scope and gone after it")).toMatchObject({ state: "passed", errors: [] });
+    expect(existsSync(path.join(envStore, ".alchemy"))).toBe(false);
+    expect(existsSync(path.join(envStore, "state.sqlite"))).toBe(true);
+    const store = new SQLiteStateStore({ chain: ["passes.test.ts"] }, { filename: path.join(envStore, "state.sqlite") });
+    try {
+      await store.init();
+      expect(await store.listScopes()).toEqual([]);
+    } finally {
+      await store.deinit();
+    }
   });
 
   it("fails a test whose resource could not be destroyed, naming its fqn, the cause and the way out", async () => {

@@ -15,12 +15,11 @@
  *
  * @module
  */
-import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import type { DestroyStrategy } from "../core/options.js";
 import type { Scope } from "../core/scope.js";
-import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import type { StateStoreFactory } from "../state/state-store.js";
+import { defaultStore } from "./default-store.js";
 import { EphemeralRun, type EphemeralRunSettings } from "./ephemeral-run.js";
 import { derivedStage, testAppName, testFileLabel, type TestFileMeta } from "./test-names.js";
 import { runningTest, vitestOf, type VitestTestFunction } from "./vitest-bridge.js";
@@ -42,8 +41,9 @@ export interface TestScopeOptions {
   destroyStrategy?: DestroyStrategy;
   /**
    * Where the test's state is kept.
-   * @default (scope) => new FileSystemStateStore(scope, { dir: `${process.cwd()}/.alchemy` });
-   *   its empty directories are removed after a clean test
+   * @default what `alchemy(...)` uses: the store `$ALCHEMY_STATE_STORE` names,
+   *   else `(scope) => new FileSystemStateStore(scope, { dir: `${process.cwd()}/.alchemy` })`,
+   *   whose directories are removed once a clean test leaves them empty
    */
   stateStore?: StateStoreFactory;
   /**
@@ -163,16 +163,16 @@ function scopedTest(meta: TestFileMeta, options: TestScopeOptions): ScopedTest {
 }
 
 function settingsOf(meta: TestFileMeta, options: TestScopeOptions, testName: string | undefined): EphemeralRunSettings {
-  const stateDir = options.stateStore ? undefined : path.join(process.cwd(), ".alchemy");
+  // Passed explicitly even when it is the default, so that CI runs do not warn that their state is lost with the runner.
+  const store = options.stateStore ? { key: options.stateStore, factory: options.stateStore, stateDir: undefined } : defaultStore();
   return {
     appName: testAppName(meta),
     file: testFileLabel(meta),
     stage: options.stage ?? derivedStage(testName),
     explicitStage: options.stage !== undefined,
-    store: options.stateStore ?? stateDir!,
-    // Explicit even for the default store, so that CI runs do not warn that their state is lost with the runner.
-    factory: options.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir: stateDir })),
-    stateDir,
+    store: store.key,
+    factory: store.factory,
+    stateDir: store.stateDir,
     destroyStrategy: options.destroyStrategy,
     quiet: options.quiet ?? true,
   };
