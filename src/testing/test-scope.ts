@@ -115,7 +115,12 @@ export function test<T>(
 function runTestScope<T>(meta: TestFileMeta, options: TestScopeOptions, fn: TestScopeFunction<T>): Promise<T> {
   const vitest = vitestOf(meta);
   const running = vitest ? runningTest(vitest) : { concurrent: false, name: undefined };
-  const run = new EphemeralRun(settingsOf(meta, options, running.name));
+  let run: EphemeralRun;
+  try {
+    run = new EphemeralRun(settingsOf(meta, options, running.name));
+  } catch (error) {
+    return Promise.reject(error); // e.g. an $ALCHEMY_STATE_STORE that is no store URL
+  }
   // Before any await: vitest ties the hook to the test running now. In a
   // concurrent test that may be another one, so the hook is left out there.
   if (vitest && !running.concurrent) {
