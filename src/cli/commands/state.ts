@@ -11,6 +11,7 @@ import type { State } from "../../state/state-store.js";
 import { describeLocation } from "../../state/store-url.js";
 import { EXIT } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
+import { columns } from "./stages.js";
 import { resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 
@@ -166,13 +167,6 @@ async function warnDependents(io: CliIO, session: StateSession, address: Resourc
     `alchemy no longer tracks what ${one ? "it uses" : "they use"}. A deploy that still declares a forgotten resource creates it again ` +
       `(add --adopt to take over the one that exists); or forget the dependents too with \`alchemy state rm <fqn>\`.\n`,
   );
-}
-
-/** Pads every column but the last to its widest cell, two spaces apart. */
-function columns(rows: string[][]): string[] {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
-  return rows.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  "));
 }
 
 function writeLines(io: CliIO, lines: string[], to = io.stdout): void {
