@@ -90,7 +90,7 @@ export class Application extends Scope {
     await context.idle();
     const ok = finalize && failure === undefined && context.deleteFailures.length === 0 && !context.failed;
     try {
-      await this.recordEnd(ok);
+      await this.recordEnd(finalize, ok);
     } catch (error) {
       // A run that already failed (a lost lock, say) reports that failure, not this one.
       if (ok) failure = error;
@@ -113,10 +113,15 @@ export class Application extends Scope {
     if (context.deleteFailures.length) throw new DestroyError(context.deleteFailures);
   }
 
-  /** `lastDeploy` after a deploy; no stage metadata left once a deploy or destroy empties the stage. */
-  private async recordEnd(ok: boolean): Promise<void> {
+  /**
+   * `lastDeploy` after a deploy that was finalized or got as far as a
+   * resource (a run released before touching anything is no deploy); no stage
+   * metadata left once a deploy or destroy empties the stage.
+   */
+  private async recordEnd(finalized: boolean, ok: boolean): Promise<void> {
     const { phase } = this.context.options;
     if (!this.started || (phase !== "up" && phase !== "destroy")) return;
-    await recordRunEnd(this.stage.store, { deployed: phase === "up", command: this.command, ok });
+    const deployed = phase === "up" && (finalized || this.context.events.length > 0);
+    await recordRunEnd(this.stage.store, { deployed, command: this.command, ok });
   }
 }
