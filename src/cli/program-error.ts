@@ -28,8 +28,17 @@ export function userLocation(error: Error, entry: string): string | undefined {
 
 /** The message of a program error, with a hint where the cause is a known setup mistake. */
 export function programErrorMessage(error: Error): string {
-  if (/Top-level await is currently not supported with the "cjs" output format/.test(error.message)) {
-    return `${error.message}\nThe program is loaded as CommonJS: add "type": "module" to the package.json next to it, or name it alchemy.run.mts.`;
+  const code = (error as NodeJS.ErrnoException).code;
+  // Node refuses to load an ES module (top-level await) that tsx handed it as CommonJS.
+  const commonJs =
+    code === "ERR_REQUIRE_CYCLE_MODULE" ||
+    code === "ERR_REQUIRE_ASYNC_MODULE" ||
+    /Top-level await is currently not supported with the "cjs" output format/.test(error.message);
+  if (commonJs) {
+    return (
+      `${error.message}\nThe program is loaded as CommonJS, but its top-level await needs an ES module: ` +
+      `add "type": "module" to the package.json next to it (create one if there is none), or name it alchemy.run.mts.`
+    );
   }
   return error.message;
 }

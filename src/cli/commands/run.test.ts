@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeProject, REPO, runAlchemy, runAlchemyOnTerminal, startAlchemy } from "../cli.test-fixture.js";
@@ -88,6 +88,18 @@ describe("alchemy deploy", () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/alchemy\.run\.ts:2:\d+/);
     expect(world(dir)).toEqual(["a", "b"]);
+  });
+
+  it("says how to fix a program loaded as CommonJS (no \"type\": \"module\"), whose top-level await cannot run", async () => {
+    const dir = project(TWO);
+    for (const pkg of [{ name: "project", private: true }, undefined]) {
+      if (pkg) writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg));
+      else rmSync(path.join(dir, "package.json"));
+      const result = await runAlchemy(["deploy", "--stage", "dev"], dir);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain(`The program is loaded as CommonJS, but its top-level await needs an ES module: add "type": "module" to the package.json next to it`);
+      expect(world(dir)).toEqual([]);
+    }
   });
 
   it("stops cleanly on Ctrl-C: the create in flight finishes and is recorded, the rest never start, exit 130", async () => {
