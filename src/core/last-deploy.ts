@@ -7,7 +7,7 @@
  *
  * @module
  */
-import os from "node:os";
+import { currentHolder } from "../state/stage-lock.js";
 import type { StageMeta, StateStore } from "../state/state-store.js";
 
 /** The `lastDeploy` entry of a stage's metadata. */
@@ -40,7 +40,7 @@ export async function recordRunEnd(store: StateStore, run: { deployed: boolean; 
     return;
   }
   if (!run.deployed) return;
-  const lastDeploy: LastDeploy = { at: new Date().toISOString(), by: deployer(), command: run.command, ok: run.ok };
+  const lastDeploy: LastDeploy = { at: new Date().toISOString(), by: deployer(run.command), command: run.command, ok: run.ok };
   await store.setStageMeta({ ...meta, lastDeploy });
 }
 
@@ -62,13 +62,8 @@ export function lastDeployOf(meta: StageMeta | undefined): LastDeploy | undefine
   };
 }
 
-function deployer(): string {
+function deployer(command: string): string {
   if (process.env.GITHUB_ACTIONS === "true" && process.env.GITHUB_ACTOR) return `${process.env.GITHUB_ACTOR} (GitHub Actions)`;
-  let user: string;
-  try {
-    user = os.userInfo().username;
-  } catch {
-    user = process.env.USER ?? "unknown";
-  }
-  return `${user}@${os.hostname()}`;
+  const { user, host } = currentHolder(command);
+  return `${user}@${host}`;
 }
