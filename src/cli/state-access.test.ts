@@ -4,9 +4,9 @@ import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import type { State } from "../state/state-store.js";
-import { UsageError } from "./exit-codes.js";
+import { runCommandBody, UsageError } from "./exit-codes.js";
 import { captureIO } from "./io.test-fixture.js";
-import { StateCommandError, listApps, resolveApp, runStateCommand, withStateSession } from "./state-access.js";
+import { StateCommandError, listApps, resolveApp, withStateSession } from "./state-access.js";
 
 let dir: string;
 beforeEach(() => {
@@ -113,15 +113,15 @@ describe("StateSession", () => {
   });
 });
 
-describe("runStateCommand", () => {
+describe("runCommandBody", () => {
   it("prints an engine error such as a corrupt record and exits 1, leaving usage errors to the caller", async () => {
     await write(["shop", "dev"], "api");
     fs.writeFileSync(path.join(dir, "shop", "dev", "api.json"), "{");
     const io = captureIO(dir);
-    const code = await runStateCommand(io, () => withStateSession(dir, async (session) => (await session.walk(["shop", "dev"])).length));
+    const code = await runCommandBody(io, () => withStateSession(dir, async (session) => (await session.walk(["shop", "dev"])).length));
     expect(code).toBe(1);
     expect(io.err()).toMatch(/^error: State file .*api\.json is not valid JSON/);
-    await expect(runStateCommand(io, async () => { throw new UsageError("bad"); })).rejects.toThrow(UsageError);
-    await expect(runStateCommand(io, async () => { throw new TypeError("bug"); })).rejects.toThrow(TypeError);
+    await expect(runCommandBody(io, async () => { throw new UsageError("bad"); })).rejects.toThrow(UsageError);
+    await expect(runCommandBody(io, async () => { throw new TypeError("bug"); })).rejects.toThrow(TypeError);
   });
 });

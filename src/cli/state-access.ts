@@ -3,7 +3,7 @@
  * filesystem store by default, or the one `--state <store-url>` names), never
  * by reading its files, because a stage's write-ahead journal may hold changes
  * that are not in the record files yet. Also which application a command means
- * when `--app` is not given, and how a command's failures become an exit code.
+ * when `--app` is not given.
  *
  * @module
  */
@@ -14,31 +14,12 @@ import { nameProblem } from "../core/names.js";
 import { canLock, currentHolder, type StageLock } from "../state/stage-lock.js";
 import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
 import { describeLocation, storeFactory, type StoreLocation } from "../state/store-url.js";
-import { EXIT, UsageError } from "./exit-codes.js";
-import type { CliIO } from "./io.js";
+import { UsageError } from "./exit-codes.js";
 import { checkName } from "./state-target.js";
 
 /** A state command could not do what it was asked; its message says why and how to fix it (exit 1). */
 export class StateCommandError extends AlchemyError {
   override name = "StateCommandError";
-}
-
-/**
- * Runs a state command's body: a {@link StateCommandError} or another engine
- * error (a corrupt record, an unreadable directory) is printed to stderr and
- * becomes exit code 1. A {@link UsageError} is left to the caller (exit 2).
- *
- * @example
- * return runStateCommand(io, async () => { ...; return EXIT.ok; });
- */
-export async function runStateCommand(io: CliIO, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof UsageError || !(error instanceof AlchemyError)) throw error;
-    io.stderr.write(`error: ${error.message}\n`);
-    return EXIT.failed;
-  }
 }
 
 /**

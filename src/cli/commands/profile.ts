@@ -6,7 +6,6 @@
  *
  * @module
  */
-import { AlchemyError } from "../../core/errors.js";
 import {
   IDENTIFIER_RULE,
   isProfileName,
@@ -20,7 +19,7 @@ import {
 } from "../../core/profiles/profile-file.js";
 import { ProfileError } from "../../core/profiles/profile-error.js";
 import { redactSettings } from "../../core/profiles/redact.js";
-import { EXIT, UsageError } from "../exit-codes.js";
+import { EXIT, runCommandBody, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 
 /** Help text for `alchemy profile --help`, after the list of subcommands. */
@@ -72,7 +71,7 @@ export async function profileSet(name: string, assignments: string[], io: CliIO)
   }
   const fromStdin = parsed.filter((a) => a.value === "-");
   if (fromStdin.length > 1) throw new UsageError(`Only one value can be read from stdin ("-"); ${fromStdin.map((a) => `${a.provider}.${a.key}`).join(" and ")} both ask for it.`);
-  return runProfileCommand(io, async () => {
+  return runCommandBody(io, async () => {
     if (fromStdin.length === 1) fromStdin[0].value = await readStdinValue(io, `${fromStdin[0].provider}.${fromStdin[0].key}`);
     const file = profilesFile(io.env);
     const created = updateProfiles(file, (doc) => {
@@ -114,7 +113,7 @@ export async function profileSet(name: string, assignments: string[], io: CliIO)
  */
 export async function profileShow(name: string, opts: { json: boolean }, io: CliIO): Promise<number> {
   checkProfileName(name);
-  return runProfileCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const file = profilesFile(io.env);
     const { profiles } = readProfiles(file);
     if (!Object.hasOwn(profiles, name)) return notDefined(name, file, Object.keys(profiles), io);
@@ -146,7 +145,7 @@ export async function profileShow(name: string, opts: { json: boolean }, io: Cli
  * // default  postgres
  */
 export async function profileList(opts: { json: boolean }, io: CliIO): Promise<number> {
-  return runProfileCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const file = profilesFile(io.env);
     const { profiles } = readProfiles(file);
     const entries: ProfileListEntry[] = Object.keys(profiles)
@@ -177,7 +176,7 @@ export async function profileList(opts: { json: boolean }, io: CliIO): Promise<n
  */
 export async function profileRm(name: string, io: CliIO): Promise<number> {
   checkProfileName(name);
-  return runProfileCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const file = profilesFile(io.env);
     const { profiles } = readProfiles(file);
     if (!Object.hasOwn(profiles, name)) return notDefined(name, file, Object.keys(profiles), io);
@@ -242,14 +241,4 @@ function notDefined(name: string, file: string, defined: string[], io: CliIO): n
 
 function sortKeys(settings: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-async function runProfileCommand(io: CliIO, body: () => Promise<number>): Promise<number> {
-  try {
-    return await body();
-  } catch (error) {
-    if (error instanceof UsageError || !(error instanceof AlchemyError)) throw error;
-    io.stderr.write(`error: ${error.message}\n`);
-    return EXIT.failed;
-  }
 }

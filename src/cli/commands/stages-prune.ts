@@ -10,9 +10,9 @@
  *
  * @module
  */
-import { EXIT } from "../exit-codes.js";
+import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { resolveApp, runStateCommand, withStateSession } from "../state-access.js";
+import { resolveApp, withStateSession } from "../state-access.js";
 import { stateLocationOf } from "../state-target.js";
 import { executeRun, type RunCommandOptions } from "./run.js";
 import { ago, stageSummaries, type StageSummary } from "./stages.js";
@@ -51,7 +51,7 @@ interface Skipped {
  * await pruneStages({ state: ".alchemy", match: "pr-*", olderThanMs: 7 * 86_400_000, olderThan: "7d", keep: [], dryRun: true, run }, io);
  */
 export async function pruneStages(opts: PruneOptions, io: CliIO): Promise<number> {
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
     const summaries = await withStateSession(where, (session) => stageSummaries(session, app));

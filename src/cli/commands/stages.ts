@@ -7,9 +7,9 @@
 import { lastDeployOf, type LastDeploy } from "../../core/last-deploy.js";
 import { canLock, describeHolder, isLockStale } from "../../state/stage-lock.js";
 import { describeLocation } from "../../state/store-url.js";
-import { EXIT } from "../exit-codes.js";
+import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { listApps, resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
+import { listApps, resolveApp, withStateSession, type StateSession } from "../state-access.js";
 import { stateLocationOf } from "../state-target.js";
 import type { StateCommandOptions } from "./state.js";
 
@@ -35,7 +35,7 @@ export interface StageSummary {
  * // pr-12   5 resources  deployed 2026-11-02T17:40:10.000Z (18d ago) by octocat (GitHub Actions)
  */
 export async function listStages(opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
     const summaries = await withStateSession(where, (session) => stageSummaries(session, app));
@@ -111,6 +111,6 @@ export function columns(rows: string[][]): string[] {
 }
 
 /** Code-point order: the same on every machine, unlike `localeCompare`. */
-function compare(a: string, b: string): number {
+export function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -10,10 +10,10 @@
 import { rekeyStage } from "../../core/secrets/rekey.js";
 import { canLock, currentHolder } from "../../state/stage-lock.js";
 import { describeLocation, storeFactory } from "../../state/store-url.js";
-import { EXIT, UsageError } from "../exit-codes.js";
+import { EXIT, runCommandBody, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { askSecret } from "../prompt.js";
-import { resolveApp, runStateCommand } from "../state-access.js";
+import { resolveApp } from "../state-access.js";
 import { resolveStage, stateLocationOf } from "../state-target.js";
 import type { StateCommandOptions } from "./state.js";
 
@@ -24,7 +24,7 @@ export async function stateRekey(opts: StateCommandOptions & { stage?: string; c
   if (!oldPassword) throw new UsageError("Set ALCHEMY_PASSWORD to the stage's current password; the new one comes from ALCHEMY_NEW_PASSWORD or a prompt.");
   const newPassword = io.env.ALCHEMY_NEW_PASSWORD || (await promptNew(io));
   if (newPassword === oldPassword) throw new UsageError("The new password is the same as the current one; nothing to do.");
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const app = resolveApp(location, opts.app);
     const factory = storeFactory(location);
     const store = factory({ chain: [app, stage] });

@@ -13,9 +13,9 @@ import { isDeepStrictEqual } from "node:util";
 import { parseStageExport, readStage, readStageMeta, StoreSession, verifyCopy, writeStage, writeStageMeta, type StageExport, type StageRecord } from "../../state/stage-copy.js";
 import type { StageMeta } from "../../state/state-store.js";
 import { describeLocation, parseStoreUrl, storeFactory, type StoreLocation } from "../../state/store-url.js";
-import { EXIT, UsageError } from "../exit-codes.js";
+import { EXIT, runCommandBody, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { resolveApp, runStateCommand, StateCommandError } from "../state-access.js";
+import { resolveApp, StateCommandError } from "../state-access.js";
 import { checkName, resolveStage } from "../state-target.js";
 
 export interface TransferOptions {
@@ -33,7 +33,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
   const stage = resolveStage(opts.stage, io.env);
   const from = location(opts.from ?? opts.state, io);
   const to = location(opts.to, io);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
     const source = new StoreSession(storeFactory(from));
     const target = new StoreSession(storeFactory(to));
@@ -57,7 +57,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
 export async function stateExport(opts: TransferOptions & { from?: string; output?: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
   const from = location(opts.from ?? opts.state, io);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
     const source = new StoreSession(storeFactory(from));
     try {
@@ -79,7 +79,7 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
 /** Writes the records of an export (a file, or `-` for stdin) into `--to` (default: the filesystem store), under the stage's lock. */
 export async function stateImport(file: string, opts: TransferOptions & { to?: string }, io: CliIO): Promise<number> {
   const to = location(opts.to ?? opts.state, io);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const source = file === "-" ? "stdin" : path.resolve(io.cwd, file);
     let doc: StageExport;
     try {

@@ -9,10 +9,10 @@
  */
 import type { State } from "../../state/state-store.js";
 import { describeLocation } from "../../state/store-url.js";
-import { EXIT } from "../exit-codes.js";
+import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { columns } from "./stages.js";
-import { resolveApp, runStateCommand, withStateSession, type StateSession } from "../state-access.js";
+import { columns, compare } from "./stages.js";
+import { resolveApp, withStateSession, type StateSession } from "../state-access.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 
 /** Options every state command takes. */
@@ -51,7 +51,7 @@ export interface StateListEntry {
  * // shop/dev/backend/db  test::Database  created
  */
 export async function stateList(opts: StateCommandOptions & { stage?: string; json: boolean }, io: CliIO): Promise<number> {
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     const stage = resolveStage(opts.stage, io.env);
     const app = resolveApp(where, opts.app);
@@ -83,7 +83,7 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
  */
 export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const record = await withStateSession(stateLocationOf(opts, io), async (session) => {
       const found = await (await session.open(address.scope)).get(address.id);
       if (found === undefined) notFound(io, address, session);
@@ -107,7 +107,7 @@ export async function stateShow(fqn: string, opts: StateCommandOptions & { json:
  */
 export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     return withStateSession(stateLocationOf(opts, io), async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
@@ -173,7 +173,3 @@ function writeLines(io: CliIO, lines: string[], to = io.stdout): void {
   for (const line of lines) to.write(line + "\n");
 }
 
-/** Code-point order: the same on every machine, unlike `localeCompare`. */
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}

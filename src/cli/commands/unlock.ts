@@ -8,9 +8,9 @@
  */
 import { canLock, describeHolder, isLockStale, type LockInfo } from "../../state/stage-lock.js";
 import { describeLocation, storeFactory } from "../../state/store-url.js";
-import { EXIT } from "../exit-codes.js";
+import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import { resolveApp, runStateCommand } from "../state-access.js";
+import { resolveApp } from "../state-access.js";
 import { checkName, stateLocationOf } from "../state-target.js";
 import type { StateCommandOptions } from "./state.js";
 
@@ -26,7 +26,7 @@ import type { StateCommandOptions } from "./state.js";
 export async function unlock(opts: StateCommandOptions & { stage: string; lockId?: string }, io: CliIO): Promise<number> {
   const stage = checkName(opts.stage, "stage", "--stage");
   const location = stateLocationOf(opts, io);
-  return runStateCommand(io, async () => {
+  return runCommandBody(io, async () => {
     const app = resolveApp(location, opts.app);
     const store = storeFactory(location)({ chain: [app, stage] });
     const where = `stage "${stage}" of app "${app}" (${describeLocation(location)})`;
