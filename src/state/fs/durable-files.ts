@@ -118,18 +118,7 @@ export function ensureDir(dir: string): void {
  */
 export function replaceFile(file: string, text: string, dirty: DirtyPaths): void {
   const dir = path.dirname(file);
-  for (let attempt = 0; ; attempt++) {
-    const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
-    try {
-      writeNewFile(temp, text);
-      fs.renameSync(temp, file);
-      break;
-    } catch (error) {
-      removeQuietly(temp);
-      if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
-      ensureDir(dir);
-    }
-  }
+  renameIntoPlace(file, text, false);
   dirty.files.add(file);
   dirty.dirs.add(dir);
 }
@@ -148,19 +137,28 @@ export function replaceFile(file: string, text: string, dirty: DirtyPaths): void
 export function replaceFileDurably(file: string, text: string): void {
   const dir = path.dirname(file);
   ensureDir(dir);
+  renameIntoPlace(file, text, true);
+  fsyncPath(dir);
+}
+
+/**
+ * Writes `text` to a new temp file beside `file` (fsynced when `sync`) and
+ * renames it over `file`. When the directory vanished meanwhile (a concurrent
+ * prune of an emptied scope), it is made again and the write retried.
+ */
+function renameIntoPlace(file: string, text: string, sync: boolean): void {
   for (let attempt = 0; ; attempt++) {
     const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
     try {
-      writeNewFile(temp, text, true);
+      writeNewFile(temp, text, sync);
       fs.renameSync(temp, file);
-      break;
+      return;
     } catch (error) {
       removeQuietly(temp);
       if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
-      ensureDir(dir);
+      ensureDir(path.dirname(file));
     }
   }
-  fsyncPath(dir);
 }
 
 /** One record file to replace (`text`) or remove (no `text`). */
