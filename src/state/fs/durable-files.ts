@@ -109,18 +109,23 @@ export function ensureDir(dir: string): void {
 
 /**
  * Replaces `file` with `text` atomically: writes a temp file (mode 0600) in the
- * same directory and renames it over `file`. Not fsynced: the journal holds
- * the change until a checkpoint makes the file durable. Recreates the directory
- * if it vanished meanwhile (a concurrent prune of an empty scope).
+ * same directory and renames it over `file` (`beforeRename` runs just before).
+ * Not fsynced: the journal holds the change until a checkpoint makes the file
+ * durable. Recreates the directory if it vanished meanwhile (a concurrent
+ * prune of an empty scope).
  *
  * @example
  * replaceFile("/abs/.alchemy/app/dev/api.json", serializeState(state), dirty);
  */
-export function replaceFile(file: string, text: string, dirty: DirtyPaths): void {
-  const dir = path.dirname(file);
-  renameIntoPlace(file, text, false);
+export function replaceFile(file: string, text: string, dirty: DirtyPaths, beforeRename?: () => void): void {
+  renameIntoPlace(file, text, false, beforeRename);
+  markWritten(file, dirty);
+}
+
+/** Records that `file` (and its directory entry) changed since the last checkpoint. */
+export function markWritten(file: string, dirty: DirtyPaths): void {
   dirty.files.add(file);
-  dirty.dirs.add(dir);
+  dirty.dirs.add(path.dirname(file));
 }
 
 /**
@@ -146,55 +151,18 @@ export function replaceFileDurably(file: string, text: string): void {
  * renames it over `file`. When the directory vanished meanwhile (a concurrent
  * prune of an emptied scope), it is made again and the write retried.
  */
-function renameIntoPlace(file: string, text: string, sync: boolean): void {
+function renameIntoPlace(file: string, text: string, sync: boolean, beforeRename?: () => void): void {
   for (let attempt = 0; ; attempt++) {
     const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
     try {
       writeNewFile(temp, text, sync);
+      beforeRename?.();
       fs.renameSync(temp, file);
       return;
     } catch (error) {
       removeQuietly(temp);
       if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
       ensureDir(path.dirname(file));
-    }
-  }
-}
-
-/** One record file to replace (`text`) or remove (no `text`). */
-export interface RecordChange {
-  file: string;
-  text?: string;
-}
-
-/**
- * Applies `changes` in order under the stage directory `stageDir`, then removes
- * the scope directories the removals left empty (each directory tried once per
- * batch, not once per removed record).
- *
- * @example
- * applyRecordChanges([{ file: "/abs/.alchemy/app/dev/api.json", text: "{...}\n" }], "/abs/.alchemy/app/dev", dirty);
- */
-export function applyRecordChanges(changes: RecordChange[], stageDir: string, dirty: DirtyPaths): void {
-  const emptied = new Set<string>();
-  for (const { file, text } of changes) {
-    if (text !== undefined) {
-      replaceFile(file, text, dirty);
-      continue;
-    }
-    try {
-      fs.unlinkSync(file);
-    } catch (error) {
-      if (errorCode(error) !== "ENOENT") throw error;
-    }
-    dirty.dirs.add(path.dirname(file));
-    emptied.add(path.dirname(file));
-  }
-  // Deepest first, so a parent is tried after its children are gone.
-  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) {
-    for (let d = dir; d.startsWith(stageDir + path.sep); d = path.dirname(d)) {
-      if (!removeEmptyDir(d)) break;
-      dirty.dirs.add(path.dirname(d));
     }
   }
 }
@@ -261,8 +229,13 @@ function writeNewFile(file: string, text: string, sync = false): void {
   }
 }
 
-/** rmdir `dir` if it holds nothing but leftover temp files; true when it is gone. */
-function removeEmptyDir(dir: string): boolean {
+/**
+ * rmdir `dir` if it holds nothing but leftover temp files; true when it is gone.
+ *
+ * @example
+ * removeEmptyDir("/abs/.alchemy/app/dev/backend"); // false: a record is still there
+ */
+export function removeEmptyDir(dir: string): boolean {
   try {
     fs.rmdirSync(dir);
     return true;

@@ -331,6 +331,8 @@ export class StageJournal {
     if (this.#size === 0 || this.#fd === undefined) return;
     await this.materialize();
     if (this.#failure) throw this.#failure;
+    // Spares live in directories this journal covers; once it is empty, no replay would remove them.
+    await this.#writer.dropSpares();
     await syncPaths(this.stageDir, this.#dirty);
     const fd = this.#open();
     fs.ftruncateSync(fd, 0);
@@ -357,6 +359,7 @@ export class StageJournal {
         dirs.add(path.dirname(file));
       }
       await this.#writer.apply(changes);
+      await this.#writer.dropSpares();
       dirs.forEach(removeStaleTempFiles);
       await syncPaths(this.stageDir, this.#dirty);
       // Also drops a torn tail, which would otherwise hide the entries appended after it.

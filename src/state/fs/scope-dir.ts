@@ -44,15 +44,31 @@ export function recordIdOf(name: string): string | undefined {
  */
 export function readRecord(dir: string, id: string, fqnPrefix: string): State | undefined {
   const file = path.join(dir, id + RECORD_SUFFIX);
-  let text: string;
-  try {
-    text = readSmallFile(file);
-  } catch (error) {
-    const code = errorCode(error);
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw unreadable(file, error);
+  for (let attempt = 1; ; attempt++) {
+    let read: FileRead | undefined;
+    try {
+      read = readWholeFile(file);
+    } catch (error) {
+      const code = errorCode(error);
+      if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      throw unreadable(file, error);
+    }
+    const retry = attempt < READ_ATTEMPTS;
+    if (read === undefined) {
+      if (retry) continue;
+      throw new StateStoreError(
+        `State file ${file} changed every time it was read (${READ_ATTEMPTS} times). ` +
+          `Another process is rewriting it; read the state again once that process is done.`,
+        file,
+      );
+    }
+    try {
+      return parseStateFile(read.text, file, id, `${fqnPrefix}/${id}`);
+    } catch (error) {
+      // A file replaced since it was read is read again; one that is still the same file is damaged.
+      if (!retry || !replacedSince(file, read)) throw error;
+    }
   }
-  return parseStateFile(text, file, id, `${fqnPrefix}/${id}`);
 }
 
 /**
@@ -122,22 +138,56 @@ function holdsRecords(dir: string): boolean {
   return entries.some((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)));
 }
 
-/** Reused by every read: most records fit, which saves an fstat and an allocation per file. */
+/** Reads of one record before it counts as changing too often to be read. */
+const READ_ATTEMPTS = 20;
+
+/** Reused by every read: most records fit, which saves an allocation per file. */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
-/** `fs.readFileSync(file, "utf8")` without the fstat, about 20% faster on small files. */
-function readSmallFile(file: string): string {
+/** The text of a file and the identity of the file it was read from. */
+interface FileRead {
+  text: string;
+  ino: bigint;
+  ctimeNs: bigint;
+}
+
+/**
+ * The whole text of `file`, or `undefined` when the file changed while it was
+ * read (its ctime or size moved between an fstat before and one after). The
+ * writer recycles replaced record files (`spare-files.ts`), so a reader that
+ * opened a record just before it was replaced could otherwise read a file
+ * being rewritten with another record's text.
+ */
+function readWholeFile(file: string): FileRead | undefined {
   const fd = fs.openSync(file, "r");
   try {
-    const length = fs.readSync(fd, readBuffer, 0, readBuffer.length, null);
-    if (length < readBuffer.length) return readBuffer.toString("utf8", 0, length);
-    const chunks = [Buffer.from(readBuffer)];
-    for (let chunk = Buffer.allocUnsafe(1 << 20), n; (n = fs.readSync(fd, chunk, 0, chunk.length, null)) > 0; ) {
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
+    const before = fs.fstatSync(fd, { bigint: true });
+    let length = fs.readSync(fd, readBuffer, 0, readBuffer.length, 0);
+    let text: string;
+    if (length < readBuffer.length) {
+      text = readBuffer.toString("utf8", 0, length);
+    } else {
+      const chunks = [Buffer.from(readBuffer)];
+      for (let chunk = Buffer.allocUnsafe(1 << 20), n; (n = fs.readSync(fd, chunk, 0, chunk.length, length)) > 0; length += n) {
+        chunks.push(Buffer.from(chunk.subarray(0, n)));
+      }
+      text = Buffer.concat(chunks).toString("utf8");
     }
-    return Buffer.concat(chunks).toString("utf8");
+    const after = fs.fstatSync(fd, { bigint: true });
+    if (after.ctimeNs !== before.ctimeNs || after.size !== before.size || after.size !== BigInt(length)) return undefined;
+    return { text, ino: after.ino, ctimeNs: after.ctimeNs };
   } finally {
     fs.closeSync(fd);
+  }
+}
+
+/** Whether the name `file` now stands for another file, or the file read has changed, since `read`. */
+function replacedSince(file: string, read: FileRead): boolean {
+  try {
+    const now = fs.statSync(file, { bigint: true });
+    return now.ino !== read.ino || now.ctimeNs !== read.ctimeNs;
+  } catch {
+    return true;
   }
 }
 
