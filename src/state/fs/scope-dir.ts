@@ -82,7 +82,8 @@ export function readRecord(dir: string, id: string, fqnPrefix: string): State | 
  */
 export function recordPathProblem(file: string): string | undefined {
   try {
-    if (fs.statSync(file).isDirectory()) return `${file} is a directory`;
+    // No exception for the common case, a record not written yet: one costs more than the stat.
+    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return `${file} is a directory`;
   } catch (error) {
     if (errorCode(error) === "ENOTDIR") return `a file stands where a directory of ${file} should be`;
     if (errorCode(error) !== "ENOENT") throw unreadable(file, error);

@@ -86,6 +86,8 @@ export class SpareFiles {
     const dir = path.dirname(record);
     let spares = this.#byDir.get(dir);
     if (spares !== undefined && spares.length >= MAX_SPARES_PER_DIR) return;
+    // A new record has nothing to keep; checking costs far less than a failed link's exception.
+    if (!fs.existsSync(record)) return;
     const file = path.join(dir, `${this.#prefix}${(this.#counter++).toString(36)}`);
     try {
       fs.linkSync(record, file);
