@@ -4,13 +4,15 @@
  * Why: fsyncing every record file (and its directory) costs milliseconds per
  * write. Instead, every change waiting at a moment is appended to one journal
  * file in ONE write and made durable with ONE fdatasync, and the writers'
- * promises resolve. The record files follow within milliseconds (temp file +
- * rename, not fsynced; see `record-writer.ts`), and are made durable in bulk
+ * promises resolve. The record files follow within milliseconds (written
+ * whole and renamed into place, not fsynced; see `record-writer.ts` and
+ * `spare-files.ts`), and are made durable in bulk
  * at a checkpoint, after which the journal is truncated. After a crash, the
  * first process that touches the stage replays the journal. Measured here:
  * 10,000 concurrent sets commit in a handful of fdatasyncs (0.05–0.3 ms each).
  *
- * It assumes one writing process per stage (stage locking is not built yet);
+ * It assumes one writing process per stage, which the stage lock ensures
+ * (a run that lost its lock is refused by `fence` before each commit);
  * within a process every store of the stage shares one journal (see
  * `journal-registry.ts`).
  *
