@@ -21,7 +21,7 @@ import { acquireLock, forceUnlock, readLock } from "./file-lock.js";
 import { errorCode } from "./durable-files.js";
 import type { StageJournal } from "./journal.js";
 import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
-import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem } from "./scope-dir.js";
+import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem, type ReadMode } from "./scope-dir.js";
 import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
 import { STAGE_META_NAME, readStageMeta, removeStageMeta, writeStageMeta } from "./stage-meta-file.js";
 import { notAStageStore, stageMetaText } from "../stage-meta.js";
@@ -196,7 +196,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     this.#checkId(id);
     await this.#ready();
     const pending = this.#journal?.pendingText(this.#recordFile(id));
-    if (pending === undefined) return readRecord(this.scopeDir, id, this.#scopePath);
+    if (pending === undefined) return readRecord(this.scopeDir, id, this.#scopePath, this.#readMode());
     return pending === null ? undefined : parseStateFile(pending, this.#recordFile(id), id, `${this.#scopePath}/${id}`);
   }
 
@@ -238,7 +238,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   /** The records on disk, overlaid (in the same turn of the event loop) with acknowledged changes not yet on disk. */
   async all(): Promise<Record<string, State>> {
     await this.#ready();
-    const records = readAllRecords(this.scopeDir, this.#scopePath);
+    const records = readAllRecords(this.scopeDir, this.#scopePath, this.#readMode());
     for (const [name, text] of this.#journal?.pendingIn(this.scopeDir) ?? []) {
       const id = name.slice(0, -RECORD_SUFFIX.length);
       if (text === null) delete records[id];
@@ -314,6 +314,11 @@ export class FileSystemStateStore implements StateStore, StageLocking {
         { cause: error },
       );
     }
+  }
+
+  /** Unchecked while this process holds the stage's lock (its journal is fenced): no other process writes the stage then. */
+  #readMode(): ReadMode {
+    return this.#journal?.fence === undefined ? "checked" : "unchecked";
   }
 
   #recordFile(id: string): string {

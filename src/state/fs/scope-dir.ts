@@ -36,18 +36,25 @@ export function recordIdOf(name: string): string | undefined {
 }
 
 /**
+ * How a record is read: `checked` compares the file before and after reading
+ * (needed while another process may be writing the stage), `unchecked` skips
+ * that, for the process holding the stage's lock, which is its only writer.
+ */
+export type ReadMode = "checked" | "unchecked";
+
+/**
  * The record `id` stored in `dir`, or `undefined` if there is none.
  * `fqnPrefix` is the scope path used in error messages.
  *
  * @example
  * readRecord("/abs/.alchemy/app/dev", "api", "app/dev"); // State | undefined
  */
-export function readRecord(dir: string, id: string, fqnPrefix: string): State | undefined {
+export function readRecord(dir: string, id: string, fqnPrefix: string, mode: ReadMode = "checked"): State | undefined {
   const file = path.join(dir, id + RECORD_SUFFIX);
   for (let attempt = 1; ; attempt++) {
     let read: FileRead | undefined;
     try {
-      read = readWholeFile(file);
+      read = readWholeFile(file, mode);
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -112,10 +119,10 @@ export function listRecordIds(dir: string): string[] {
  * @example
  * readAllRecords("/abs/.alchemy/app/dev", "app/dev"); // { api: {...}, web: {...} }
  */
-export function readAllRecords(dir: string, fqnPrefix: string): Record<string, State> {
+export function readAllRecords(dir: string, fqnPrefix: string, mode: ReadMode = "checked"): Record<string, State> {
   const records: Record<string, State> = {};
   for (const id of listRecordIds(dir)) {
-    const state = readRecord(dir, id, fqnPrefix);
+    const state = readRecord(dir, id, fqnPrefix, mode);
     if (state !== undefined) putEntry(records, id, state); // undefined: deleted meanwhile
   }
   return records;
@@ -145,24 +152,24 @@ const READ_ATTEMPTS = 20;
 /** Reused by every read: most records fit, which saves an allocation per file. */
 const readBuffer = Buffer.allocUnsafe(64 * 1024);
 
-/** The text of a file and the identity of the file it was read from. */
+/** The text of a file and, when checked, the identity of the file it was read from. */
 interface FileRead {
   text: string;
-  ino: bigint;
-  ctimeNs: bigint;
+  ino?: bigint;
+  ctimeNs?: bigint;
 }
 
 /**
  * The whole text of `file`, or `undefined` when the file changed while it was
- * read (its ctime or size moved between an fstat before and one after). The
- * writer recycles replaced record files (`spare-files.ts`), so a reader that
- * opened a record just before it was replaced could otherwise read a file
- * being rewritten with another record's text.
+ * read (checked: its ctime or size moved between an fstat before and one
+ * after). The writer recycles replaced record files (`spare-files.ts`), so a
+ * reader that opened a record just before it was replaced could otherwise read
+ * a file being rewritten with another record's text.
  */
-function readWholeFile(file: string): FileRead | undefined {
+function readWholeFile(file: string, mode: ReadMode): FileRead | undefined {
   const fd = fs.openSync(file, "r");
   try {
-    const before = fs.fstatSync(fd, { bigint: true });
+    const before = mode === "checked" ? fs.fstatSync(fd, { bigint: true }) : undefined;
     let length = fs.readSync(fd, readBuffer, 0, readBuffer.length, 0);
     let text: string;
     if (length < readBuffer.length) {
@@ -174,6 +181,7 @@ function readWholeFile(file: string): FileRead | undefined {
       }
       text = Buffer.concat(chunks).toString("utf8");
     }
+    if (before === undefined) return { text };
     const after = fs.fstatSync(fd, { bigint: true });
     if (after.ctimeNs !== before.ctimeNs || after.size !== before.size || after.size !== BigInt(length)) return undefined;
     return { text, ino: after.ino, ctimeNs: after.ctimeNs };
@@ -184,6 +192,7 @@ function readWholeFile(file: string): FileRead | undefined {
 
 /** Whether the name `file` now stands for another file, or the file read has changed, since `read`. */
 function replacedSince(file: string, read: FileRead): boolean {
+  if (read.ino === undefined) return false;
   try {
     const now = fs.statSync(file, { bigint: true });
     return now.ino !== read.ino || now.ctimeNs !== read.ctimeNs;
