@@ -24,8 +24,9 @@
  * ctime only moves once a tick (10 ms at 100 Hz).
  *
  * Spares carry the temp mark: readers ignore them, and crash recovery
- * removes them with other temp files. Each thread writing records owns one
- * {@link SpareFiles}; it drops its spares at every journal checkpoint.
+ * removes them with other temp files. Each stage's record writer owns one
+ * {@link SpareFiles} and drops its spares at every journal checkpoint and
+ * when it closes.
  *
  * @module
  */
@@ -47,7 +48,7 @@ interface Spare {
 }
 
 /**
- * The spare files of one writing thread, oldest first per directory.
+ * The spare files of one record writer, oldest first per directory.
  *
  * @example
  * const spares = new SpareFiles();
