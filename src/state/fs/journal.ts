@@ -52,14 +52,27 @@ export interface StageJournalOptions {
   after?: Promise<unknown>;
 }
 
+/** A change waiting for its commit. */
 interface Pending {
   entry: JournalEntry;
   line: string;
   text: string | undefined;
-  /** When the change was acknowledged (set at commit). */
-  at?: number;
   resolve(): void;
   reject(error: Error): void;
+}
+
+/**
+ * A committed change whose record file may not be written yet: only what
+ * writing it takes, so the entry, its journal line and the writer's callbacks
+ * are not kept for thousands of records until their files are written.
+ */
+interface Acknowledged {
+  /** The record file's new text; `undefined` for a removal. */
+  text: string | undefined;
+  /** Written in a passing status (creating, updating, deleting): usually superseded moments later. */
+  passing: boolean;
+  /** When the change was acknowledged. */
+  at: number;
 }
 
 /**
@@ -80,9 +93,9 @@ export class StageJournal {
   #dirty = new DirtyPaths();
   #writer: RecordWriter;
   /** Acknowledged changes not yet handed to the record writer, by file. */
-  #unapplied = new Map<string, Pending>();
+  #unapplied = new Map<string, Acknowledged>();
   /** The latest acknowledged change of every file not yet confirmed on disk (what readers see), by directory then file name. */
-  #latest = new Map<string, Map<string, Pending>>();
+  #latest = new Map<string, Map<string, Acknowledged>>();
   /** Directories the changes not yet on disk will create (or already have). */
   #pendingDirs = new Set<string>();
   #inFlight = 0;
@@ -222,11 +235,12 @@ export class StageJournal {
     // created) costs one file operation.
     const now = performance.now();
     for (const p of batch) {
-      p.at = now;
-      const file = this.#recordFile(p.entry.path);
+      const { entry } = p;
+      const acknowledged: Acknowledged = { text: p.text, passing: entry.op === "set" && PASSING.has(entry.state.status), at: now };
+      const file = this.#recordFile(entry.path);
       this.#unapplied.delete(file); // keep the map in write order
-      this.#unapplied.set(file, p);
-      this.#latestIn(path.dirname(file)).set(path.basename(file), p);
+      this.#unapplied.set(file, acknowledged);
+      this.#latestIn(path.dirname(file)).set(path.basename(file), acknowledged);
       for (let dir = path.dirname(file); dir.length > this.stageDir.length; dir = path.dirname(dir)) this.#pendingDirs.add(dir);
       p.resolve();
     }
@@ -283,7 +297,7 @@ export class StageJournal {
     return { written, removals };
   }
 
-  #latestIn(dir: string): Map<string, Pending> {
+  #latestIn(dir: string): Map<string, Acknowledged> {
     let files = this.#latest.get(dir);
     if (files === undefined) this.#latest.set(dir, (files = new Map()));
     return files;
@@ -293,18 +307,18 @@ export class StageJournal {
   #handOverSettled(): void {
     this.#materializeTimer = undefined;
     const now = performance.now();
-    void this.#handOver((p) => !(p.entry.op === "set" && PASSING.has(p.entry.state.status)) || now - p.at! > MATERIALIZE_MAX_LAG_MS);
+    void this.#handOver((change) => !change.passing || now - change.at > MATERIALIZE_MAX_LAG_MS);
     if (this.#unapplied.size > 0) this.#materializeTimer = setTimeout(() => this.#handOverSettled(), MATERIALIZE_EVERY_MS);
   }
 
   /** Gives the record writer the waiting changes (those `which` picks, or all). */
-  #handOver(which?: (pending: Pending) => boolean): Promise<void> {
+  #handOver(which?: (change: Acknowledged) => boolean): Promise<void> {
     if (which === undefined) {
       clearTimeout(this.#materializeTimer);
       this.#materializeTimer = undefined;
     }
     if (this.#unapplied.size === 0 || this.#failure) return Promise.resolve();
-    const handed: Array<[string, Pending]> = [];
+    const handed: Array<[string, Acknowledged]> = [];
     for (const entry of this.#unapplied) if (which === undefined || which(entry[1])) handed.push(entry);
     if (handed.length === 0) return Promise.resolve();
     for (const [file] of handed) this.#unapplied.delete(file);
