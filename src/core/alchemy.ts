@@ -52,12 +52,7 @@ async function run<T>(
       throw error;
     }
   })();
-  parent.pending.add(body);
-  try {
-    return await body;
-  } finally {
-    parent.pending.delete(body);
-  }
+  return parent.runBlock(body);
 }
 
 /**

@@ -36,7 +36,7 @@ export class Application extends Scope {
     super(context, context.options.appName, "application", undefined, storeFactory);
     this.stage = new Scope(context, context.options.stage, "stage", this);
     this.stage.ran = true;
-    this.children.set(this.stage.name, this.stage);
+    this.adopt(this.stage);
     context.secrets = new StageSecrets(this.stage.path, () => this.stage.store, context.options.password);
   }
 

@@ -33,17 +33,18 @@ export function isScope(value: unknown): value is Scope {
  *   console.log(scope.path); // "my-app/dev/backend"
  * });
  */
+/** What a scope with no children or declarations answers. */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+
 export class Scope implements StateStoreScope, AsyncDisposable {
   /** Names from the application down to this scope. */
   readonly chain: readonly string[];
   /** `chain` joined with `/`, e.g. `my-app/dev/backend`. */
   readonly path: string;
-  /** Child scopes met in this run (run, resource or only walked). */
-  readonly children = new Map<string, Scope>();
-  /** Resource ids declared in this scope during this run, with their pending operation. */
-  readonly declared = new Map<string, Promise<unknown>>();
-  /** Blocks run in this scope that have not returned yet. */
-  readonly pending = new Set<Promise<unknown>>();
+  // Made on first use: most scopes are the scopes of resources whose handlers declare nothing.
+  #children: Map<string, Scope> | undefined;
+  #declared: Map<string, Promise<unknown>> | undefined;
+  #pending: Set<Promise<unknown>> | undefined;
   /** True when the program ran this scope's block (or its resource's handler) this run. */
   ran = false;
   private finalizing?: Promise<void>;
@@ -64,6 +65,16 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     this.chain = parent ? [...parent.chain, name] : [name];
     this.path = this.chain.join("/");
     Object.defineProperty(this, SCOPE, { value: true });
+  }
+
+  /** Child scopes met in this run (run, resource or only walked). */
+  get children(): ReadonlyMap<string, Scope> {
+    return this.#children ?? NONE;
+  }
+
+  /** Resource ids declared in this scope during this run, with their pending operation. */
+  get declared(): ReadonlyMap<string, Promise<unknown>> {
+    return this.#declared ?? NONE;
   }
 
   /** The run's phase. */
@@ -164,7 +175,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
       );
     }
     const promise = operation();
-    this.declared.set(id, promise);
+    (this.#declared ??= new Map()).set(id, promise);
     return promise;
   }
 
@@ -184,36 +195,47 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     const scope = new Scope(this.context, name, "nested", this, storeFactory);
     if (credentials) scope.ownCredentials = this.credentials.withOverrides(credentials);
     scope.ran = true;
-    this.children.set(name, scope);
+    this.adopt(scope);
     return scope;
   }
 
   /** The scope of resource `id`, where resources its handler declares live. */
   resourceScope(id: string): Scope {
     let scope = this.children.get(id);
-    if (!scope) {
-      scope = new Scope(this.context, id, "resource", this);
-      this.children.set(id, scope);
-    }
+    if (!scope) this.adopt((scope = new Scope(this.context, id, "resource", this)));
     return scope;
   }
 
   /** A child scope that exists in state, whether or not it ran this time. */
   existingChild(name: string, isResource: boolean): Scope {
     let scope = this.children.get(name);
-    if (!scope) {
-      scope = new Scope(this.context, name, isResource ? "resource" : "nested", this);
-      this.children.set(name, scope);
-    }
+    if (!scope) this.adopt((scope = new Scope(this.context, name, isResource ? "resource" : "nested", this)));
     return scope;
+  }
+
+  /** Makes `child` (whose parent is this scope) one of this scope's children. */
+  adopt(child: Scope): void {
+    (this.#children ??= new Map()).set(child.name, child);
+  }
+
+  /** Counts `block` (an `alchemy.run` body) as running in this scope until it settles; returns its result. */
+  async runBlock<T>(block: Promise<T>): Promise<T> {
+    const pending = (this.#pending ??= new Set());
+    pending.add(block);
+    try {
+      return await block;
+    } finally {
+      pending.delete(block);
+    }
   }
 
   /** Waits until every declaration and block started in this scope has settled. */
   async settle(): Promise<void> {
+    const pendingSize = () => this.#pending?.size ?? 0;
     let size = -1;
-    while (size !== this.declared.size + this.pending.size) {
-      size = this.declared.size + this.pending.size;
-      await Promise.allSettled([...this.declared.values(), ...this.pending]);
+    while (size !== this.declared.size + pendingSize()) {
+      size = this.declared.size + pendingSize();
+      await Promise.allSettled([...this.declared.values(), ...(this.#pending ?? [])]);
     }
   }
 
