@@ -60,6 +60,17 @@ describe("recycling the files of replaced records", () => {
     expect(JSON.parse(fs.readFileSync(path.join(dir, "a.json"), "utf8"))).toEqual(record("a", 2));
   });
 
+  it("does not pass a record file whose mode was changed by hand on to another record", async () => {
+    if (process.platform === "win32") return;
+    const spares = new SpareFiles(0);
+    await write(spares, { a: 1, b: 1 });
+    fs.chmodSync(path.join(dir, "a.json"), 0o644);
+    await write(spares, { a: 2 });
+    expect(spares.size).toBe(0);
+    await write(spares, { b: 2 });
+    expect(fs.statSync(path.join(dir, "b.json")).mode & 0o777).toBe(0o600);
+  });
+
   it("trims a spare that held a longer record to the new record's length", async () => {
     const spares = new SpareFiles(0);
     const long = { ...record("a", 1), data: { pad: "x".repeat(3000) } };

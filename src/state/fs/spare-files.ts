@@ -33,7 +33,7 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { TEMP_MARK, type DirtyPaths } from "./durable-files.js";
+import { FILE_MODE, TEMP_MARK, type DirtyPaths } from "./durable-files.js";
 
 /** A spare is rewritten no sooner than this after its record was replaced. */
 export const SPARE_GRACE_MS = 15;
@@ -80,15 +80,18 @@ export class SpareFiles {
   /**
    * Keeps the current file of `record` (about to be renamed over) as a spare.
    * Best effort: when it cannot be linked (no such record yet, another
-   * owner, a file system without hard links), the rename frees it as usual.
+   * owner, a file system without hard links) or its mode is not 0600, the
+   * rename frees it as usual.
    */
   keep(record: string, now = performance.now()): void {
     if (!RECYCLING) return;
     const dir = path.dirname(record);
     let spares = this.#byDir.get(dir);
     if (spares !== undefined && spares.length >= MAX_SPARES_PER_DIR) return;
-    // A new record has nothing to keep; checking costs far less than a failed link's exception.
-    if (!fs.existsSync(record)) return;
+    // A new record has nothing to keep (a stat costs far less than a failed link's exception), and a
+    // file whose mode was changed by hand is not passed on to another record.
+    const stat = fs.statSync(record, { throwIfNoEntry: false });
+    if (stat === undefined || (stat.mode & 0o777) !== FILE_MODE) return;
     const file = path.join(dir, `${this.#prefix}${(this.#counter++).toString(36)}`);
     try {
       fs.linkSync(record, file);
