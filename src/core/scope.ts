@@ -24,6 +24,9 @@ export function isScope(value: unknown): value is Scope {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SCOPE] === true;
 }
 
+/** What a scope with no children or declarations answers. */
+const NONE: ReadonlyMap<string, never> = new Map<string, never>();
+
 /**
  * A scope of resources. Users get one from `alchemy(...)` (the application),
  * from `alchemy.run(name, fn)` (nested) and as `this.scope` in a handler.
@@ -33,9 +36,6 @@ export function isScope(value: unknown): value is Scope {
  *   console.log(scope.path); // "my-app/dev/backend"
  * });
  */
-/** What a scope with no children or declarations answers. */
-const NONE: ReadonlyMap<string, never> = new Map<string, never>();
-
 export class Scope implements StateStoreScope, AsyncDisposable {
   /** Names from the application down to this scope. */
   readonly chain: readonly string[];
