@@ -31,6 +31,21 @@ describe("FileSystemStateStore stage metadata", () => {
   };
   const stageDir = () => path.join(dir, "app", "dev");
   const metaFile = () => path.join(stageDir(), "~stage.json");
+  /** A store that wrote metadata under a 200 ms lease, stalled past it, and lost its lock to another process. */
+  const stalledAndTakenOver = async () => {
+    const store = await open();
+    const lock = await store.lock(request("stalled", 200));
+    await store.setStageMeta({ writer: "stalled" });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const taken = takeOverInAnotherProcess(`file:${dir}`, "app", "dev");
+    expect(taken.tookOverFrom).toBe(lock.info.id);
+    return { store, lock, taken };
+  };
+  const expectLockLost = (refused: unknown, lockId: string, currentId: string) => {
+    expect(refused).toBeInstanceOf(LockLostError);
+    expect((refused as LockLostError).lockId).toBe(lockId);
+    expect((refused as LockLostError).current?.id).toBe(currentId);
+  };
 
   beforeEach(() => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-fs-meta-"));
@@ -138,17 +153,8 @@ describe("FileSystemStateStore stage metadata", () => {
   });
 
   it("refuses the metadata deletion of this process once another process took its stale lock over, with LockLostError, leaving the file and the directory", { timeout: 60_000 }, async () => {
-    const store = await open();
-    const lock = await store.lock(request("stalled", 200));
-    await store.setStageMeta({ writer: "stalled" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const taken = takeOverInAnotherProcess(`file:${dir}`, "app", "dev");
-    expect(taken.tookOverFrom).toBe(lock.info.id);
-
-    const refused = await store.deleteStageMeta().then(() => undefined, (e: unknown) => e);
-    expect(refused).toBeInstanceOf(LockLostError);
-    expect((refused as LockLostError).lockId).toBe(lock.info.id);
-    expect((refused as LockLostError).current?.id).toBe(taken.id);
+    const { store, lock, taken } = await stalledAndTakenOver();
+    expectLockLost(await store.deleteStageMeta().then(() => undefined, (e: unknown) => e), lock.info.id, taken.id);
     expect(await store.getStageMeta()).toEqual({ writer: "stalled" });
     await closeAll();
     await lock.release(); // not ours any more: leaves the other process's lock
@@ -156,17 +162,8 @@ describe("FileSystemStateStore stage metadata", () => {
   });
 
   it("refuses the metadata write of this process once another process took its stale lock over, with LockLostError, leaving the file as it was", { timeout: 60_000 }, async () => {
-    const store = await open();
-    const lock = await store.lock(request("stalled", 200));
-    await store.setStageMeta({ writer: "stalled" });
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    const taken = takeOverInAnotherProcess(`file:${dir}`, "app", "dev");
-    expect(taken.tookOverFrom).toBe(lock.info.id);
-
-    const refused = await store.setStageMeta({ writer: "stalled, late" }).then(() => undefined, (e: unknown) => e);
-    expect(refused).toBeInstanceOf(LockLostError);
-    expect((refused as LockLostError).lockId).toBe(lock.info.id);
-    expect((refused as LockLostError).current?.id).toBe(taken.id);
+    const { store, lock, taken } = await stalledAndTakenOver();
+    expectLockLost(await store.setStageMeta({ writer: "stalled, late" }).then(() => undefined, (e: unknown) => e), lock.info.id, taken.id);
     expect(await store.getStageMeta()).toEqual({ writer: "stalled" });
     // The stage stays fenced off for this run: its record writes are refused too.
     await expect(store.set("api", state(STAGE, "api"))).rejects.toBeInstanceOf(LockLostError);
