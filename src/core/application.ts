@@ -25,6 +25,9 @@ export class Application extends Scope {
   /** The stage scope: `.alchemy/<app>/<stage>/`. */
   readonly stage: Scope;
   private closing?: Promise<void>;
+  private abandoning?: Promise<void>;
+  /** True once the application is closed: its stores closed and its stage lock let go (finalized, released or abandoned). */
+  closed = false;
   /** The stage lock this run holds, released when the application closes. */
   stageLock?: HeldStageLock;
   /** Set once the run holds its stage (locked where the store locks) and has read its records. */
@@ -79,7 +82,20 @@ export class Application extends Scope {
     return this.closing.catch(() => undefined);
   }
 
-  private async close(finalize = true): Promise<void> {
+  /**
+   * Ends a run whose operations in flight can never settle (their handlers
+   * await promises that nothing is left to resolve): closes the stores and
+   * releases the stage lock without waiting for them, and starts nothing more.
+   * Their records stay as they left them ("creating", "updating", "deleting"),
+   * so the next run resumes them. Deletes nothing.
+   */
+  abandon(reason: Error): Promise<void> {
+    this.context.halt(reason);
+    this.abandoning ??= this.close(false, false);
+    return this.abandoning.catch(() => undefined);
+  }
+
+  private async close(finalize = true, waitForInFlight = true): Promise<void> {
     const context = this.context;
     let failure: unknown;
     try {
@@ -87,7 +103,7 @@ export class Application extends Scope {
     } catch (error) {
       failure = error;
     }
-    await context.idle();
+    if (waitForInFlight) await context.idle();
     const ok = finalize && failure === undefined && context.deleteFailures.length === 0 && !context.failed;
     try {
       await this.recordEnd(finalize, ok);
@@ -107,6 +123,7 @@ export class Application extends Scope {
     } catch (error) {
       failure ??= error;
     }
+    this.closed = true;
     if (!finalize) return;
     if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));
     if (failure) throw toError(failure);
