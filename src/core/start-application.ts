@@ -1,9 +1,10 @@
 /**
  * `alchemy(appName, options)`: starting an application run. In order: options
  * resolved (program > launch > environment > default), the stage/profile
- * mapping checked, the stage locked, the secrets password checked, the stage's
- * records loaded; under a launch's destroy, an empty stage refused and the
- * destroy confirmed.
+ * mappings checked (the program's, alchemy.config.json's, the one the stage
+ * recorded), the stage locked, a deploy's mapping recorded, the secrets
+ * password checked, the stage's records loaded; under a launch's destroy, an
+ * empty stage refused and the destroy confirmed.
  *
  * @module
  */
@@ -16,7 +17,9 @@ import { AlchemyError, toError } from "./errors.js";
 import { currentLaunch, LAUNCHED_ENV, type Launch } from "./launch.js";
 import { assertValidName } from "./names.js";
 import { resolveOptions, type AlchemyOptions, type ResolvedOptions } from "./options.js";
-import { checkStageProfile, loadAlchemyConfig } from "./profiles/index.js";
+import { callingProgramFile } from "./profiles/calling-program.js";
+import { checkMappings, programMappings, type SourcedMapping } from "./profiles/mapping-sources.js";
+import { checkStageStore, recordStageProfiles } from "./profiles/recorded-mapping.js";
 import { RunContext } from "./run-context.js";
 import { firstSealedPath } from "./secrets/secret-codec.js";
 import { lockStage, wantsLock } from "./stage-locking.js";
@@ -43,6 +46,8 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
     );
   }
   const resolved = resolveOptions(appName, options, process.env, launch);
+  // Synchronously, while the program's call is still on the stack.
+  const programFile = callingProgramFile();
   assertValidName(resolved.stage, "stage", appName);
   const dir = path.join(resolved.rootDir, ".alchemy");
   const factory = resolved.stateStore ?? ((scope) => new FileSystemStateStore(scope, { dir }));
@@ -58,10 +63,11 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
   // Synchronously, so that the caller's code after `await alchemy(...)` runs in the stage.
   enterScope(app.stage);
   const ready = async () => {
-    // Before any credential or state is read.
-    checkProfileAllowed(appName, resolved);
+    // Before any credential or state is read, and before the stage is locked.
+    const mappings = await checkProfileAllowed(app, resolved, programFile);
     app.command = launch?.command ?? `node (${appName} program)`;
     if (wantsLock(app.context)) app.stageLock = await lockStage(app.stage, app.command);
+    if (resolved.phase === "up") await recordStageProfiles(app.stage.store, resolved.stage, resolved.profile, mappings, { user: process.env.USER });
     // A wrong password fails here, before any record is used or any handler runs.
     await app.context.secrets.check(() => firstSealedValue(app));
     await app.stage.records();
@@ -75,14 +81,20 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
   });
 }
 
-/** Fails unless the run's profile may touch its stage, by the program's mapping and the project's alchemy.config.json. */
-function checkProfileAllowed(appName: string, options: ResolvedOptions): void {
+/**
+ * Fails unless the run's profile may use its stage by every mapping that
+ * applies (see `profiles/mapping-sources.ts`): the program's, the
+ * alchemy.config.json beside the program file and in rootDir, then the one
+ * the stage's store recorded, of which only the stage's metadata is read.
+ *
+ * @returns the program's mappings, which a deploy records.
+ */
+async function checkProfileAllowed(app: Application, options: ResolvedOptions, programFile: string | undefined): Promise<SourcedMapping[]> {
   const user = process.env.USER;
-  if (options.stageProfileMapping) {
-    checkStageProfile(options.stage, options.profile, options.stageProfileMapping, { user, source: `the stageProfileMapping of application "${appName}"` });
-  }
-  const config = loadAlchemyConfig(options.rootDir);
-  if (config?.stageProfileMapping) checkStageProfile(options.stage, options.profile, config.stageProfileMapping, { user, source: config.file });
+  const mappings = programMappings(options.appName, { stageProfileMapping: options.stageProfileMapping, rootDir: options.rootDir, programFile });
+  checkMappings(options.stage, options.profile, mappings, { user });
+  await checkStageStore(app.stage.store, options.stage, options.profile, { user });
+  return mappings;
 }
 
 /** The first encrypted value among the stage's own records, as stored. */

@@ -5,9 +5,11 @@
  * `alchemy.config.json`.
  *
  * How a run uses them, in order:
- * 1. `checkStageProfile(stage, profile, mapping, { user })` for the program's
- *    mapping and for `loadAlchemyConfig(projectDir)?.stageProfileMapping`,
- *    before any credential or state is read;
+ * 1. `checkMappings(stage, profile, programMappings(...))` for the program's
+ *    mapping and the `alchemy.config.json` beside the program and in
+ *    `rootDir`, then `checkStageStore` for the mapping the stage recorded,
+ *    before any credential or state is read; a deploy then records its
+ *    mappings with `recordStageProfiles`;
  * 2. `Credentials.fromEnv(profile, env)` for the run, `withOverrides` per scope;
  * 3. providers call `credentials.for(provider)`, which reads the profile file
  *    the first time one asks.
@@ -15,6 +17,17 @@
  * @module
  */
 export { ALCHEMY_CONFIG_FILE, loadAlchemyConfig, parseAlchemyConfig, type AlchemyConfig } from "./alchemy-config.js";
+export { callingProgramFile } from "./calling-program.js";
+export { checkMappings, configMappings, programMappings, type ProgramMappingOptions, type SourcedMapping } from "./mapping-sources.js";
+export {
+  checkRecordedProfiles,
+  checkStageStore,
+  RECORDED_PROFILES_KEY,
+  recordedProfilesOf,
+  recordStageProfiles,
+  type RecordedCheckOptions,
+  type RecordedProfiles,
+} from "./recorded-mapping.js";
 export { Credentials, type CredentialOverride, type CredentialRequest, type CredentialsOptions } from "./credentials.js";
 export { ProfileError, type ProfileErrorDetails } from "./profile-error.js";
 export {

@@ -64,6 +64,12 @@ export interface StageProfileCheckOptions {
    * @example 'the options of application "shop"'
    */
   source?: string;
+  /**
+   * How to let another profile in, said after "Run with --profile <allowed>"
+   * in the error (alone when the key allows no profile).
+   * @default 'or add "<profile>" to the list under <key>'
+   */
+  howToChange?: string;
 }
 
 /**
@@ -161,10 +167,12 @@ export function checkStageProfile(
     match.allowed.length === 0
       ? `${verb} no profile`
       : `${verb} only ${match.allowed.length === 1 ? "profile" : "profiles"} ${match.allowed.map((p) => JSON.stringify(p)).join(", ")}`;
+  const change = options.howToChange;
   const fix =
     match.allowed.length === 0
-      ? `Add a profile to the list under ${keys} if this stage should be deployable.`
-      : `Run with --profile ${match.allowed[0]} (or ALCHEMY_PROFILE=${match.allowed[0]}), or add "${profile}" to the list under ${keys}.`;
+      ? (change ?? `Add a profile to the list under ${keys} if this stage should be deployable.`)
+      : `Run with --profile ${match.allowed[0]} (or ALCHEMY_PROFILE=${match.allowed[0]})` +
+        (change === undefined ? `, or add "${profile}" to the list under ${keys}.` : `. ${change}`);
   throw new ProfileError(`Profile "${profile}" may not be used on stage "${stage}": ${why} ${allowed}. Nothing was read or changed. ${fix}`, {
     stage,
     profile,
