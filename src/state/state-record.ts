@@ -10,12 +10,16 @@ import { RESOURCE_STATUSES, type State } from "./state-store.js";
 
 /**
  * What is wrong with `value` as the record stored under `id`, or `undefined`
- * when it is a valid {@link State}.
+ * when it is a valid {@link State}. When `fqn` is given (the scope path the
+ * record is stored under, plus `/<id>`), the record's own `fqn` must equal it:
+ * a record claiming another app, stage or scope would make the engine act on
+ * a resource that is not this scope's.
  *
  * @example
  * stateProblem({ status: "gone" }, "api"); // 'has status "gone", expected one of ...'
+ * stateProblem({ ...state, fqn: "app/prod/api" }, "api", "app/dev/api"); // 'holds fqn "app/prod/api" but is stored as "app/dev/api" (...)'
  */
-export function stateProblem(value: unknown, id: string): string | undefined {
+export function stateProblem(value: unknown, id: string, fqn?: string): string | undefined {
   if (!isPlainObject(value)) return `is ${describe(value)}, not a record object`;
   const v = value as Record<string, unknown>;
   if (!RESOURCE_STATUSES.includes(v.status as State["status"])) {
@@ -25,6 +29,12 @@ export function stateProblem(value: unknown, id: string): string | undefined {
     if (typeof v[field] !== "string") return `has field "${field}" ${describe(v[field])}, expected a string`;
   }
   if (v.id !== id) return `holds id ${JSON.stringify(v.id)} but is stored under id ${JSON.stringify(id)}`;
+  if (fqn !== undefined && v.fqn !== fqn) {
+    return (
+      `holds fqn ${JSON.stringify(clip(v.fqn as string, 300))} but is stored as ${JSON.stringify(fqn)} ` +
+      `(a record describes only the resource stored at its place: if it is that resource, set its "fqn" to ${JSON.stringify(fqn)})`
+    );
+  }
   if (typeof v.seq !== "number" || !Number.isFinite(v.seq)) {
     return `has field "seq" ${describe(v.seq)}, expected a number`;
   }
@@ -40,17 +50,18 @@ export function stateProblem(value: unknown, id: string): string | undefined {
 
 /**
  * Rejects a record the caller is about to write, so that a store never holds a
- * record it could not read back.
+ * record it could not read back. `fqn`, when given, is the place the record is
+ * written to (scope path plus `/<id>`), which its own `fqn` must equal.
  *
  * @example
- * assertWritableState(state, "api", "my-app/dev/api");
+ * assertWritableState(state, "api", "memory:my-app/dev/api", "my-app/dev/api");
  */
-export function assertWritableState(state: unknown, id: string, location: string): asserts state is State {
-  const problem = stateProblem(state, id);
+export function assertWritableState(state: unknown, id: string, location: string, fqn?: string): asserts state is State {
+  const problem = stateProblem(state, id, fqn);
   if (problem === undefined) return;
   throw new StateStoreError(
     `Refusing to write record "${id}" at ${location}: the value ${problem}. ` +
-      `This is a bug in the caller: pass a State record whose "id" is the id it is stored under.`,
+      `This is a bug in the caller: pass a State record whose "id" is the id it is stored under and whose "fqn" is its scope's path plus that id.`,
     location,
   );
 }
@@ -76,8 +87,9 @@ export function stateJson(state: unknown, location: string, space?: number): str
 }
 
 /**
- * Parses the text of a record file. Rejects with a {@link StateStoreError}
- * naming `file` (an absolute path), what is wrong and how to fix it.
+ * Parses the text of a record file stored as `fqn`. Rejects with a
+ * {@link StateStoreError} naming `file` (an absolute path), what is wrong and
+ * how to fix it, also when the record's own `fqn` is not `fqn`.
  *
  * @example
  * parseStateFile(text, "/abs/.alchemy/app/dev/api.json", "api", "app/dev/api");
@@ -90,7 +102,7 @@ export function parseStateFile(text: string, file: string, id: string, fqn: stri
     const what = text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
     throw corruptRecord(file, fqn, what, error);
   }
-  const problem = stateProblem(value, id);
+  const problem = stateProblem(value, id, fqn);
   if (problem !== undefined) throw corruptRecord(file, fqn, `is not a state record: it ${problem}`);
   return value as State;
 }
@@ -161,11 +173,15 @@ function isStringArray(value: unknown): boolean {
   return Array.isArray(value) && value.every((x) => typeof x === "string");
 }
 
+function clip(text: string, max: number): string {
+  return text.length > max ? text.slice(0, max) + "…" : text;
+}
+
 function describe(value: unknown): string {
   if (value === undefined) return "missing";
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (typeof value === "string") return JSON.stringify(value.length > 40 ? value.slice(0, 40) + "…" : value);
+  if (typeof value === "string") return JSON.stringify(clip(value, 40));
   if (typeof value === "object") return "an object";
   return `${typeof value} ${String(value)}`;
 }

@@ -167,6 +167,29 @@ export function describeStateStore(name: string, setup: StateStoreSetup): void {
       expect(await (await open(["app-b"])).listScopes()).toEqual(["dev"]);
     }));
 
+    it("a record whose fqn claims another app, stage, scope or id is refused by set, or else by every read, with a StateStoreError naming both", run(async ({ open }) => {
+      const chain = [...APP, "backend"];
+      const store = await open(chain);
+      await store.set("web", record(chain, "web"));
+      for (const claim of ["app/prod/backend/db", "other/dev/backend/db", "app/dev/db", "app/dev/backend/web", "app/dev/backend"]) {
+        const problem = `holds fqn "${claim}" but is stored as "app/dev/backend/db"`;
+        const written = await store.set("db", record(chain, "db", { fqn: claim })).then(() => undefined, (e: unknown) => e);
+        if (written !== undefined) {
+          expect(written, claim).toBeInstanceOf(StateStoreError);
+          expect((written as Error).message, claim).toContain(problem);
+          expect(await store.list(), claim).toEqual(["web"]);
+          continue;
+        }
+        for (const read of [() => store.get("db"), () => store.all(), () => store.getBatch(["web", "db"])]) {
+          const error = await read().then(() => undefined, (e: unknown) => e);
+          expect(error, claim).toBeInstanceOf(StateStoreError);
+          expect((error as Error).message, claim).toContain(problem);
+        }
+        await store.delete("db");
+      }
+      expect(await store.all()).toEqual({ web: record(chain, "web") });
+    }));
+
     it("10,000 records with unicode ids round-trip and count is 10,000", { timeout: 180_000 }, run(async ({ open }) => {
       const store = await open(APP);
       const ids = Array.from({ length: 10_000 }, (_, i) => `${UNICODE_PREFIXES[i % UNICODE_PREFIXES.length]}-${i}`);

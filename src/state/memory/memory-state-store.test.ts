@@ -35,6 +35,18 @@ describe("MemoryStateStore", () => {
     await new MemoryStateStore(scope).delete("api");
   });
 
+  it("refuses to read a record whose fqn claims another stage, as the persistent stores do", async () => {
+    const tree = createMemoryStateTree();
+    const store = new MemoryStateStore({ chain }, { tree });
+    tree.records("app/dev", true).set("api", JSON.stringify({ ...state("api"), fqn: "app/prod/api" }));
+    for (const read of [() => store.get("api"), () => store.all(), () => store.getBatch(["api"])]) {
+      const error = await read().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as StateStoreError).location).toBe("memory:app/dev/api");
+      expect((error as Error).message).toMatch(/^The record memory:app\/dev\/api is not a state record: it holds fqn "app\/prod\/api" but is stored as "app\/dev\/api"/);
+    }
+  });
+
   it("keeps trees apart", async () => {
     await new MemoryStateStore({ chain }, { tree: createMemoryStateTree() }).set("api", state("api"));
     expect(await new MemoryStateStore({ chain }, { tree: createMemoryStateTree() }).count()).toBe(0);

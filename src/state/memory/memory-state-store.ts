@@ -6,7 +6,8 @@
  */
 import { assertValidName } from "../../core/names.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
-import { assertWritableState, getEach, putEntry, stateJson } from "../state-record.js";
+import { StateStoreError } from "../../core/errors.js";
+import { assertWritableState, getEach, putEntry, stateJson, stateProblem } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 
 /**
@@ -138,7 +139,7 @@ export class MemoryStateStore implements StateStore {
   async get(id: string): Promise<State | undefined> {
     this.#check(id);
     const text = this.#tree.records(this.#key)?.get(id);
-    return text === undefined ? undefined : (JSON.parse(text) as State);
+    return text === undefined ? undefined : this.#parse(id, text);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
@@ -156,14 +157,14 @@ export class MemoryStateStore implements StateStore {
 
   async all(): Promise<Record<string, State>> {
     const found: Record<string, State> = {};
-    for (const [id, text] of this.#tree.records(this.#key) ?? []) putEntry(found, id, JSON.parse(text) as State);
+    for (const [id, text] of this.#tree.records(this.#key) ?? []) putEntry(found, id, this.#parse(id, text));
     return found;
   }
 
   async set(id: string, state: State): Promise<void> {
     this.#check(id);
     const location = `memory:${this.#path}/${id}`;
-    assertWritableState(state, id, location);
+    assertWritableState(state, id, location, `${this.#key}/${id}`);
     this.#tree.records(this.#key, true).set(id, stateJson(state, location));
     this.#tree.touch(this.#key);
   }
@@ -207,6 +208,26 @@ export class MemoryStateStore implements StateStore {
     const location = `memory:${this.#path}#meta`;
     if (this.#chain.length !== 2) throw notAStageStore(doing, this.#chain, location);
     return location;
+  }
+
+  /** The record `id` from its text, checked like a persistent store checks what it reads. */
+  #parse(id: string, text: string): State {
+    const location = `memory:${this.#path}/${id}`;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      throw new StateStoreError(`The record ${location} is not valid JSON (${(error as Error).message}). Write it again with set().`, location, { cause: error });
+    }
+    const problem = stateProblem(value, id, `${this.#key}/${id}`);
+    if (problem !== undefined) {
+      throw new StateStoreError(
+        `The record ${location} is not a state record: it ${problem}. Nothing was changed. ` +
+          `Write it again with set(), or remove it with delete() (the resource it describes is then no longer tracked).`,
+        location,
+      );
+    }
+    return value as State;
   }
 
   #check(id: string): void {

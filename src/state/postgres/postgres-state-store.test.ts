@@ -127,6 +127,19 @@ describe("PostgresStateStore", () => {
     expect(await store.count()).toBe(2);
   });
 
+  it("refuses a row whose record claims another stage, naming the row and how to remove it", async () => {
+    const store = await open();
+    await store.set("api", state(STAGE, "api"));
+    await db.query(`UPDATE ${db.schema}.records SET body = $1 WHERE id = 'api'`, [JSON.stringify(state(["app", "prod"], "api"))]);
+    for (const read of [() => store.get("api"), () => store.all(), () => store.getBatch(["api"])]) {
+      const error = await read().then(() => undefined, (e: unknown) => e);
+      expect(error).toBeInstanceOf(StateStoreError);
+      expect((error as Error).message).toMatch(/^The record "app\/dev\/api" in .* is not a state record: it holds fqn "app\/prod\/api" but is stored as "app\/dev\/api"/);
+      expect((error as Error).message).toContain(`DELETE FROM "${db.schema}".records WHERE scope = 'app/dev' AND id = 'api'`);
+    }
+    await expect(store.set("api", state(["app", "prod"], "api"))).rejects.toThrow(/Refusing to write record "api" .* holds fqn "app\/prod\/api"/);
+  });
+
   it("refuses a record that is not valid before writing anything", async () => {
     const store = await open();
     await expect(store.set("api", state(STAGE, "web"))).rejects.toThrow(/Refusing to write record "api"/);

@@ -216,7 +216,7 @@ export class PostgresStateStore implements StateStore, StageLocking {
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#where(id);
-    assertWritableState(state, id, location);
+    assertWritableState(state, id, location, `${this.#scope}/${id}`);
     const body = stateJson(state, location);
     await this.#writer(id).write({ scope: this.#scope, id, body }, location);
   }
@@ -288,7 +288,7 @@ export class PostgresStateStore implements StateStore, StageLocking {
     } catch (error) {
       throw this.#corrupt(id, `is not valid JSON (${(error as Error).message})`, error);
     }
-    const problem = stateProblem(value, id);
+    const problem = stateProblem(value, id, `${this.#scope}/${id}`);
     if (problem !== undefined) throw this.#corrupt(id, `is not a state record: it ${problem}`);
     return value as State;
   }

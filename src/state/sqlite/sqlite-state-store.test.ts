@@ -175,6 +175,7 @@ describe("SQLiteStateStore", () => {
       ["db", '{"status": "created", "kind": ', /is not valid JSON/],
       ["empty", "", /is empty/],
       ["other", JSON.stringify(state(chain, "someone-else")), /holds id "someone-else"/],
+      ["claims", JSON.stringify({ ...state(chain, "claims"), fqn: "app/prod/backend/claims" }), /holds fqn "app\/prod\/backend\/claims" but is stored as "app\/dev\/backend\/claims"/],
       ["bad-status", JSON.stringify({ ...state(chain, "bad-status"), status: "gone" }), /status "gone"/],
       ["binary", Buffer.from("{}"), /holds object data, not JSON text/],
     ];

@@ -189,7 +189,7 @@ export class SQLiteStateStore implements StateStore, StageLocking {
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const location = this.#writable(id);
-    assertWritableState(state, id, location);
+    assertWritableState(state, id, location, `${this.#scope}/${id}`);
     const body = stateJson(state, location);
     await this.#open().write({ scope: this.#scope, id, body });
   }
@@ -244,7 +244,7 @@ export class SQLiteStateStore implements StateStore, StageLocking {
       const what = body.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
       throw corruptRow(this.filename, this.#scope, id, what, error);
     }
-    const problem = stateProblem(value, id);
+    const problem = stateProblem(value, id, `${this.#scope}/${id}`);
     if (problem !== undefined) throw corruptRow(this.filename, this.#scope, id, `is not a state record: it ${problem}`);
     return value as State;
   }

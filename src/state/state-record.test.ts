@@ -1,0 +1,46 @@
+import { describe, expect, it } from "vitest";
+import { StateStoreError } from "../core/errors.js";
+import { assertWritableState, parseStateFile, stateProblem } from "./state-record.js";
+import type { State } from "./state-store.js";
+
+const record = (overrides: Partial<State> = {}): State => ({
+  status: "created", kind: "test::Thing", id: "a", fqn: "y/dev/a", seq: 1, data: {}, props: {}, output: {}, deps: [], ...overrides,
+});
+const FILE = "/abs/.alchemy/y/dev/a.json";
+
+describe("a record is checked against the place it is stored at", () => {
+  it("accepts a record whose fqn is the place it is stored at", () => {
+    expect(stateProblem(record(), "a", "y/dev/a")).toBeUndefined();
+    expect(parseStateFile(JSON.stringify(record()), FILE, "a", "y/dev/a")).toEqual(record());
+  });
+
+  it.each([
+    ["another stage", "y/prod/a"],
+    ["another app", "x/dev/a"],
+    ["another scope", "y/dev/inner/a"],
+    ["another id", "y/dev/b"],
+  ])("refuses to read a record whose fqn names %s, naming the file, both fqns and how to fix it", (_what, claim) => {
+    const error = (() => {
+      try {
+        parseStateFile(JSON.stringify(record({ fqn: claim })), FILE, "a", "y/dev/a");
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(error).toBeInstanceOf(StateStoreError);
+    expect((error as StateStoreError).location).toBe(FILE);
+    expect((error as Error).message).toBe(
+      `State file ${FILE} is not a state record: it holds fqn "${claim}" but is stored as "y/dev/a" ` +
+        `(a record describes only the resource stored at its place: if it is that resource, set its "fqn" to "y/dev/a"). ` +
+        "Nothing was changed. Restore it from a backup, or remove the record with `alchemy state rm y/dev/a` or by deleting the file " +
+        "(the resource it describes is then no longer tracked).",
+    );
+  });
+
+  it("refuses to write a record whose fqn is not the place it is written to, when the store says where that is", () => {
+    expect(() => assertWritableState(record({ fqn: "y/prod/a" }), "a", "memory:y/dev/a", "y/dev/a")).toThrow(
+      /Refusing to write record "a" at memory:y\/dev\/a: the value holds fqn "y\/prod\/a" but is stored as "y\/dev\/a"/,
+    );
+    expect(() => assertWritableState(record(), "a", "memory:y/dev/a", "y/dev/a")).not.toThrow();
+  });
+});
