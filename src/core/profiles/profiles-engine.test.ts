@@ -5,6 +5,7 @@ import alchemy, { ProfileError, Resource } from "alchemy";
 import { memoryState, tempDir } from "../world.test-fixture.js";
 import { MemoryStateStore } from "../../state/memory/memory-state-store.js";
 import { writeProfiles } from "./profile-file.js";
+import type { RecordedProfiles } from "./recorded-mapping.js";
 
 let home: { dir: string; remove: () => void };
 let project: { dir: string; remove: () => void };
@@ -72,7 +73,8 @@ describe("the mapping a stage's store records", () => {
     if (options.phase !== "destroy") await Note("a", { text: "alpha" });
     await app.finalize();
   };
-  const recorded = async (state: ReturnType<typeof memoryState>) => (await new MemoryStateStore({ chain: ["app", "prod"] }, { tree: state.tree }).getStageMeta())?.profiles;
+  const recorded = async (state: ReturnType<typeof memoryState>) =>
+    (await new MemoryStateStore({ chain: ["app", "prod"] }, { tree: state.tree }).getStageMeta())?.profiles as RecordedProfiles | undefined;
 
   it("is written by a deploy, with where each mapping came from", async () => {
     writeFileSync(path.join(project.dir, "alchemy.config.json"), JSON.stringify({ stageProfileMapping: { "pr-*": ["ci"] } }));
@@ -106,10 +108,10 @@ describe("the mapping a stage's store records", () => {
     const loosened = { prod: ["prod", "release"] };
     await run(state, { profile: "prod", stageProfileMapping: PROD_ONLY });
     await expect(run(state, { profile: "release", stageProfileMapping: loosened })).rejects.toThrow(/as the stage's last deploy recorded it\) key "prod" allows only profile "prod"/);
-    expect((await recorded(state)).mappings[0].mapping).toEqual(PROD_ONLY);
+    expect((await recorded(state))?.mappings[0]?.mapping).toEqual(PROD_ONLY);
     await run(state, { profile: "prod", stageProfileMapping: loosened });
     await run(state, { profile: "release", stageProfileMapping: loosened });
-    expect((await recorded(state)).mappings[0].mapping).toEqual(loosened);
+    expect((await recorded(state))?.mappings[0]?.mapping).toEqual(loosened);
 
     await expect(run(state, { profile: "ci" })).rejects.toThrow(/Profile "ci" may not be used on stage "prod"/);
     await run(state, { profile: "prod" });
