@@ -139,6 +139,6 @@ export class Application extends Scope {
     const { phase } = this.context.options;
     if (!this.started || (phase !== "up" && phase !== "destroy")) return;
     const deployed = phase === "up" && (finalized || this.context.events.length > 0);
-    await recordRunEnd(this.stage.store, { deployed, command: this.command, ok });
+    await recordRunEnd(this.stage, { deployed, command: this.command, ok });
   }
 }

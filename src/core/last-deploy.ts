@@ -1,14 +1,18 @@
 /**
  * What a run leaves in its stage's metadata about itself: `lastDeploy` (when,
  * by whom, with which command) after a deploy of a stage that holds
- * resources, and no metadata at all once the stage is empty, so that a
- * destroyed stage leaves nothing behind in any store. `alchemy stages` shows
- * `lastDeploy`, and `alchemy stages prune` ages stages by it.
+ * resources, `nestedStores` (see nested-stores.ts) while nested scopes on
+ * other stores hold records, and no metadata at all once the stage is empty
+ * in every store, so that a destroyed stage leaves nothing behind in any
+ * store. `alchemy stages` shows `lastDeploy`, and `alchemy stages prune` ages
+ * stages by it.
  *
  * @module
  */
 import { currentHolder } from "../state/stage-lock.js";
-import type { StageMeta, StateStore } from "../state/state-store.js";
+import type { StageMeta } from "../state/state-store.js";
+import { nestedStoresOf, recordsInNestedStores, unopenedNestedStoreWarning, type NestedStores } from "./nested-stores.js";
+import type { Scope } from "./scope.js";
 
 /** The `lastDeploy` entry of a stage's metadata. */
 export interface LastDeploy {
@@ -24,24 +28,42 @@ export interface LastDeploy {
 
 /**
  * Records the end of a run in the metadata of its stage: a deploy (phase
- * `up`) of a stage that holds resources sets `lastDeploy`; a run of any
- * writing phase that leaves the stage empty removes the metadata. Stores
- * without stage metadata are left alone.
+ * `up`) of a stage that holds resources sets `lastDeploy`; every writing run
+ * updates `nestedStores`; a run of any writing phase that leaves the stage
+ * empty removes the metadata. The stage is empty only when its own store
+ * holds no record and no nested scope on another store does: one this run
+ * did not open (its block did not run) keeps what it held last time, with a
+ * warning. Other keys of the metadata (`secrets`, ...) are kept as they are.
+ * Stores without stage metadata are left alone.
  *
  * @example
- * await recordRunEnd(stageStore, { deployed: true, command: "alchemy deploy", ok: true });
+ * await recordRunEnd(app.stage, { deployed: true, command: "alchemy deploy", ok: true });
  */
-export async function recordRunEnd(store: StateStore, run: { deployed: boolean; command: string; ok: boolean }): Promise<void> {
+export async function recordRunEnd(stage: Scope, run: { deployed: boolean; command: string; ok: boolean }): Promise<void> {
+  const store = stage.store;
   if (!store.getStageMeta || !store.setStageMeta) return;
-  const empty = (await store.count()) === 0 && (await store.listScopes()).length === 0;
   const meta = await store.getStageMeta();
+  const before = nestedStoresOf(meta);
+  const opened = await recordsInNestedStores(stage);
+  const nested: NestedStores = {};
+  for (const [path, records] of Object.entries(before)) {
+    if (opened.has(path)) continue;
+    nested[path] = records;
+    stage.context.warn(unopenedNestedStoreWarning(stage, path, records));
+  }
+  for (const [path, records] of opened) if (records > 0) nested[path] = records;
+  const empty = Object.keys(nested).length === 0 && (await store.count()) === 0 && (await store.listScopes()).length === 0;
   if (empty) {
     if (meta !== undefined) await store.deleteStageMeta?.();
     return;
   }
-  if (!run.deployed) return;
-  const lastDeploy: LastDeploy = { at: new Date().toISOString(), by: deployer(run.command), command: run.command, ok: run.ok };
-  await store.setStageMeta({ ...meta, lastDeploy });
+  const nestedChanged = JSON.stringify(sorted(nested)) !== JSON.stringify(sorted(before));
+  if (!run.deployed && !nestedChanged) return;
+  const next: StageMeta = { ...meta };
+  if (run.deployed) next.lastDeploy = { at: new Date().toISOString(), by: deployer(run.command), command: run.command, ok: run.ok } satisfies LastDeploy;
+  if (Object.keys(nested).length > 0) next.nestedStores = sorted(nested);
+  else delete next.nestedStores;
+  await store.setStageMeta(next);
 }
 
 /**
@@ -66,4 +88,8 @@ function deployer(command: string): string {
   if (process.env.GITHUB_ACTIONS === "true" && process.env.GITHUB_ACTOR) return `${process.env.GITHUB_ACTOR} (GitHub Actions)`;
   const { user, host } = currentHolder(command);
   return `${user}@${host}`;
+}
+
+function sorted(entries: NestedStores): NestedStores {
+  return Object.fromEntries(Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

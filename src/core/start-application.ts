@@ -24,6 +24,7 @@ import { RunContext } from "./run-context.js";
 import { firstSealedPath } from "./secrets/secret-codec.js";
 import { lockStage, wantsLock } from "./stage-locking.js";
 import { lastDeployOf } from "./last-deploy.js";
+import { recordsNotWalked } from "./nested-stores.js";
 import { collectTree } from "./tree.js";
 
 /**
@@ -111,14 +112,17 @@ async function firstSealedValue(app: Application): Promise<{ fqn: string; path: 
 /** Under a launch, refuses to destroy an empty stage and asks for confirmation. */
 async function previewDestroy(app: Application, launch: Launch): Promise<void> {
   const { appName, stage } = app.context.options;
-  const resources = (await collectTree(app.stage)).filter((item) => item.replacedIndex === undefined).length;
+  const items = await collectTree(app.stage);
+  const meta = await app.stage.store.getStageMeta?.();
+  // Nested scopes on other stores are opened only when their blocks run, after this.
+  const resources = items.filter((item) => item.replacedIndex === undefined).length + recordsNotWalked(meta, items);
   if (resources === 0 && launch.requireState) {
     throw new AlchemyError(
       `Stage "${stage}" of application "${appName}" has no state, so there is nothing to destroy. ` +
         "Check the stage name (alchemy state stages lists the recorded ones) and the state store the program uses.",
     );
   }
-  const lastDeploy = lastDeployOf(await app.stage.store.getStageMeta?.());
+  const lastDeploy = lastDeployOf(meta);
   if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources, lastDeploy }))) {
     throw new AlchemyError(`Destroy of stage "${stage}" of application "${appName}" cancelled; nothing was deleted.`);
   }
