@@ -7,6 +7,7 @@
  */
 import { isDeepStrictEqual } from "node:util";
 import { AlchemyError } from "../core/errors.js";
+import { stateProblem } from "./state-record.js";
 import type { StageMeta, State, StateStore, StateStoreFactory } from "./state-store.js";
 
 /** One record and the scope it lives in (`chain` from the application down). */
@@ -125,5 +126,46 @@ export function parseStageExport(value: unknown, source: string): StageExport {
       throw fail(`record ${i} must have a chain starting with [${JSON.stringify(doc.app)}, ${JSON.stringify(doc.stage)}] and a state with an id`);
     }
   });
+  checkRecordsBelong(doc as StageExport, source);
   return doc as StageExport;
+}
+
+/**
+ * Throws unless every record of `doc` belongs where it will be written: its
+ * `fqn` is its chain plus its id, each place is given once, and its deps (and
+ * those of its replaced instances) name records of the stage `doc` names only.
+ * An export is never trusted to move records between stages: a record
+ * describes its own stage's resources, so a copy claiming another stage would
+ * let that stage's destroy delete them.
+ */
+function checkRecordsBelong(doc: StageExport, source: string): void {
+  const stagePath = `${doc.app}/${doc.stage}`;
+  const refuse = (what: string) =>
+    new AlchemyError(
+      `${source} cannot be imported: ${what} ` +
+        `Every record of an export belongs to the stage it names (${stagePath}): its fqn is that stage, its scope path and its id, ` +
+        `and its deps name records of that stage only. Records describe the resources of their own stage, so they are not moved between stages: ` +
+        `import an export unchanged to move a stage to another store (or use \`alchemy state migrate\`), and deploy the program with ` +
+        `--stage ${doc.stage} to give stage "${doc.stage}" resources of its own (add --adopt to take over ones that already exist).`,
+    );
+  const places = new Map<string, number>();
+  doc.records.forEach(({ chain, state }, i) => {
+    const place = [...chain, state.id].join("/");
+    const problem = stateProblem(state, state.id, place);
+    if (problem !== undefined) {
+      throw refuse(
+        state?.fqn !== place && typeof state?.fqn === "string"
+          ? `record ${i} is stored as ${JSON.stringify(place)} (its chain and id) but holds fqn ${JSON.stringify(state.fqn)}.`
+          : `record ${i} (${place}) ${problem}.`,
+      );
+    }
+    const first = places.get(place);
+    if (first !== undefined) throw refuse(`record ${i} is stored as ${JSON.stringify(place)}, like record ${first}; an export holds each record once.`);
+    places.set(place, i);
+    for (const dep of [...state.deps, ...(state.replaced ?? []).flatMap((r) => r.deps)]) {
+      if (!dep.startsWith(stagePath + "/")) {
+        throw refuse(`record ${place} depends on ${JSON.stringify(dep)}, which is not a record of stage ${stagePath}.`);
+      }
+    }
+  });
 }

@@ -124,3 +124,62 @@ describe("alchemy state migrate, export and import", () => {
     expect(again.summary).toMatchObject({ unchanged: 1, created: 0, updated: 0 });
   });
 });
+
+describe("alchemy state import takes only records that belong to the stage the export names", () => {
+  const importEdited = async (edit: (text: string) => string) => {
+    const exported = await cli("state", "export", "--stage", "dev");
+    fs.writeFileSync(path.join(dir, "edited.json"), edit(exported.out));
+    return cli("state", "import", "edited.json");
+  };
+  const expectNothingImported = async (stage: string) => {
+    expect(fs.existsSync(path.join(dir, ".alchemy/shop", stage))).toBe(false);
+    expect(records((await cli("state", "export", "--stage", "dev")).out)).toHaveLength(3);
+  };
+
+  it("refuses an export whose stage was changed but whose records still name the old stage, and writes nothing", async () => {
+    const imported = await importEdited((text) => text.replaceAll('"dev"', '"s2"'));
+    expect(imported.code).toBe(1);
+    expect(imported.out).toBe("");
+    expect(imported.err).toContain(
+      `${path.join(dir, "edited.json")} cannot be imported: record 0 is stored as "shop/s2/root" (its chain and id) but holds fqn "shop/dev/root".`,
+    );
+    expect(imported.err).toContain("Records describe the resources of their own stage, so they are not moved between stages");
+    expect(imported.err).toContain('deploy the program with --stage s2 to give stage "s2" resources of its own');
+    await expectNothingImported("s2");
+  });
+
+  it("refuses an export whose fqns were moved to another stage but whose deps still name the old one", async () => {
+    const imported = await importEdited((text) => {
+      const doc = JSON.parse(text.replaceAll('"dev"', '"s2"'));
+      for (const r of doc.records) r.state.fqn = r.state.fqn.replace("shop/dev/", "shop/s2/");
+      return JSON.stringify(doc);
+    });
+    expect(imported.code).toBe(1);
+    expect(imported.err).toContain(`cannot be imported: record shop/s2/backend/db depends on "shop/dev/root", which is not a record of stage shop/s2.`);
+    await expectNothingImported("s2");
+  });
+
+  it("refuses a record whose chain puts it in another scope than its fqn, and a place given twice", async () => {
+    const moved = await importEdited((text) => {
+      const doc = JSON.parse(text);
+      doc.stage = "s3";
+      for (const r of doc.records) {
+        r.chain[1] = "s3";
+        r.state.fqn = r.state.fqn.replace("shop/dev/", "shop/s3/");
+        r.state.deps = r.state.deps.map((d: string) => d.replace("shop/dev/", "shop/s3/"));
+      }
+      doc.records[2].chain = ["shop", "s3", "backend"];
+      return JSON.stringify(doc);
+    });
+    expect(moved.code).toBe(1);
+    expect(moved.err).toContain(`record 2 is stored as "shop/s3/backend/cache" (its chain and id) but holds fqn "shop/s3/backend/deep/cache".`);
+    await expectNothingImported("s3");
+    const twice = await importEdited((text) => {
+      const doc = JSON.parse(text);
+      doc.records.push(doc.records[0]);
+      return JSON.stringify(doc);
+    });
+    expect(twice.code).toBe(1);
+    expect(twice.err).toContain(`record 3 is stored as "shop/dev/root", like record 0; an export holds each record once.`);
+  });
+});
