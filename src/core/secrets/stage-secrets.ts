@@ -100,8 +100,10 @@ export class StageSecrets {
           `Cannot decrypt ${where.path} of "${where.fqn}": ` +
             (key
               ? "the password opens the stage's key, but this value was sealed for another record, field or stage, or was altered."
-              : `it was sealed with a key (${id ?? "unknown"}) that this password does not open` +
-                (meta?.rekeyingTo ? " (a re-key of the stage is unfinished: run `alchemy state rekey` again with both passwords)." : ".")) +
+              : id !== undefined && !meta?.keys.some((k) => k.id === id)
+                ? `it was sealed with key ${id}, which stage "${this.stage}" no longer records in its metadata, so no password opens it.`
+                : `it was sealed with a key (${id ?? "unknown"}) that this password does not open` +
+                  (meta?.rekeyingTo ? " (a re-key of the stage is unfinished: run `alchemy state rekey` again with both passwords)." : ".")) +
             " Nothing was changed. Restore the record from a backup, or remove it with `alchemy state rm` and deploy again.",
           "undecryptable",
         );
