@@ -14,6 +14,7 @@ import { readStage, StoreSession } from "../../state/stage-copy.js";
 import type { StageMeta, State, StateStore, StateStoreFactory } from "../../state/state-store.js";
 import { newKey, open, openKey, seal, type DerivedKey } from "./secret-box.js";
 import { isSealed, openState, sealState } from "./secret-codec.js";
+import { nestedStoresOf } from "../nested-stores.js";
 import { SecretError } from "./secret-error.js";
 import type { SecretsMeta } from "./stage-secrets.js";
 
@@ -29,6 +30,8 @@ export interface RekeyOutcome {
 /**
  * Moves every secret of `app/stage` to a key made from `newPassword`. The
  * caller holds the stage's lock and passes the stage scope's store (opened).
+ * Refused, before anything changes, for a stage whose metadata lists nested
+ * scopes on other stores: their values are out of this store's reach.
  */
 export async function rekeyStage(
   factory: StateStoreFactory,
@@ -44,6 +47,14 @@ export async function rekeyStage(
   const meta: StageMeta = (await stageStore.getStageMeta()) ?? {};
   const secrets = meta.secrets as SecretsMeta | undefined;
   if (!secrets) throw new SecretError(`Stage "${stage}" (${stagePath}) has no secrets: nothing to re-key.`, "undecryptable");
+  const elsewhere = Object.keys(nestedStoresOf(meta));
+  if (elsewhere.length > 0) {
+    throw new SecretError(
+      `Stage "${stage}" (${stagePath}) keeps records in nested scopes on other state stores (${elsewhere.join(", ")}), which a re-key of this store cannot reach: ` +
+        "their secrets would no longer open once the old key is dropped. Nothing was changed. Destroy those scopes, or keep them in the stage's store, before re-keying.",
+      "no-store-support",
+    );
+  }
 
   // 1. The keys: every existing one either password opens, and the target.
   const keys = new Map<string, DerivedKey>();
