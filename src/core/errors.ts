@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { inspect } from "node:util";
 
 /** Base class of every error the engine throws on purpose. */
 export class AlchemyError extends Error {
@@ -88,7 +89,30 @@ export class DestroyError extends AlchemyError {
   }
 }
 
-/** Normalizes anything thrown into an Error. */
+/**
+ * Normalizes anything thrown into an Error whose message says what was
+ * thrown: an Error as it is; a string as the message; an object with a string
+ * `message` (an error from another realm, a plain `{ message }`) by that
+ * message; anything else by a short inspection instead of `[object Object]`.
+ * A thrown value other than an Error or a string is kept as `cause`.
+ *
+ * @example
+ * toError({ message: "quota exceeded", code: 429 }).message; // "quota exceeded"
+ * toError({ code: 429 }).message; // "a non-error value was thrown: { code: 429 }"
+ */
 export function toError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
+  if (thrown instanceof Error) return thrown;
+  if (typeof thrown === "string") return new Error(thrown);
+  const message = typeof thrown === "object" && thrown !== null ? safeMessage(thrown) : undefined;
+  if (message !== undefined && message !== "") return new Error(message, { cause: thrown });
+  return new Error(`a non-error value was thrown: ${inspect(thrown, { depth: 2, breakLength: Infinity, maxStringLength: 200, maxArrayLength: 10 })}`, { cause: thrown });
+}
+
+function safeMessage(thrown: object): string | undefined {
+  try {
+    const message = (thrown as { message?: unknown }).message;
+    return typeof message === "string" ? message : undefined;
+  } catch {
+    return undefined; // a throwing getter or proxy
+  }
 }
