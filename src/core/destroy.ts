@@ -15,11 +15,18 @@
  * depends on is kept and written back as it was, and the failure is reported;
  * the rest goes on.
  *
+ * State not written by the engine: a dep naming no record of the stage orders
+ * nothing and is reported as a warning; members whose deps form a cycle can
+ * never go first, so they (and what they still need) are kept as they are and
+ * reported as failures naming the cycle, before anything is marked.
+ *
  * @module
  */
 import type { State } from "../state/state-store.js";
 import { toError, type DeleteFailure } from "./errors.js";
+import { danglingDeps, reportDangling } from "./dangling-deps.js";
 import { itemKey, replacedKey, type DeletionItem } from "./deletion-item.js";
+import { findCycles } from "./dependency-cycles.js";
 import { invokeHandler } from "./handler-context.js";
 import { providerOf } from "./providers.js";
 import type { Scope } from "./scope.js";
@@ -59,11 +66,24 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
     return { failures: [], deferred: [] };
   }
   const nodes = buildGraph(items);
-  await markOutsideDependents(stage, nodes);
+  const existing = await markOutsideDependents(stage, nodes);
+  reportDanglingDeps(stage, nodes, existing);
 
   const failures: DeleteFailure[] = [];
   const deferred: DeletionItem[] = [];
   const held = new Set<string>();
+  // Members of a deps cycle can never go first, nor can what they still need:
+  // they are kept as they are, and the cycle is named.
+  const { members, behind } = findCycles(nodes);
+  for (const [key, cycle] of members) {
+    held.add(key);
+    failures.push({ fqn: nodes.get(key)!.item.state.fqn, error: cycleError(cycle, nodes) });
+  }
+  for (const [key, { after, cycle }] of behind) {
+    held.add(key);
+    const error = new Error(`kept because ${fqnOf(after, nodes)}, which is in the dependency cycle ${showCycle(cycle, nodes)}, still needs it`);
+    failures.push({ fqn: nodes.get(key)!.item.state.fqn, error });
+  }
   // Members used from outside, and everything that must outlive them, are held.
   const hold = (key: string, reason: (fqn: string) => Error) => {
     const stack = [key];
@@ -205,10 +225,12 @@ function buildGraph(items: DeletionItem[]): Map<string, Node> {
   return nodes;
 }
 
-/** Finds records outside the set whose deps name a member. */
-async function markOutsideDependents(stage: Scope, nodes: Map<string, Node>): Promise<void> {
+/** Finds records outside the set whose deps name a member; resolves the fqns of every record of the stage. */
+async function markOutsideDependents(stage: Scope, nodes: Map<string, Node>): Promise<Set<string>> {
+  const existing = new Set<string>();
   await walkTree(stage, (_scope, records) => {
     for (const state of records.values()) {
+      existing.add(state.fqn);
       if (nodes.has(state.fqn)) continue;
       for (const dep of state.deps) {
         const node = nodes.get(dep);
@@ -216,6 +238,35 @@ async function markOutsideDependents(stage: Scope, nodes: Map<string, Node>): Pr
       }
     }
   });
+  return existing;
+}
+
+/** Warns about deps of members that name no record of the stage: they order nothing. */
+function reportDanglingDeps(stage: Scope, nodes: Map<string, Node>, existing: Set<string>): void {
+  for (const { item } of nodes.values()) {
+    for (const dangling of danglingDeps(item.state, existing, stage.path)) {
+      if (dangling.replacedIndex !== item.replacedIndex) continue;
+      reportDangling(stage.context, stage.path, dangling, "that dependency is ignored.");
+    }
+  }
+}
+
+function cycleError(cycle: string[], nodes: Map<string, Node>): Error {
+  return new Error(
+    `not deleted: its deps form a cycle, ${showCycle(cycle, nodes)} (each is deleted before the next), so none of them can go first. ` +
+      'A program never records a cycle: fix the "deps" of one of these records in the state store, ' +
+      "or forget one with `alchemy state rm <fqn>` and delete its resource yourself.",
+  );
+}
+
+/** `a -> b -> a`, by fqn (a replaced instance as `fqn (replaced instance i)`). */
+function showCycle(cycle: string[], nodes: Map<string, Node>): string {
+  return cycle.map((key) => fqnOf(key, nodes)).join(" -> ");
+}
+
+function fqnOf(key: string, nodes: Map<string, Node>): string {
+  const { state, replacedIndex } = nodes.get(key)!.item;
+  return replacedIndex === undefined ? state.fqn : `${state.fqn} (replaced instance ${replacedIndex})`;
 }
 
 /**

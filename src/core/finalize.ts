@@ -9,9 +9,13 @@
  * - An orphan that a record elsewhere in the stage still depends on is kept
  *   until the stage is finalized, when that record has been updated or is
  *   itself deleted first.
+ * - At the end of a deploy that did not fail, deps naming no record of the
+ *   stage are dropped from the records that hold them (with a warning): an
+ *   unchanged resource's record is not rewritten otherwise.
  *
  * @module
  */
+import { dropDanglingDeps } from "./dangling-deps.js";
 import { itemKey, type DeletionItem } from "./deletion-item.js";
 import { deleteItems } from "./destroy.js";
 import { DestroyError, ScopeError } from "./errors.js";
@@ -43,6 +47,7 @@ export async function finalizeScope(scope: Scope): Promise<void> {
   const outcome = await deleteItems(stageOf(scope), dedupe(items), scope.kind === "stage" ? "fail" : "defer");
   context.deferred.push(...outcome.deferred);
   context.deleteFailures.push(...outcome.failures);
+  if (scope.kind === "stage" && phase === "up") await dropDanglingDeps(scope);
 }
 
 /** `scope.finalizeNested(name)`: orphan clean-up of one nested block only. */
