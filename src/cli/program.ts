@@ -138,7 +138,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   const stateFlags = (cmd: Command) =>
     cmd
       .option("--state <dir|store-url>", "state directory of the filesystem store, or a store URL (sqlite:<file>, postgres://...) (default: $ALCHEMY_STATE_STORE, else .alchemy)")
-      .option("--app <name>", "application name (default: the only application in the store)");
+      .option("--app <name>", "application name (default: the only application in the store)")
+      .option("-p, --profile <profile>", "profile to run as, checked against the stage's stageProfileMapping (default: $ALCHEMY_PROFILE, else default)");
   stateFlags(state.command("list").description("list the resources recorded for a stage"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .option("--json", "print JSON")
@@ -185,7 +186,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .action(async (entry: string | undefined, _own, command: Command) => {
       // `alchemy stages` defines --state and --app too, and commander hands them to it even when they follow `prune`.
       const flags = command.optsWithGlobals();
-      const { state, stateFrom, app } = stateOptions(flags, io.env);
+      const { state, stateFrom, app, profile } = stateOptions(flags, io.env);
       const age = flags.olderThan as { ms: number; spelled: string };
       done(
         await pruneStages(
@@ -193,6 +194,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
             state,
             stateFrom,
             app,
+            profile,
             entry,
             match: flags.match as string,
             olderThanMs: age.ms,
@@ -308,12 +310,13 @@ function commandLine(argv: string[]): string {
   return ["alchemy", ...argv].join(" ");
 }
 
-/** `--state`, else `$ALCHEMY_STATE_STORE`, else the filesystem store in `.alchemy`. */
-function stateOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): { state: string; stateFrom: string; app?: string } {
+/** `--state`, else `$ALCHEMY_STATE_STORE`, else the filesystem store in `.alchemy`; `--app` and `--profile` as given. */
+function stateOptions(flags: Record<string, unknown>, env: NodeJS.ProcessEnv): { state: string; stateFrom: string; app?: string; profile?: string } {
   const fromEnv = flags.state === undefined && !!env.ALCHEMY_STATE_STORE;
   return {
     state: (flags.state as string | undefined) ?? (env.ALCHEMY_STATE_STORE || ".alchemy"),
     stateFrom: fromEnv ? "$ALCHEMY_STATE_STORE" : "--state",
     app: flags.app as string | undefined,
+    profile: flags.profile as string | undefined,
   };
 }

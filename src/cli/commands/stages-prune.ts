@@ -6,7 +6,9 @@
  * this process, exactly as `alchemy destroy --stage <stage> --force` would:
  * under that stage's own lock, dependents first. Once the lock is held the
  * stage's last deploy is read again, so a stage deployed between the listing
- * and its turn is kept.
+ * and its turn is kept. A stage the command's profile may not use (by its
+ * `stageProfileMapping`) is skipped, and each destroy runs with that profile,
+ * so the engine checks it again.
  *
  * @module
  */
@@ -14,8 +16,9 @@ import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { resolveApp, withStateSession } from "../state-access.js";
 import { stateLocationOf } from "../state-target.js";
+import { profileAccess } from "../stage-profile-check.js";
 import { executeRun, type RunCommandOptions } from "./run.js";
-import { ago, stageSummaries, type StageSummary } from "./stages.js";
+import { ago, describeDenial, stageSummaries, type StageSummary } from "./stages.js";
 import type { StateCommandOptions } from "./state.js";
 
 /** Flags of `alchemy stages prune`. */
@@ -31,8 +34,8 @@ export interface PruneOptions extends StateCommandOptions {
   dryRun: boolean;
   /** The program (default: ./alchemy.run.ts, then .js, .mjs). */
   entry?: string;
-  /** How each destroy runs and reports (its stage and confirmation are set here). */
-  run: Omit<RunCommandOptions, "stage" | "force" | "yes" | "json" | "detailedExitcode" | "adopt">;
+  /** How each destroy runs and reports (its stage, profile and confirmation are set here). */
+  run: Omit<RunCommandOptions, "stage" | "profile" | "force" | "yes" | "json" | "detailedExitcode" | "adopt">;
 }
 
 /** Why a matching stage is left alone. */
@@ -54,7 +57,8 @@ export async function pruneStages(opts: PruneOptions, io: CliIO): Promise<number
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
-    const summaries = await withStateSession(where, (session) => stageSummaries(session, app));
+    const access = profileAccess(opts, io);
+    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access));
     const now = Date.now();
     const cutoff = now - opts.olderThanMs;
     const pattern = globPattern(opts.match);
@@ -63,7 +67,8 @@ export async function pruneStages(opts: PruneOptions, io: CliIO): Promise<number
     let younger = 0;
     for (const summary of summaries.filter((s) => pattern.test(s.stage))) {
       const at = lastActivity(summary);
-      if (opts.keep.includes(summary.stage)) skipped.push({ stage: summary.stage, reason: "kept by --keep" });
+      if (summary.denied) skipped.push({ stage: summary.stage, reason: describeDenial(summary.denied) });
+      else if (opts.keep.includes(summary.stage)) skipped.push({ stage: summary.stage, reason: "kept by --keep" });
       else if (at === undefined) skipped.push({ stage: summary.stage, reason: "no deploy or update time recorded; destroy it with alchemy destroy if it is stale" });
       else if (at > cutoff) younger++;
       else if (summary.lock && !summary.lock.stale) skipped.push({ stage: summary.stage, reason: `locked by ${summary.lock.holder}` });
@@ -89,7 +94,7 @@ export async function pruneStages(opts: PruneOptions, io: CliIO): Promise<number
       const outcome = await executeRun(
         "destroy",
         opts.entry,
-        { ...opts.run, stage: summary.stage, force: true, yes: true, json: false, detailedExitcode: false, adopt: false },
+        { ...opts.run, stage: summary.stage, profile: opts.profile, force: true, yes: true, json: false, detailedExitcode: false, adopt: false },
         io,
         {
           importQuery: `?stage=${encodeURIComponent(summary.stage)}`,

@@ -1,6 +1,8 @@
 /**
  * `alchemy stages`: every stage of an application in the store, with its
- * number of resources, its last deploy (when and by whom) and its lock.
+ * number of resources, its last deploy (when and by whom) and its lock. A
+ * stage the command's profile may not use (by its `stageProfileMapping`) is
+ * listed by name only, with why, and nothing more of it is read.
  *
  * @module
  */
@@ -11,19 +13,31 @@ import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { listApps, resolveApp, withStateSession, type StateSession } from "../state-access.js";
 import { stateLocationOf } from "../state-target.js";
+import { profileAccess, stageAccessRefusal, type ProfileAccess } from "../stage-profile-check.js";
 import type { StateCommandOptions } from "./state.js";
 
 /** One element of `alchemy stages --json`. */
 export interface StageSummary {
   stage: string;
-  /** Records in the stage, nested and resource scopes included. */
-  resources: number;
+  /** Records in the stage, nested and resource scopes included; `null` for a stage the profile may not use. */
+  resources: number | null;
   /** When a record of the stage last changed (ISO 8601), or `null` when the store cannot tell. */
   updatedAt: string | null;
   /** The last deploy the stage's metadata records, or `null` (never deployed to the end, or by an older version). */
   lastDeploy: LastDeploy | null;
   /** The run holding the stage's lock, or `null`. */
   lock: { holder: string; acquiredAt: string; stale: boolean } | null;
+  /** Why the command's profile may not use the stage (nothing else of it was read), or `null`. */
+  denied: StageDenial | null;
+}
+
+/** A stage the command's profile may not use, by its stageProfileMapping. */
+export interface StageDenial {
+  profile: string;
+  /** The profiles the deciding mapping allows on the stage. */
+  allowed: string[];
+  /** The full refusal: which mapping, where it came from, how to fix it. */
+  message: string;
 }
 
 /**
@@ -38,7 +52,8 @@ export async function listStages(opts: StateCommandOptions & { json: boolean }, 
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
-    const summaries = await withStateSession(where, (session) => stageSummaries(session, app));
+    const access = profileAccess(opts, io);
+    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access));
     if (opts.json) {
       io.stdout.write(JSON.stringify(summaries, null, 2) + "\n");
     } else if (summaries.length === 0) {
@@ -47,18 +62,29 @@ export async function listStages(opts: StateCommandOptions & { json: boolean }, 
       io.stdout.write(`No stages recorded for app "${app}" in ${describeLocation(where)}.${hint}\n`);
     } else {
       const now = Date.now();
-      const rows = summaries.map((s) => [s.stage, `${s.resources} ${s.resources === 1 ? "resource" : "resources"}`, describeActivity(s, now)]);
+      const rows = summaries.map((s) =>
+        s.denied ? [s.stage, "not shown", describeDenial(s.denied)] : [s.stage, `${s.resources} ${s.resources === 1 ? "resource" : "resources"}`, describeActivity(s, now)],
+      );
       for (const line of columns(rows)) io.stdout.write(line + "\n");
     }
     return EXIT.ok;
   });
 }
 
-/** The summary of every stage of `app` that holds records, sorted by name. */
-export async function stageSummaries(session: StateSession, app: string): Promise<StageSummary[]> {
+/**
+ * The summary of every stage of `app` that holds records, sorted by name; a
+ * stage `access` may not use is summarised by its denial only.
+ */
+export async function stageSummaries(session: StateSession, app: string, access: ProfileAccess): Promise<StageSummary[]> {
   const stages = (await (await session.open([app])).listScopes()).sort(compare);
   const found: StageSummary[] = [];
   for (const stage of stages) {
+    const refused = await stageAccessRefusal(session.location, app, stage, access);
+    if (refused) {
+      const denied = { profile: access.profile, allowed: [...(refused.allowed ?? [])], message: refused.message };
+      found.push({ stage, resources: null, updatedAt: null, lastDeploy: null, lock: null, denied });
+      continue;
+    }
     let resources = 0;
     let newest: Date | undefined;
     for (const scope of await session.walk([app, stage])) {
@@ -70,7 +96,7 @@ export async function stageSummaries(session: StateSession, app: string): Promis
     const lastDeploy = lastDeployOf(await stageStore.getStageMeta?.()) ?? null;
     const info = canLock(stageStore) ? await stageStore.lockInfo() : undefined;
     const lock = info ? { holder: describeHolder(info.holder), acquiredAt: info.acquiredAt.toISOString(), stale: isLockStale(info) } : null;
-    found.push({ stage, resources, updatedAt: newest?.toISOString() ?? null, lastDeploy, lock });
+    found.push({ stage, resources, updatedAt: newest?.toISOString() ?? null, lastDeploy, lock, denied: null });
   }
   return found;
 }
@@ -92,6 +118,17 @@ export function describeActivity(s: StageSummary, now: number): string {
   }
   if (s.lock) parts.push(`${s.lock.stale ? "stale lock" : "locked"} by ${s.lock.holder}`);
   return parts.join("; ");
+}
+
+/**
+ * Why a stage is not shown, in one line.
+ *
+ * @example
+ * describeDenial({ profile: "ci", allowed: ["prod"], message }); // 'profile "ci" may not use it (allowed: "prod"); run with --profile prod'
+ */
+export function describeDenial(denied: StageDenial): string {
+  if (denied.allowed.length === 0) return `profile "${denied.profile}" may not use it (no profile may)`;
+  return `profile "${denied.profile}" may not use it (allowed: ${denied.allowed.map((p) => JSON.stringify(p)).join(", ")}); run with --profile ${denied.allowed[0]}`;
 }
 
 /** `3m ago`, `5h ago`, `12d ago`. */

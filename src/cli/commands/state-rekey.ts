@@ -3,7 +3,8 @@
  * password, under the stage's lock. The old password comes from
  * `ALCHEMY_PASSWORD`, the new one from `ALCHEMY_NEW_PASSWORD` or, on a
  * terminal, a prompt (asked twice). Interrupted, it can be run again with the
- * same two passwords to finish.
+ * same two passwords to finish. The command's profile must be allowed on
+ * the stage by its `stageProfileMapping` (see `../stage-profile-check.ts`).
  *
  * @module
  */
@@ -15,6 +16,7 @@ import type { CliIO } from "../io.js";
 import { askSecret } from "../prompt.js";
 import { resolveApp } from "../state-access.js";
 import { resolveStage, stateLocationOf } from "../state-target.js";
+import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import type { StateCommandOptions } from "./state.js";
 
 export async function stateRekey(opts: StateCommandOptions & { stage?: string; command: string }, io: CliIO): Promise<number> {
@@ -26,6 +28,7 @@ export async function stateRekey(opts: StateCommandOptions & { stage?: string; c
   if (newPassword === oldPassword) throw new UsageError("The new password is the same as the current one; nothing to do.");
   return runCommandBody(io, async () => {
     const app = resolveApp(location, opts.app);
+    await checkStageAccess(location, app, stage, profileAccess(opts, io));
     const factory = storeFactory(location);
     const store = factory({ chain: [app, stage] });
     const lock = canLock(store) ? await store.lock({ holder: currentHolder(opts.command), leaseMs: 30_000, timeoutMs: 0 }) : undefined;

@@ -3,6 +3,9 @@
  * stores. Stores are named by URL (`file:.alchemy`, `sqlite:path`,
  * `postgres://...`); the source is never changed, the target must not hold the
  * stage yet, and every copy is read back and compared before it is reported.
+ * The command's profile must be allowed on the stage at each end (see
+ * `../stage-profile-check.ts`), and an export's own recorded mapping travels
+ * with it and is checked on import.
  *
  * @module
  */
@@ -17,6 +20,8 @@ import { EXIT, runCommandBody, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { resolveApp, StateCommandError } from "../state-access.js";
 import { checkName, resolveStage } from "../state-target.js";
+import { checkRecordedProfiles } from "../../core/profiles/recorded-mapping.js";
+import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 
 export interface TransferOptions {
   /** `--state` (or `$ALCHEMY_STATE_STORE`): a directory or store URL, the default end of a transfer. */
@@ -24,6 +29,11 @@ export interface TransferOptions {
   stateFrom?: string;
   app?: string;
   stage?: string;
+  /**
+   * The profile the command runs as, checked against the stage's mapping at both ends.
+   * @default process.env.ALCHEMY_PROFILE ?? "default"
+   */
+  profile?: string;
   /** The command line, recorded as the holder of the locks taken. */
   command: string;
 }
@@ -35,6 +45,9 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
   const to = location(opts.to, io);
   return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
+    const access = profileAccess(opts, io);
+    await checkStageAccess(from, app, stage, access);
+    await checkStageAccess(to, app, stage, access);
     const source = new StoreSession(storeFactory(from));
     const target = new StoreSession(storeFactory(to));
     const locks: StageLock[] = [];
@@ -59,6 +72,7 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
   const from = location(opts.from ?? opts.state, io);
   return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
+    await checkStageAccess(from, app, stage, profileAccess(opts, io));
     const source = new StoreSession(storeFactory(from));
     try {
       const records = await readStage(source, app, stage);
@@ -90,6 +104,9 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
     }
     checkName(doc.app, "application", source);
     checkName(doc.stage, "stage", source);
+    const access = profileAccess(opts, io);
+    checkRecordedProfiles(doc.stage, access.profile, doc.meta, { user: access.user, where: source });
+    await checkStageAccess(to, doc.app, doc.stage, access);
     const target = new StoreSession(storeFactory(to));
     const locks = await lockStage(target, doc.app, doc.stage, opts.command);
     try {

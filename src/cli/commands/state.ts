@@ -3,7 +3,9 @@
  * without running the program, in the filesystem store or the store `--state`
  * names by URL. Every read and
  * write goes through the store (see `../state-access.ts`), so changes a
- * stage's journal holds but its record files do not yet are seen too.
+ * stage's journal holds but its record files do not yet are seen too. Each
+ * command first checks that its profile may use the stage (see
+ * `../stage-profile-check.ts`).
  *
  * @module
  */
@@ -13,6 +15,7 @@ import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { columns, compare } from "./stages.js";
 import { resolveApp, withStateSession, type StateSession } from "../state-access.js";
+import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 
 /** Options every state command takes. */
@@ -30,6 +33,12 @@ export interface StateCommandOptions {
    * @default the only application in the state directory
    */
   app?: string;
+  /**
+   * The profile the command runs as, checked against the stage's
+   * `stageProfileMapping` before the stage is read or changed.
+   * @default process.env.ALCHEMY_PROFILE ?? "default"
+   */
+  profile?: string;
 }
 
 /** One element of `alchemy state list --json`. */
@@ -55,6 +64,7 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
     const where = stateLocationOf(opts, io);
     const stage = resolveStage(opts.stage, io.env);
     const app = resolveApp(where, opts.app);
+    await checkStageAccess(where, app, stage, profileAccess(opts, io));
     const { records, stages } = await withStateSession(where, async (session) => {
       const records = (await session.walk([app, stage])).flatMap((scope) => scope.records);
       return { records, stages: records.length === 0 ? await stagesOf(session, app) : [] };
@@ -84,7 +94,9 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
 export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runCommandBody(io, async () => {
-    const record = await withStateSession(stateLocationOf(opts, io), async (session) => {
+    const where = stateLocationOf(opts, io);
+    await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
+    const record = await withStateSession(where, async (session) => {
       const found = await (await session.open(address.scope)).get(address.id);
       if (found === undefined) notFound(io, address, session);
       return found;
@@ -108,7 +120,9 @@ export async function stateShow(fqn: string, opts: StateCommandOptions & { json:
 export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runCommandBody(io, async () => {
-    return withStateSession(stateLocationOf(opts, io), async (session) => {
+    const where = stateLocationOf(opts, io);
+    await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
+    return withStateSession(where, async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
       if ((await store.get(address.id)) === undefined) {

@@ -2,7 +2,8 @@
  * `alchemy unlock`: releases a stage's state lock left behind by a run that
  * died or hangs. With `--lock-id` it removes only that lock; without, only a
  * stale one (lease run out, or holder process gone on this host), so that a
- * live run is never unlocked by accident.
+ * live run is never unlocked by accident. The command's profile must be
+ * allowed on the stage by its `stageProfileMapping` (see `../stage-profile-check.ts`).
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { resolveApp } from "../state-access.js";
 import { checkName, stateLocationOf } from "../state-target.js";
+import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import type { StateCommandOptions } from "./state.js";
 
 /**
@@ -28,6 +30,7 @@ export async function unlock(opts: StateCommandOptions & { stage: string; lockId
   const location = stateLocationOf(opts, io);
   return runCommandBody(io, async () => {
     const app = resolveApp(location, opts.app);
+    await checkStageAccess(location, app, stage, profileAccess(opts, io));
     const store = storeFactory(location)({ chain: [app, stage] });
     const where = `stage "${stage}" of app "${app}" (${describeLocation(location)})`;
     if (!canLock(store)) {
