@@ -1,7 +1,9 @@
 /**
- * `alchemy.config.json`, the project's own settings, read by the CLI for every
- * program it runs in that project, so that a rule such as "prod only with the
- * prod profile" holds whatever the program passes as options.
+ * `alchemy.config.json`, the project's own settings: found beside the program
+ * file and in `rootDir` for every run, and in the working directory for the
+ * state commands (see `mapping-sources.ts`), so that a rule such as "prod only
+ * with the prod profile" holds whatever the program passes as options and
+ * wherever it is run from.
  *
  * ```json
  * { "stageProfileMapping": { "pr-*": ["ci"], "prod": ["prod"], "$USER": ["default"] } }
