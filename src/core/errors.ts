@@ -52,6 +52,28 @@ export class ResourceError extends AlchemyError {
   }
 }
 
+/**
+ * Props or a handler's output hold a value the engine cannot store exactly (a
+ * Map, a Date, NaN, a getter, a cycle, ...). Thrown before anything is written
+ * for props; for an output, before the output is recorded.
+ *
+ * @example
+ * // Props of "my-app/dev/api" cannot be stored: props.tags is a Map. ...
+ * if (error instanceof UnstorableValueError) console.error(error.fqn, error.path);
+ */
+export class UnstorableValueError extends ResourceError {
+  override name = "UnstorableValueError";
+  constructor(
+    message: string,
+    fqn: string,
+    operation: ResourceError["operation"],
+    /** Where the value is, e.g. `props.tags` or `output.client.config`. */
+    readonly path: string,
+  ) {
+    super(message, fqn, operation);
+  }
+}
+
 /** The run was asked to stop (Ctrl-C) before this resource's operation started. */
 export class InterruptedError extends AlchemyError {
   override name = "InterruptedError";

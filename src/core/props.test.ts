@@ -1,15 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { formatSummary } from "./events.js";
 import { brandOutput, unknownOutput } from "./output.js";
+import { UnstorableValueError } from "./errors.js";
 import { diffJson, jsonEqual, serializeProps } from "./props.js";
+import { MAX_DEPTH } from "./storable.js";
 
 const ref = (fqn: string) => ({ fqn, kind: "test::T", id: fqn.split("/").pop()! });
 
 describe("props serialization", () => {
-  it("keeps JSON values, drops undefined fields, and turns dates into strings", () => {
-    const at = new Date("2026-01-02T03:04:05Z");
-    expect(serializeProps({ a: 1, b: undefined, c: [1, undefined], d: at, e: { f: null } }, "app/s/x")).toEqual({
-      value: { a: 1, c: [1, null], d: "2026-01-02T03:04:05.000Z", e: { f: null } },
+  it("keeps JSON values and drops undefined fields as JSON does", () => {
+    expect(serializeProps({ a: 1, b: undefined, c: [1, undefined], e: { f: null }, z: -0 }, "app/s/x")).toEqual({
+      value: { a: 1, c: [1, null], e: { f: null }, z: 0 },
       deps: [],
       unknown: false,
     });
@@ -32,10 +33,105 @@ describe("props serialization", () => {
   });
 
   it("rejects functions and cycles with the resource and path in the message", () => {
-    expect(() => serializeProps({ handler: () => 1 }, "app/s/x")).toThrow(/Props of "app\/s\/x" hold a function at handler/);
+    expect(() => serializeProps({ handler: () => 1 }, "app/s/x")).toThrow(
+      'Props of "app/s/x" cannot be stored: props.handler is a function. Props must hold JSON values',
+    );
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
-    expect(() => serializeProps({ inner: cyclic }, "app/s/x")).toThrow(/contain a cycle at inner.self/);
+    expect(() => serializeProps({ inner: cyclic }, "app/s/x")).toThrow(
+      'Props of "app/s/x" cannot be stored: props.inner.self refers back to props.inner (a cycle). Stored values must be trees',
+    );
+  });
+});
+
+describe("props that JSON would change", () => {
+  const refusal = (props: unknown): UnstorableValueError => {
+    try {
+      serializeProps(props, "app/s/x");
+    } catch (error) {
+      if (error instanceof UnstorableValueError) return error;
+      throw error;
+    }
+    throw new Error("serializeProps accepted the props");
+  };
+
+  it("refuses a Map, naming the resource, the prop path and what to use instead", () => {
+    const error = refusal({ tags: new Map([["team", "web"]]) });
+    expect(error.message).toBe(
+      'Props of "app/s/x" cannot be stored: props.tags is a Map, which JSON stores as {} (its entries and their changes would be lost). ' +
+        "Use a plain object instead, e.g. Object.fromEntries(map).",
+    );
+    expect([error.fqn, error.path, error.operation]).toEqual(["app/s/x", "props.tags", "plan"]);
+  });
+
+  it.each([
+    ["a Set", { ids: new Set([1]) }, "props.ids", "[...set]"],
+    ["a Date", { config: { when: new Date(0) } }, "props.config.when", "date.toISOString()"],
+    ["NaN", { ratio: NaN }, "props.ratio", "is NaN, which JSON stores as null"],
+    ["Infinity", { list: [1, -Infinity] }, "props.list[1]", "is -Infinity, which JSON stores as null"],
+    ["a URL", { endpoint: new URL("https://a.example") }, "props.endpoint", "url.href"],
+    ["a RegExp", { match: /a+/ }, "props.match", "regex.source"],
+    ["a Buffer", { body: Buffer.from("x") }, "props.body", 'toString("base64")'],
+    ["a Promise (a missing await)", { db: Promise.resolve({}) }, "props.db", "a missing await"],
+    ["an Error", { last: new TypeError("x") }, "props.last", "error.message"],
+    ["a boxed string", { name: new String("x") }, "props.name", "value.valueOf()"],
+    ["a BigInt", { size: 1n }, "props.size", "value.toString()"],
+    ["a symbol", { tag: Symbol("x") }, "props.tag", "Use a string instead"],
+    ["an instance of a class", { conf: new (class Config { a = 1; })() }, "props.conf", "is an instance of Config"],
+    ["an object with a prototype", { conf: Object.create({ inherited: 1 }) }, "props.conf", "an object with a prototype"],
+    ["a getter", { config: { get when() { return Date.now(); } } }, "props.config.when", "is a getter"],
+    ["an array with named properties", { m: Object.assign(["a"], { index: 0 }) }, "props.m", 'extra property "index"'],
+    ["a sealed-secret look-alike", { token: { "@secret": "abc" } }, "props.token", 'only key is "@secret"'],
+    ["a key that is not an identifier", { labels: { "app.kubernetes.io/name": new Set() } }, 'props.labels["app.kubernetes.io/name"]', "[...set]"],
+  ])("refuses %s, with its path", (_what, props, path, hint) => {
+    const error = refusal(props);
+    expect(error.path).toBe(path);
+    expect(error.message).toContain(`Props of "app/s/x" cannot be stored: ${path} `);
+    expect(error.message).toContain(hint);
+  });
+
+  it("stores sparse-array holes as null, so what state holds equals the next run's props and no change is seen", () => {
+    const sparse = () => ({ list: [1, , 3] });
+    const { value } = serializeProps(sparse(), "app/s/x");
+    expect(Object.keys((value as { list: unknown[] }).list)).toEqual(["0", "1", "2"]);
+    const stored = JSON.parse(JSON.stringify(value));
+    expect(stored).toEqual({ list: [1, null, 3] });
+    expect(jsonEqual(stored, serializeProps(sparse(), "app/s/x").value)).toBe(true);
+  });
+
+  it("keeps an own __proto__ key as data, through JSON and in comparisons", () => {
+    const props = JSON.parse('{"headers": {"__proto__": {"x": 1}, "a": 2}}');
+    const { value } = serializeProps(props, "app/s/x");
+    const headers = (value as { headers: object }).headers;
+    expect(Object.getPrototypeOf(headers)).toBe(Object.prototype);
+    expect(Object.keys(headers)).toEqual(["__proto__", "a"]);
+    const stored = JSON.parse(JSON.stringify(value));
+    expect(jsonEqual(stored, value)).toBe(true);
+    expect(jsonEqual(stored, { headers: { a: 2 } })).toBe(false);
+    expect(diffJson({ headers: { a: 2 } }, stored)).toEqual([{ path: "headers.__proto__", before: undefined, after: { x: 1 } }]);
+  });
+
+  it("accepts objects with a null prototype and shared (not circular) parts", () => {
+    const shared = { a: 1 };
+    const bare = Object.assign(Object.create(null) as object, { k: "v" });
+    expect(serializeProps({ one: shared, two: shared, bare }, "app/s/x").value).toEqual({ one: { a: 1 }, two: { a: 1 }, bare: { k: "v" } });
+  });
+
+  it(`accepts ${MAX_DEPTH} levels of nesting and refuses one more with the path, not a stack overflow`, () => {
+    const nest = (levels: number) => {
+      let value: Record<string, unknown> = {};
+      for (let i = 1; i < levels; i++) value = { a: value };
+      return value;
+    };
+    expect(() => serializeProps(nest(MAX_DEPTH), "app/s/x")).not.toThrow();
+    const error = refusal(nest(MAX_DEPTH + 1));
+    expect(error.message).toMatch(
+      new RegExp(`^Props of "app/s/x" cannot be stored: props\\.a\\.a\\.a\\.a\\.a\\.a…\\(${MAX_DEPTH - 10} more\\)…\\.a\\.a\\.a\\.a nests deeper than ${MAX_DEPTH} levels\\. `),
+    );
+    expect(refusal(nest(5000)).message).toContain(`nests deeper than ${MAX_DEPTH} levels`);
+    let list: unknown[] = [];
+    for (let i = 0; i < 5000; i++) list = [list];
+    expect(refusal({ list }).path).toMatch(/^props\.list\[0\]/);
   });
 });
 

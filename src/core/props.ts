@@ -4,9 +4,9 @@
  *
  * @module
  */
-import { ResourceError } from "./errors.js";
 import { isUnknownOutput, resourceRefOf, Unknown } from "./output.js";
 import { isSecret } from "./secrets/secret.js";
+import { MAX_DEPTH, toStorable } from "./storable.js";
 
 /** Props made storable, and what they revealed. */
 export interface SerializedProps {
@@ -19,70 +19,51 @@ export interface SerializedProps {
 }
 
 /**
- * Serializes props to a JSON value, recording dependencies.
+ * Serializes props to a JSON value, recording dependencies. Every value must
+ * be stored exactly; see {@link toStorable} for what is accepted. In short:
+ *
+ * - JSON values, {@link Secret}s and resource outputs are kept (an output
+ *   not known yet, in a plan, becomes its "(known after apply)" text).
+ * - `undefined` properties are dropped and `undefined` array elements and
+ *   sparse-array holes become `null`, as JSON does, so they never show as a
+ *   change on the next run. `-0` is stored as `0`.
+ * - An own `__proto__` key is kept as data.
+ * - Everything else is refused before anything runs (no state written, no
+ *   handler called) with the fqn, the prop's path and what to use instead:
+ *   NaN and Infinity (would become null); a Date (would come back as a
+ *   string: pass `date.toISOString()`, so the handler and `this.props` see
+ *   the same string); a Map (pass `Object.fromEntries(map)`) or Set
+ *   (`[...set]`), which JSON stores as `{}`; getters and setters (the record
+ *   would hold one reading; pass the value); any other class instance
+ *   (URL, RegExp, Buffer, Promise, Error, your own classes); BigInts,
+ *   symbols and functions; cycles; an object whose only key is `@secret`;
+ *   nesting deeper than {@link MAX_DEPTH} levels.
  *
  * @param fqn the resource the props belong to, for error messages
+ * @throws UnstorableValueError naming `fqn` and the path, e.g. `props.tags`
+ * @example
+ * serializeProps({ name: "api", tags: { team: "web" } }, "my-app/dev/api").value;
+ * // { name: "api", tags: { team: "web" } }
+ * serializeProps({ tags: new Map() }, "my-app/dev/api");
+ * // throws: Props of "my-app/dev/api" cannot be stored: props.tags is a Map, ...
  */
 export function serializeProps(props: unknown, fqn: string): SerializedProps {
   const deps = new Set<string>();
   let unknown = false;
-  const seen = new Set<object>();
-
-  const walk = (value: unknown, path: string): unknown => {
-    if (value === null || typeof value === "string" || typeof value === "boolean") return value;
-    if (typeof value === "number") return Number.isFinite(value) ? value : null;
-    if (value === undefined) return undefined;
-    // Kept as it is: compared by value, sealed when the record is stored.
-    if (isSecret(value)) return value;
+  const visit = (value: object): unknown => {
     if (value instanceof Unknown) {
       unknown = true;
       deps.add(value.fqn);
       return value.toJSON();
     }
-    if (typeof value === "function" || typeof value === "bigint" || typeof value === "symbol") {
-      const ref = resourceRefOf(value);
-      if (ref) return undefined;
-      throw new ResourceError(
-        `Props of "${fqn}" hold a ${typeof value} at ${path || "the top level"}; props must be JSON values (strings, numbers, booleans, arrays, plain objects or resource outputs).`,
-        fqn,
-        "plan",
-      );
-    }
     const ref = resourceRefOf(value);
-    if (ref) {
-      deps.add(ref.fqn);
-      if (isUnknownOutput(value)) {
-        unknown = true;
-        return new Unknown(ref.fqn, "").toJSON();
-      }
-    }
-    const obj = value as object;
-    if (seen.has(obj)) {
-      throw new ResourceError(`Props of "${fqn}" contain a cycle at ${path}; props must be a tree of JSON values.`, fqn, "plan");
-    }
-    if (typeof (obj as { toJSON?: unknown }).toJSON === "function") {
-      return walk((obj as { toJSON(): unknown }).toJSON(), path);
-    }
-    seen.add(obj);
-    let out: unknown;
-    if (Array.isArray(obj)) {
-      out = obj.map((item, i) => {
-        const v = walk(item, `${path}[${i}]`);
-        return v === undefined ? null : v;
-      });
-    } else {
-      const record: Record<string, unknown> = {};
-      for (const key of Object.keys(obj)) {
-        const v = walk((obj as Record<string, unknown>)[key], path ? `${path}.${key}` : key);
-        if (v !== undefined) record[key] = v;
-      }
-      out = record;
-    }
-    seen.delete(obj);
-    return out;
+    if (ref === undefined) return undefined;
+    deps.add(ref.fqn);
+    if (!isUnknownOutput(value)) return undefined;
+    unknown = true;
+    return new Unknown(ref.fqn, "").toJSON();
   };
-
-  const value = walk(props, "");
+  const value = toStorable(props, { fqn, root: "props", operation: "plan" }, visit);
   return { value: value === undefined ? {} : value, deps: [...deps].sort(), unknown };
 }
 
@@ -129,7 +110,8 @@ export function diffJson(before: unknown, after: unknown, path = ""): PropChange
   const b = before as Record<string, unknown>;
   const a = after as Record<string, unknown>;
   for (const key of new Set([...Object.keys(b), ...Object.keys(a)])) {
-    changes.push(...diffJson(b[key], a[key], path ? `${path}.${key}` : key));
+    // Own values only: `b.__proto__` of an object without that key would be its prototype.
+    changes.push(...diffJson(Object.hasOwn(b, key) ? b[key] : undefined, Object.hasOwn(a, key) ? a[key] : undefined, path ? `${path}.${key}` : key));
   }
   return changes;
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { putEntry } from "../../state/state-record.js";
 import type { State } from "../../state/state-store.js";
 import { isSecret, Secret } from "./secret.js";
 
@@ -91,7 +92,7 @@ function mapRecord(state: State, replace: (value: unknown, path: string) => unkn
     if (value === null || typeof value !== "object" || isSecret(value)) return value;
     if (Array.isArray(value)) return value.map((item, i) => walk(item, `${path}[${i}]`));
     const out: Record<string, unknown> = {};
-    for (const [key, item] of Object.entries(value)) out[key] = walk(item, `${path}.${key}`);
+    for (const [key, item] of Object.entries(value)) putEntry(out, key, walk(item, `${path}.${key}`));
     return out;
   };
   const copy: State = { ...state };
