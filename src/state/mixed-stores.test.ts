@@ -162,3 +162,66 @@ describe.each(layouts)("the stage metadata, with $name", (layout) => {
     expect(await p.meta()).toBeUndefined();
   });
 });
+
+describe("a destroy's count of a stage with nested scopes on other stores", () => {
+  /** A deploy, then `alchemy destroy` as the command line launches it; returns the preview the user was shown. */
+  async function deployThenDestroy(tmp: string, program: (phase: "up" | "destroy") => Promise<void>) {
+    await program("up");
+    const previews: DestroyPreview[] = [];
+    const launch: Launch = {
+      options: {},
+      spelledAs: {},
+      onEvent: () => {},
+      requireState: true,
+      confirmDestroy: async (preview) => (previews.push(preview), true),
+      applications: [],
+    };
+    await runLaunched(launch, () => program("destroy"));
+    const stage = new FileSystemStateStore({ chain: ["app", "dev"] }, { dir: path.join(tmp, ".alchemy") });
+    await stage.init();
+    const meta = await stage.getStageMeta();
+    await stage.deinit();
+    return { previews, meta };
+  }
+
+  it("counts each record once: in scopes below the nested store, and in a scope on a third store inside it", async () => {
+    const tmp = tempDir("alchemy-mixed-count-");
+    dirs.push(tmp);
+    const world = createWorld();
+    const sqlite = (file: string) => (scope: StateStoreScope) => new SQLiteStateStore(scope, { filename: path.join(tmp.dir, file) });
+    let recorded: unknown;
+    const { previews, meta } = await deployThenDestroy(tmp.dir, async (phase) => {
+      const app = await alchemy("app", { stage: "dev", rootDir: tmp.dir, quiet: true, phase });
+      await alchemy.run("vault", { stateStore: sqlite("vault.sqlite") }, async () => {
+        await world.Thing("v", { children: ["c"] });
+        await alchemy.run("inner", async () => world.Thing("i", {}));
+        await alchemy.run("deep", { stateStore: sqlite("deep.sqlite") }, async () => world.Thing("d", {}));
+      });
+      await app.finalize();
+      const stage = new FileSystemStateStore({ chain: ["app", "dev"] }, { dir: path.join(tmp.dir, ".alchemy") });
+      await stage.init();
+      recorded ??= (await stage.getStageMeta())?.nestedStores;
+      await stage.deinit();
+    });
+    expect(recorded).toEqual({ vault: 3, "vault/deep": 1 });
+    expect(previews).toMatchObject([{ resources: 4 }]);
+    expect(world.live.size).toBe(0);
+    expect(meta).toBeUndefined();
+  });
+
+  it("does not count twice a nested scope whose own store is the stage's store under another factory", async () => {
+    const tmp = tempDir("alchemy-mixed-count-");
+    dirs.push(tmp);
+    const world = createWorld();
+    const sameStore = (scope: StateStoreScope) => new FileSystemStateStore(scope, { dir: path.join(tmp.dir, ".alchemy") });
+    const { previews, meta } = await deployThenDestroy(tmp.dir, async (phase) => {
+      const app = await alchemy("app", { stage: "dev", rootDir: tmp.dir, quiet: true, phase });
+      await world.Thing("base", {});
+      await alchemy.run("reports", { stateStore: sameStore }, async () => world.Thing("r", {}));
+      await app.finalize();
+    });
+    expect(previews).toMatchObject([{ resources: 2 }]);
+    expect(world.live.size).toBe(0);
+    expect(meta).toBeUndefined();
+  });
+});
