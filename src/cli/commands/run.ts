@@ -12,7 +12,7 @@
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import type { Application } from "../../core/application.js";
-import { DestroyError, InterruptedError, ResourceError, toError } from "../../core/errors.js";
+import { AlchemyError, DestroyError, InterruptedError, ResourceError, toError } from "../../core/errors.js";
 import { changeCount, SummaryCounter, type RunEvent } from "../../core/events.js";
 import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
 import type { DestroyStrategy, Phase } from "../../core/options.js";
@@ -25,7 +25,10 @@ import type { CliIO } from "../io.js";
 import { programErrorMessage, userLocation } from "../program-error.js";
 import { confirm } from "../prompt.js";
 import { pickReporter } from "../report/pick.js";
-import type { ReportedError, RunCommandName, RunOutcome } from "../report/outcome.js";
+import type { ReportedError, RunCommandName, RunOutcome, Unfinished } from "../report/outcome.js";
+import { PendingOperations } from "../report/pending.js";
+import { exitError, pendingErrors, stuckProgramError } from "../report/unfinished.js";
+import { STUCK, watchRun } from "../run-watch.js";
 
 /** Flags of deploy, plan, destroy and read (each command uses its own subset). */
 export interface RunCommandOptions {
@@ -80,13 +83,16 @@ export async function executeRun(
   }
   const { options, spelledAs } = launchOptions(command, opts, io.cwd);
   const reporter = pickReporter(io, opts);
+  const pending = new PendingOperations();
   const events: RunEvent[] = [];
   const counter = new SummaryCounter();
   const startedAt = performance.now();
+  let exitingOnSignal = false;
   const interrupts = listenForInterrupts(
     (signal) => reporter.notice(`${signal}: stopping; operations in flight finish and are recorded (press Ctrl-C again to exit at once)`),
     (signal) => {
-      io.stderr.write(`\n${signal} again: exiting now. Operations in flight may be left "creating"; the next run reports and resumes them.\n`);
+      io.stderr.write(`\n${signal} again: exiting now.\n`);
+      exitingOnSignal = true;
       process.exit(STOP_SIGNALS[signal]);
     },
   );
@@ -95,6 +101,7 @@ export async function executeRun(
     spelledAs,
     command: opts.command,
     onEvent: (event) => {
+      pending.observe(event);
       if (event.status !== "start") {
         events.push(event);
         counter.count(event);
@@ -115,12 +122,39 @@ export async function executeRun(
 
   const restoreStdout = opts.json ? sendStdoutToStderr() : () => {};
   const thrown: unknown[] = [];
+  const outcomeOf = (unfinished?: Unfinished) => {
+    const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received);
+    outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
+    if (unfinished) {
+      outcome.unfinished = unfinished;
+      outcome.pending = pending.list();
+      outcome.errors.unshift(...pendingErrors(outcome.pending, unfinished, command));
+      if (unfinished === "stuck" && outcome.pending.length === 0) outcome.errors.push(stuckProgramError(entry));
+      // Stuck: the locks were released (abandoned); exited: those not released yet stay held.
+      const locked = launch.applications.filter((app) => app.stageLock && (unfinished === "stuck" || !app.closed));
+      outcome.lockedStages = locked.map((app) => `${app.name}/${app.stage.name}`);
+    }
+    outcome.exitCode = exitCode(outcome, opts);
+    return outcome;
+  };
+  // The process exits in the middle of the run (process.exit in a handler): say what is left pending, never exit 0.
+  const watch = watchRun((exit) => {
+    restoreStdout();
+    const open = pending.list().length > 0 || launch.applications.length === 0 || launch.applications.some((app) => !app.closed);
+    const outcome = outcomeOf(open ? "exited" : undefined);
+    outcome.exitCode = exit.code !== 0 ? exit.code : open ? EXIT.failed : outcome.exitCode;
+    if (open && !exitingOnSignal) outcome.errors.push(exitError(exit, outcome.exitCode));
+    reporter.finish(outcome);
+    return outcome.exitCode;
+  });
+  let stuck = false;
   try {
     process.env[LAUNCHED_ENV] = String(process.pid);
     registerTypeScript();
     try {
-      await runLaunched(launch, () => import(pathToFileURL(entry).href + (extras.importQuery ?? "")));
-      if (launch.applications.length === 0) {
+      const ran = await watch.race(runLaunched(launch, () => import(pathToFileURL(entry).href + (extras.importQuery ?? ""))));
+      if (ran === STUCK) stuck = true;
+      else if (launch.applications.length === 0) {
         thrown.push(new Error(`${entry} finished without starting an application. Call \`await alchemy("my-app")\` in it.`));
       }
     } catch (error) {
@@ -128,18 +162,18 @@ export async function executeRun(
     }
     const stopped = thrown.length > 0 || interrupts.signal.aborted;
     for (const app of launch.applications) {
-      if (stopped) await app.release();
-      else await app.finalize().catch((error: unknown) => thrown.push(error));
+      if (!stuck) stuck = (await watch.race(stopped ? app.release() : app.finalize().catch((error: unknown) => thrown.push(error)))) === STUCK;
+      // Nothing left to wait on: what never settled never will. A second stall (closing the stores) is given up on too.
+      if (stuck) await watch.race(app.abandon(new AlchemyError(`The run of ${app.name}/${app.stage.name} was stuck: nothing was left for it to wait on.`)));
     }
   } finally {
+    watch.dispose();
     interrupts.dispose();
     restoreStdout();
     delete process.env[LAUNCHED_ENV];
   }
 
-  const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received);
-  outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
-  outcome.exitCode = exitCode(outcome, opts);
+  const outcome = outcomeOf(stuck ? "stuck" : undefined);
   reporter.finish(outcome);
   return outcome;
 }
@@ -218,6 +252,8 @@ function buildOutcome(
     errors,
     interrupted,
     notStarted: [...new Set(notStarted)],
+    pending: [],
+    lockedStages: [],
     exitCode: EXIT.ok,
   };
 }

@@ -7,6 +7,7 @@
 import pc from "picocolors";
 import { changeCount, formatSummary, type RunEvent } from "../../core/events.js";
 import type { RunOutcome } from "./outcome.js";
+import { unfinishedLine } from "./unfinished.js";
 
 const PAST: Record<string, string> = { create: "created", update: "updated", replace: "replaced", delete: "deleted", read: "read", noop: "unchanged" };
 const PLANNED: Record<string, [string, (s: string) => string]> = {
@@ -50,7 +51,10 @@ export function outcomeLines(outcome: RunOutcome): string[] {
       if (error.location) lines.push(pc.dim(`      at ${error.location}`));
     }
   }
-  if (outcome.interrupted) {
+  if (outcome.unfinished) lines.push(pc.yellow(unfinishedLine(outcome.unfinished, outcome.lockedStages)));
+  if (outcome.interrupted && outcome.unfinished === "exited") {
+    lines.push(pc.yellow(`Interrupted by ${outcome.interrupted}, then exited without waiting for the operations in flight.`));
+  } else if (outcome.interrupted) {
     const left = outcome.notStarted.length;
     lines.push(
       pc.yellow(

@@ -44,6 +44,7 @@ export class JsonReporter implements Reporter {
       errors: outcome.errors,
       warnings: this.warnings,
       ...(outcome.interrupted ? { interrupted: outcome.interrupted, notStarted: outcome.notStarted } : {}),
+      ...(outcome.unfinished ? { unfinished: outcome.unfinished, pending: outcome.pending } : {}),
     };
     this.out.write(JSON.stringify(document, null, 2) + "\n");
   }

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { RunEvent, RunSummary } from "../../core/events.js";
+import type { ResourceAction, RunEvent, RunSummary } from "../../core/events.js";
 import type { Phase } from "../../core/options.js";
 
 export type RunCommandName = "deploy" | "plan" | "destroy" | "read";
@@ -18,6 +18,20 @@ export interface ReportedError {
   location?: string;
 }
 
+/** An operation on a resource that started and never finished. */
+export interface PendingOperation {
+  fqn: string;
+  kind: string;
+  action: ResourceAction;
+}
+
+/**
+ * How a run ended without finishing: `stuck` when nothing was left for it to
+ * wait on (a promise that never settles), `exited` when the process exited in
+ * its middle (`process.exit` in a handler).
+ */
+export type Unfinished = "stuck" | "exited";
+
 export interface RunOutcome {
   command: RunCommandName;
   entry: string;
@@ -30,6 +44,12 @@ export interface RunOutcome {
   interrupted?: string;
   /** Operations that were never started because of the interruption. */
   notStarted: string[];
+  /** Set when the run ended without finishing. */
+  unfinished?: Unfinished;
+  /** Operations in flight when the run ended unfinished. */
+  pending: PendingOperation[];
+  /** Stages (`app/stage`) whose lock the run held when it ended unfinished. */
+  lockedStages: string[];
   exitCode: number;
 }
 
