@@ -3,6 +3,7 @@ import path from "node:path";
 import { existsSync } from "node:fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
+import { SQLiteStateStore } from "../state/sqlite/sqlite-state-store.js";
 import { lastDeployOf, type LastDeploy } from "./last-deploy.js";
 import { alchemy, createWorld, tempDir } from "./world.test-fixture.js";
 
@@ -71,6 +72,27 @@ describe("the last deploy a stage records", () => {
     await (await run("dev", "destroy")).finalize();
     expect(await metaOf("dev")).toBeUndefined();
     expect(existsSync(path.join(tmp.dir, ".alchemy/app/dev"))).toBe(false);
+  });
+
+  it("lists nested scopes on other stores while they hold records, keeping every other key of the metadata", async () => {
+    const { Thing } = createWorld();
+    const store = new FileSystemStateStore({ chain: ["app", "dev"] }, { dir: path.join(tmp.dir, ".alchemy") });
+    const deploy = async (inVault: string[]) => {
+      const app = await run("dev");
+      await Thing("a", {});
+      await alchemy.run("vault", { stateStore: (scope) => new SQLiteStateStore(scope, { filename: path.join(tmp.dir, "vault.sqlite") }) }, async () => {
+        for (const id of inVault) await Thing(id, {});
+      });
+      await app.finalize();
+    };
+    await deploy([]);
+    await store.init();
+    await store.setStageMeta({ ...(await store.getStageMeta()), another: { kept: true } });
+    await store.deinit();
+    await deploy(["b", "c"]);
+    expect(await metaOf("dev")).toEqual({ lastDeploy: expect.any(Object), another: { kept: true }, nestedStores: { vault: 2 } });
+    await deploy([]);
+    expect(await metaOf("dev")).toEqual({ lastDeploy: expect.any(Object), another: { kept: true } });
   });
 
   it("reads as absent when the metadata holds no usable entry", () => {
