@@ -3,9 +3,9 @@
  *
  * @module
  */
-import { cloneJson } from "./secrets/secret.js";
 import { runInScope } from "./context.js";
 import type { Scope } from "./scope.js";
+import { toStorable } from "./storable.js";
 
 /** The handler phase: what the engine asks of the provider. */
 export type HandlerPhase = "create" | "update" | "delete" | "read";
@@ -105,10 +105,19 @@ export async function invokeHandler(handler: RawHandler, call: Invocation): Prom
   if (replaceAsked !== undefined) {
     throw new Error(`The handler of "${call.fqn}" called this.replace() but did not return its result; write \`return this.replace()\`.`);
   }
-  if (result === DESTROYED || (call.phase === "delete" && result === undefined)) return { type: "destroyed" };
+  // Nothing of a delete is recorded, so whatever it returns means done.
+  if (result === DESTROYED || call.phase === "delete") return { type: "destroyed" };
   if (result === undefined) return { type: "output", output: {} };
   if (result === null || typeof result !== "object" || Array.isArray(result)) {
-    throw new Error(`The handler of "${call.fqn}" returned ${JSON.stringify(result)} from ${call.phase}; return an object (the resource's output).`);
+    throw new Error(`The handler of "${call.fqn}" returned ${describeResult(result)} from ${call.phase}; return an object (the resource's output).`);
   }
-  return { type: "output", output: cloneJson(result) };
+  // Checked and copied here, so a handler cannot change the recorded output later.
+  return { type: "output", output: toStorable(result, { fqn: call.fqn, root: "output", operation: call.phase }) };
+}
+
+function describeResult(result: unknown): string {
+  if (Array.isArray(result)) return "an array";
+  if (typeof result === "function" || typeof result === "bigint" || typeof result === "symbol") return `a ${typeof result}`;
+  if (typeof result === "number" && !Number.isFinite(result)) return String(result);
+  return JSON.stringify(result);
 }

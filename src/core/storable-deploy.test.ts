@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { alchemy, Resource, type Context } from "alchemy";
 import { useTestProject } from "../providers/test-project.test-fixture.js";
 import { UnstorableValueError } from "./errors.js";
+import { MAX_DEPTH } from "./storable.js";
 
 /** A resource that returns what the test asks for and counts its calls. */
 let calls: string[] = [];
@@ -78,5 +79,55 @@ describe("props that cannot be stored exactly", () => {
     const { app } = await project.deploy(() => Probe("api", props()), options);
     expect(project.actions(app, "test-app/t/api")).toEqual(["noop"]);
     expect(calls).toEqual(["create"]);
+  });
+});
+
+describe("outputs that cannot be stored exactly", () => {
+  it("refuses an output holding a function with the resource and the path, leaving the record creating", async () => {
+    reset({ output: () => ({ url: "https://a", client: { send: () => 1 } }) });
+    const error = await deployError({});
+    expect(error).toBeInstanceOf(UnstorableValueError);
+    expect(error.message).toBe(
+      'The create handler of "test-app/t/api" returned an output that cannot be stored: output.client.send is a function. ' +
+        "An output must hold JSON values (strings, numbers, booleans, null, arrays, plain objects), secrets or resource outputs. " +
+        "The output was not recorded.",
+    );
+    expect((await project.record("api"))!.status).toBe("creating");
+  });
+
+  it.each([
+    ["circular", () => {
+      const out: Record<string, unknown> = { name: "a" };
+      out.self = { back: out };
+      return out;
+    }, "output.self.back refers back to output (a cycle)"],
+    ["5,000 levels deep", () => {
+      let deep: unknown = {};
+      for (let i = 0; i < 5000; i++) deep = [deep];
+      return { deep };
+    }, `nests deeper than ${MAX_DEPTH} levels`],
+    ["holding a Date", () => ({ at: new Date(0) }), "output.at is a Date, which would come back from state as a string"],
+  ])("refuses an output that is %s with the resource and the path", async (_what, make, expected) => {
+    reset({ output: make });
+    const error = await deployError({});
+    expect(error.message).toContain('The create handler of "test-app/t/api" returned an output that cannot be stored: ');
+    expect(error.message).toContain(expected);
+  });
+
+  it.each([
+    ["a function", () => () => 1],
+    ["a bigint", () => 1n],
+  ])("says the handler returned %s instead of failing to print it", async (what, make) => {
+    reset({ output: make });
+    const error = await deployError({});
+    expect(error.message).toBe(`Failed to create "test-app/t/api": The handler of "test-app/t/api" returned ${what} from create; return an object (the resource's output).`);
+  });
+
+  it("hands an output's own __proto__ key to the program and the record as data", async () => {
+    reset({ output: () => JSON.parse('{"__proto__": "kept", "url": "https://a"}') });
+    const { result } = await project.deploy(() => Probe("api", {}));
+    expect(Object.keys(result)).toEqual(["__proto__", "url"]);
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.keys((await project.record("api"))!.output as object)).toEqual(["__proto__", "url"]);
   });
 });

@@ -53,16 +53,23 @@ export function isSecret(value: unknown): value is Secret {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[SECRET] === true;
 }
 
-/** A deep copy of a JSON value that keeps {@link Secret} instances as they are. */
+/**
+ * A deep copy of a JSON value (as read from state, or checked by
+ * `toStorable`) that keeps {@link Secret} instances as they are and an own
+ * `__proto__` key as data.
+ *
+ * @example
+ * const copy = cloneJson({ token: secret("x"), tags: ["a"] }); // copy.token is the same Secret
+ */
 export function cloneJson(value: unknown): unknown {
-  if (isSecret(value)) return value;
-  if (value === null || typeof value !== "object") return value === undefined ? undefined : JSON.parse(JSON.stringify(value));
-  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return cloneJson((value as { toJSON(): unknown }).toJSON());
+  if (value === null || typeof value !== "object" || isSecret(value)) return value;
   if (Array.isArray(value)) return value.map((item) => cloneJson(item) ?? null);
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
     const copy = cloneJson(item);
-    if (copy !== undefined) out[key] = copy;
+    if (copy === undefined) continue;
+    if (key === "__proto__") Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
+    else out[key] = copy;
   }
   return out;
 }
