@@ -7,6 +7,13 @@
  * released, not finalized. A program that returns without finalizing its
  * application has it finalized here, as `alchemy deploy` promises.
  *
+ * A run that cannot finish is reported, never ended silently: when nothing is
+ * left for it to wait on (a handler or the program awaits a promise that never
+ * settles) its applications are abandoned (stores closed, stage locks released,
+ * pending records left for the next run to resume) and it exits 1; when the
+ * process exits in its middle (`process.exit` in a handler) the outcome is
+ * printed as it stands and the exit code is never 0 (see `run-watch.ts`).
+ *
  * @module
  */
 import { pathToFileURL } from "node:url";
