@@ -81,7 +81,7 @@ export function recordedProfilesOf(meta: StageMeta | undefined, stage: string, w
       try {
         return { source, mapping: validateStageProfileMapping(mapping, source) };
       } catch (error) {
-        throw bad(`mappings[${i}]: ${(error as Error).message}`, error);
+        throw bad(`mappings[${i}]: ${(error as Error).message.replace(/\.$/, "")}`, error);
       }
     }),
   };
