@@ -9,17 +9,19 @@ import { MAX_DEPTH } from "./storable.js";
 /** A resource that returns what the test asks for and counts its calls. */
 let calls: string[] = [];
 let output: () => unknown = () => ({ ok: true });
+let deleteResult: (() => unknown) | undefined;
 const Probe = Resource("test::StorableProbe", async function (this: Context<object, unknown>, _id: string, _props: unknown): Promise<object> {
   calls.push(this.phase);
-  if (this.phase === "delete") return this.destroy();
+  if (this.phase === "delete") return (deleteResult?.() as object | undefined) ?? this.destroy();
   return output() as object;
 });
 
 const project = useTestProject("alchemy-storable-");
 
-function reset(next: { output?: () => unknown } = {}) {
+function reset(next: { output?: () => unknown; deleteResult?: () => unknown } = {}) {
   calls = [];
   output = next.output ?? (() => ({ ok: true }));
+  deleteResult = next.deleteResult;
 }
 
 function stageFiles(): string[] {
@@ -129,5 +131,13 @@ describe("outputs that cannot be stored exactly", () => {
     expect(Object.keys(result)).toEqual(["__proto__", "url"]);
     expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
     expect(Object.keys((await project.record("api"))!.output as object)).toEqual(["__proto__", "url"]);
+  });
+
+  it("lets a delete handler return anything: nothing of it is recorded", async () => {
+    reset({ deleteResult: () => ({ client: { close: () => 1 } }) });
+    await project.deploy(() => Probe("api", {}));
+    await project.deploy(async () => {});
+    expect(calls).toEqual(["create", "delete"]);
+    expect(await project.record("api")).toBeUndefined();
   });
 });
