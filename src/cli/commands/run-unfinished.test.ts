@@ -35,6 +35,24 @@ const stageFile = (dir: string, name: string) => path.join(dir, ".alchemy/shop/d
 /** The journal is gone or empty: everything it held reached the record files. */
 const journalSettled = (dir: string) => !existsSync(stageFile(dir, "~journal")) || statSync(stageFile(dir, "~journal")).size === 0;
 
+let db: TestSchema | undefined;
+afterEach(async () => {
+  await db?.drop();
+  db = undefined;
+});
+/** Each store, as the --state arguments that select it (a PostgreSQL schema of the test's own). */
+const STORES: { name: string; state: () => Promise<string[]> }[] = [
+  { name: "filesystem", state: async () => [] },
+  { name: "SQLite", state: async () => ["--state", "sqlite:state.sqlite"] },
+  {
+    name: "PostgreSQL",
+    state: async () => {
+      db = await createTestSchema();
+      return ["--state", `${db.connectionString}?schema=${db.schema}`];
+    },
+  },
+];
+
 describe("a handler whose promise never settles", () => {
   it("is reported once nothing is left to wait on: the create stays recorded 'creating', the stage lock is released, exit 1; the next deploy resumes it", async () => {
     const dir = stallerProject();
@@ -57,6 +75,19 @@ describe("a handler whose promise never settles", () => {
     expect(next.stdout + next.stderr).not.toContain("Took over");
     expect(next.stdout).toContain("✓ created shop/dev/stuck");
     expect(record(dir, "dev", "stuck").status).toBe("created");
+  });
+
+  it.each(STORES.slice(1))("releases the stage lock of the $name store too: the next deploy needs no take-over and resumes the create", async ({ state }) => {
+    const dir = stallerProject();
+    const args = ["deploy", "--stage", "dev", ...(await state())];
+    const result = await runAlchemy(args, dir, { HANG: "1" });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain(`✗ shop/dev/stuck: create never finished: the handler of test::Staller returned a promise that never settled`);
+    expect(result.stdout).toContain("The stage lock of shop/dev is released.");
+    const next = await runAlchemy(args, dir);
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.stdout + next.stderr).not.toContain("Took over");
+    expect(next.stderr).toContain(`shop/dev/stuck: resuming: the record was left "creating"`);
   });
 
   it("under --json prints one document with ok false, the pending delete and its error, when a destroy's handler never settles", async () => {
@@ -105,23 +136,6 @@ describe("a program whose top-level code never settles", () => {
 });
 
 describe("process.exit called by a handler", () => {
-  let db: TestSchema | undefined;
-  afterEach(async () => {
-    await db?.drop();
-    db = undefined;
-  });
-  const STORES: { name: string; state: () => Promise<string[]> }[] = [
-    { name: "filesystem", state: async () => [] },
-    { name: "SQLite", state: async () => ["--state", "sqlite:state.sqlite"] },
-    {
-      name: "PostgreSQL",
-      state: async () => {
-        db = await createTestSchema();
-        return ["--state", `${db.connectionString}?schema=${db.schema}`];
-      },
-    },
-  ];
-
   it.each(STORES)("exits 1 instead of 0, naming the resources left pending; the next deploy takes the stage lock over at once and resumes them ($name store)", async ({ state }) => {
     const dir = stallerProject();
     const args = ["deploy", "--stage", "dev", ...(await state())];
