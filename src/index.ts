@@ -33,6 +33,7 @@ export {
   ResourceError,
   InterruptedError,
   DestroyError,
+  UnstorableValueError,
   type DeleteFailure,
 } from "./core/errors.js";
 export { TestCleanupError } from "./testing/test-cleanup-error.js";

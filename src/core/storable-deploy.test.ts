@@ -1,9 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { alchemy, Resource, type Context } from "alchemy";
+import { alchemy, Resource, UnstorableValueError, type Context } from "alchemy";
 import { useTestProject } from "../providers/test-project.test-fixture.js";
-import { UnstorableValueError } from "./errors.js";
 import { MAX_DEPTH } from "./storable.js";
 
 /** A resource that returns what the test asks for and counts its calls. */
