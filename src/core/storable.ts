@@ -75,8 +75,8 @@ export function toStorable(value: unknown, target: StorableTarget, visit?: Stora
   /** Objects on the way down, with the path length at which each was entered. */
   const ancestors = new Map<object, number>();
 
-  const refuse = (what: string, fix: string, at = path.length): never => {
-    const where = formatPath(target.root, path.slice(0, at));
+  const refuse = (what: string, fix: string): never => {
+    const where = formatPath(target.root, path);
     throw new UnstorableValueError(`${intro(target)}: ${where} ${what}. ${fix}${outro(target)}`, target.fqn, target.operation, where);
   };
 
