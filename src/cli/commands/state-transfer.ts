@@ -3,6 +3,9 @@
  * stores. Stores are named by URL (`file:.alchemy`, `sqlite:path`,
  * `postgres://...`); the source is never changed, the target must not hold the
  * stage yet, and every copy is read back and compared before it is reported.
+ * An import takes only records that belong to the stage its document names
+ * (fqn = chain plus id, deps inside the stage) and refuses the document
+ * otherwise, before writing anything: records are never moved between stages.
  * The command's profile must be allowed on the stage at each end (see
  * `../stage-profile-check.ts`), and an export's own recorded mapping travels
  * with it and is checked on import.
