@@ -146,10 +146,12 @@ export class LockLostError extends AlchemyError {
     readonly lockId: string,
     /** Who holds the stage now, if known. */
     readonly current?: LockInfo,
+    /** Why this run counts its lock as lost when the store does not say so (yet), e.g. its lease ran out unrenewed. */
+    readonly reason?: string,
   ) {
     super(
       `Lost the lock ${lockId} on stage "${stagePath.split("/")[1]}" (${stagePath}): ` +
-        (current ? `${describeHolder(current.holder)} holds it now (lock id ${current.id})` : "it is no longer held") +
+        (reason ?? (current ? `${describeHolder(current.holder)} holds it now (lock id ${current.id})` : "it is no longer held")) +
         ". This run's state writes are refused and it stops; nothing more is created, updated or deleted. " +
         "Check the other run, then run again.",
     );

@@ -14,6 +14,8 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { StateStoreError } from "../../core/errors.js";
+import { O_NOFOLLOW, UNFENCED, type StageWrites } from "./stage-writes.js";
 
 /** Mode of every file the store creates (`rw-------`). */
 export const FILE_MODE = 0o600;
@@ -70,7 +72,7 @@ export function errorCode(error: unknown): string | undefined {
 export function fsyncPath(target: string): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(target, "r");
+    fd = fs.openSync(target, fs.constants.O_RDONLY | O_NOFOLLOW);
     fs.fsyncSync(fd);
   } catch (error) {
     const code = errorCode(error);
@@ -85,21 +87,24 @@ export function fsyncPath(target: string): void {
 /**
  * Creates `dir` and its missing parents with mode 0700 (whatever the umask) and
  * fsyncs the parent of each directory it creates, so the new entry survives a crash.
+ * A symbolic link or a file where a directory should be is refused: the
+ * store never writes through a link.
  *
+ * @throws StateStoreError naming the link (or file) in the way.
  * @example
- * ensureDir("/abs/.alchemy/app/dev/backend");
+ * ensureDir("/abs/.alchemy/app/dev/backend", fence.writes);
  */
-export function ensureDir(dir: string): void {
+export function ensureDir(dir: string, writes: StageWrites = UNFENCED): void {
   const missing: string[] = [];
-  for (let d = dir; !exists(d); d = path.dirname(d)) {
+  for (let d = dir; !isDirectory(d); d = path.dirname(d)) {
     if (path.dirname(d) === d) break;
     missing.unshift(d);
   }
   for (const d of missing) {
     try {
-      fs.mkdirSync(d, { mode: DIR_MODE });
+      writes.mkdir(d, DIR_MODE);
     } catch (error) {
-      if (errorCode(error) === "EEXIST") continue; // made by someone else meanwhile
+      if (errorCode(error) === "EEXIST" && isDirectory(d)) continue; // made by someone else meanwhile
       throw error;
     }
     fs.chmodSync(d, DIR_MODE);
@@ -109,17 +114,29 @@ export function ensureDir(dir: string): void {
 
 /**
  * Replaces `file` with `text` atomically: writes a temp file (mode 0600) in the
- * same directory and renames it over `file` (`beforeRename` runs just before).
+ * same directory and renames it over `file`. `around` (see `spare-files.ts`)
+ * keeps the file being replaced just before the rename, and lets it go
+ * again if the rename fails, so no other name is left sharing it.
  * Not fsynced: the journal holds the change until a checkpoint makes the file
  * durable. Recreates the directory if it vanished meanwhile (a concurrent
  * prune of an empty scope).
  *
  * @example
- * replaceFile("/abs/.alchemy/app/dev/api.json", serializeState(state), dirty);
+ * replaceFile("/abs/.alchemy/app/dev/api.json", serializeState(state), dirty, fence.writes);
  */
-export function replaceFile(file: string, text: string, dirty: DirtyPaths, beforeRename?: () => void): void {
-  renameIntoPlace(file, text, false, beforeRename);
+export function replaceFile(file: string, text: string, dirty: DirtyPaths, writes: StageWrites = UNFENCED, around?: AroundRename): void {
+  renameIntoPlace(file, text, false, writes, around);
   markWritten(file, dirty);
+}
+
+/**
+ * What happens around the rename that replaces a file: `before` may keep
+ * the file about to be replaced under another name (returned), and
+ * `failed` lets that name go when the rename did not happen.
+ */
+export interface AroundRename {
+  before(): string | undefined;
+  failed(kept: string): void;
 }
 
 /** Records that `file` (and its directory entry) changed since the last checkpoint. */
@@ -139,10 +156,10 @@ export function markWritten(file: string, dirty: DirtyPaths): void {
  * @example
  * replaceFileDurably("/abs/.alchemy/app/dev/~stage.json", text);
  */
-export function replaceFileDurably(file: string, text: string): void {
+export function replaceFileDurably(file: string, text: string, writes: StageWrites = UNFENCED): void {
   const dir = path.dirname(file);
-  ensureDir(dir);
-  renameIntoPlace(file, text, true);
+  ensureDir(dir, writes);
+  renameIntoPlace(file, text, true, writes);
   fsyncPath(dir);
 }
 
@@ -151,18 +168,20 @@ export function replaceFileDurably(file: string, text: string): void {
  * renames it over `file`. When the directory vanished meanwhile (a concurrent
  * prune of an emptied scope), it is made again and the write retried.
  */
-function renameIntoPlace(file: string, text: string, sync: boolean, beforeRename?: () => void): void {
+function renameIntoPlace(file: string, text: string, sync: boolean, writes: StageWrites, around?: AroundRename): void {
   for (let attempt = 0; ; attempt++) {
     const temp = `${file}${TEMP_MARK}${TEMP_PREFIX}${(tempCounter++).toString(36)}`;
+    let kept: string | undefined;
     try {
-      writeNewFile(temp, text, sync);
-      beforeRename?.();
-      fs.renameSync(temp, file);
+      writeNewFile(temp, text, sync, writes);
+      kept = around?.before();
+      writes.rename(temp, file);
       return;
     } catch (error) {
-      removeQuietly(temp);
+      if (kept !== undefined) around!.failed(kept);
+      removeQuietly(temp, writes);
       if (errorCode(error) !== "ENOENT" || attempt >= 3) throw error;
-      ensureDir(path.dirname(file));
+      ensureDir(path.dirname(file), writes);
     }
   }
 }
@@ -172,17 +191,17 @@ function renameIntoPlace(file: string, text: string, sync: boolean, beforeRename
  * mark; records are never touched).
  *
  * @example
- * removeStaleTempFiles("/abs/.alchemy/app/dev/backend");
+ * removeStaleTempFiles("/abs/.alchemy/app/dev/backend", fence.writes);
  */
-export function removeStaleTempFiles(dir: string): void {
+export function removeStaleTempFiles(dir: string, writes: StageWrites = UNFENCED): void {
   let names: string[];
   try {
     names = fs.readdirSync(dir);
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return;
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return;
     throw error;
   }
-  for (const name of names) if (name.includes(TEMP_MARK)) removeQuietly(path.join(dir, name));
+  for (const name of names) if (name.includes(TEMP_MARK)) removeQuietly(path.join(dir, name), writes);
 }
 
 /** Below this many dirty paths, fsyncing each is cheaper than a file-system sync. */
@@ -218,8 +237,11 @@ function syncFileSystem(root: string): Promise<boolean> {
   });
 }
 
-function writeNewFile(file: string, text: string, sync = false): void {
-  const fd = fs.openSync(file, "wx", FILE_MODE);
+/** Flags of a file the store creates: it must not exist, and a link in its place is not followed. */
+export const CREATE_NEW = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | O_NOFOLLOW;
+
+function writeNewFile(file: string, text: string, sync: boolean, writes: StageWrites): void {
+  const fd = writes.open(file, CREATE_NEW, FILE_MODE);
   try {
     if (umaskNarrowsFiles()) fs.fchmodSync(fd, FILE_MODE); // the umask narrowed the mode given to open
     fs.writeFileSync(fd, text);
@@ -235,13 +257,13 @@ function writeNewFile(file: string, text: string, sync = false): void {
  * @example
  * removeEmptyDir("/abs/.alchemy/app/dev/backend"); // false: a record is still there
  */
-export function removeEmptyDir(dir: string): boolean {
+export function removeEmptyDir(dir: string, writes: StageWrites = UNFENCED): boolean {
   try {
-    fs.rmdirSync(dir);
+    writes.rmdir(dir);
     return true;
   } catch (error) {
     const code = errorCode(error);
-    if (code === "ENOENT") return true;
+    if (code === "ENOENT" && !fs.existsSync(dir)) return true;
     if (code !== "ENOTEMPTY" && code !== "EEXIST") throw error;
   }
   // Usually a record or scope is there: stop at the first one instead of listing a large directory.
@@ -256,29 +278,42 @@ export function removeEmptyDir(dir: string): boolean {
     handle.closeSync();
   }
   if (names.length === 0) return false;
-  names.forEach((n) => removeQuietly(path.join(dir, n)));
+  names.forEach((n) => removeQuietly(path.join(dir, n), writes));
   try {
-    fs.rmdirSync(dir);
+    writes.rmdir(dir);
     return true;
   } catch {
     return false;
   }
 }
 
-function exists(target: string): boolean {
+/** True when `target` is a directory; false when nothing is there. A link or a file there is refused. */
+function isDirectory(target: string): boolean {
+  let stat: fs.Stats | undefined;
   try {
-    fs.statSync(target);
-    return true;
+    stat = fs.lstatSync(target, { throwIfNoEntry: false });
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return false;
+    if (errorCode(error) === "ENOTDIR") throw notADirectory(target, "a file stands in its path");
     throw error;
   }
+  if (stat === undefined) return false;
+  if (stat.isDirectory()) return true;
+  throw notADirectory(target, stat.isSymbolicLink() ? "it is a symbolic link" : "it is a file");
 }
 
-function removeQuietly(file: string): void {
+function notADirectory(target: string, what: string): StateStoreError {
+  return new StateStoreError(
+    `Cannot write state under ${target}: ${what}, and alchemy keeps its state only in real directories (it never follows links there). ` +
+      "Move it aside (and check who put it there), then run again.",
+    target,
+  );
+}
+
+/** Unlinks `file`, ignoring its absence; a refused write (a lost lock) still throws. */
+function removeQuietly(file: string, writes: StageWrites): void {
   try {
-    fs.unlinkSync(file);
-  } catch {
-    // already gone
+    writes.unlink(file);
+  } catch (error) {
+    if (errorCode(error) === undefined) throw error;
   }
 }

@@ -3,24 +3,42 @@
  *
  * - Taking: the lock's JSON is written to a temp file, fsynced, then hard-linked
  *   to `~lock`; `link` fails if `~lock` exists, so exactly one contender wins.
- * - Heartbeat: the lock file's mtime is the last heartbeat (`utimes`).
+ * - Heartbeat: the lock file's mtime is the last heartbeat (`futimes` on the
+ *   file whose id was just read through the same descriptor).
  * - Stale: mtime older than the lease, or a holder on this host whose pid is
  *   gone (detected at once). Taking over renames the stale file away (only one
  *   contender's rename succeeds), checks it was the stale one, then takes the
  *   lock as above.
- * - Fencing: before each journal commit the lock file is read back and its id
- *   compared with ours. This is a check, not an atomic condition: a takeover
- *   landing between the check and the write lets that one batch through.
+ * - Fencing: the holder keeps its lease by its own clock (`../lease.ts`) and
+ *   writes only through its fence directory (`stage-fence.ts`), which the
+ *   next holder removes; before each journal commit the lock file is also
+ *   read back and its id compared with ours. `forceUnlock` removes the
+ *   unlocked holder's fence too.
+ * - Links: the lock file is never followed; a symbolic link in its place is
+ *   an error naming it.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
+import { StateStoreError } from "../../core/errors.js";
+import { Lease } from "../lease.js";
 import { isLockStale, LockLostError, StageLockedError, type LockInfo, type LockRequest, type StageLock } from "../stage-lock.js";
-import { errorCode } from "./durable-files.js";
+import { ensureDir, errorCode } from "./durable-files.js";
+import { removeFence } from "./stage-fence.js";
+import { LOCK_NAME } from "./stage-layout.js";
+import { O_NOFOLLOW } from "./stage-writes.js";
 
-export const LOCK_NAME = "~lock";
+export { LOCK_NAME };
+
+/** A lock this process took on a stage of the file-system store. */
+export interface FileStageLock extends StageLock {
+  /** The holder's own view of its lease, renewed by each heartbeat. */
+  readonly lease: Lease;
+  /** The error refusing this holder's writes when the lock file is no longer its own, else `undefined`. */
+  check(): LockLostError | undefined;
+}
 const POLL_MS = 100;
 
 interface LockFile {
@@ -37,11 +55,12 @@ export function readLock(stageDir: string): LockInfo | undefined {
 }
 
 /** Takes the lock of the stage at `stageDir`; `check()` of the result tells whether it is still ours. */
-export async function acquireLock(stageDir: string, stagePath: string, request: LockRequest): Promise<StageLock & { check(): LockLostError | undefined }> {
+export async function acquireLock(stageDir: string, stagePath: string, request: LockRequest): Promise<FileStageLock> {
   const file = path.join(stageDir, LOCK_NAME);
   const started = Date.now();
   let tookOverFrom: LockInfo | undefined;
   for (;;) {
+    const attemptStarted = performance.now();
     const mine: LockFile = {
       id: randomUUID(),
       token: Math.max(Date.now(), (tookOverFrom?.token ?? 0) + 1),
@@ -49,7 +68,7 @@ export async function acquireLock(stageDir: string, stagePath: string, request: 
       acquiredAt: new Date().toISOString(),
       leaseMs: request.leaseMs,
     };
-    if (tryCreate(file, mine)) return heldLock(file, stagePath, toInfo(mine, new Date()), tookOverFrom);
+    if (tryCreate(file, mine)) return heldLock(file, stagePath, toInfo(mine, new Date()), tookOverFrom, new Lease(request.leaseMs, attemptStarted));
     const current = readLockAt(file);
     if (current === undefined) continue; // released meanwhile
     if (isLockStale(current)) {
@@ -71,11 +90,14 @@ export function forceUnlock(stageDir: string, lockId: string): boolean {
   if (!renameIfPresent(file, aside)) return false;
   const moved = readLockAt(aside);
   if (moved?.id !== lockId) restore(aside, file);
-  else fs.rmSync(aside, { force: true });
+  else {
+    fs.rmSync(aside, { force: true });
+    removeFence(stageDir, lockId); // the unlocked holder, if it still runs, can write nothing more
+  }
   return moved?.id === lockId;
 }
 
-function heldLock(file: string, stagePath: string, info: LockInfo, tookOverFrom: LockInfo | undefined): StageLock & { check(): LockLostError | undefined } {
+function heldLock(file: string, stagePath: string, info: LockInfo, tookOverFrom: LockInfo | undefined, lease: Lease): FileStageLock {
   const check = () => {
     const current = readLockAt(file);
     return current?.id === info.id ? undefined : new LockLostError(stagePath, info.id, current);
@@ -83,12 +105,25 @@ function heldLock(file: string, stagePath: string, info: LockInfo, tookOverFrom:
   return {
     info,
     tookOverFrom,
+    lease,
     check,
     async heartbeat() {
-      const lost = check();
-      if (lost) throw lost;
-      const now = new Date();
-      fs.utimesSync(file, now, now);
+      const started = performance.now();
+      if (lease.expired(started)) {
+        throw new LockLostError(stagePath, info.id, readLockAt(file), `this run could not renew it for ${Math.round(lease.silentForMs(started) / 1000)}s, longer than its lease allows`);
+      }
+      // The id is read and the time set through one descriptor: a lock file put in place meanwhile is not touched.
+      const fd = openLock(file);
+      if (fd === undefined) throw new LockLostError(stagePath, info.id, undefined);
+      try {
+        const current = lockFromFd(file, fd);
+        if (current.id !== info.id) throw new LockLostError(stagePath, info.id, current);
+        const now = new Date();
+        fs.futimesSync(fd, now, now);
+      } finally {
+        fs.closeSync(fd);
+      }
+      lease.renewed(started);
     },
     async release() {
       if (check()) return;
@@ -114,8 +149,8 @@ function tryCreate(file: string, lock: LockFile): boolean {
     fd = fs.openSync(temp, "wx", 0o600);
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
-    // The stage directory was removed (a holder released the lock of an emptied stage).
-    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    // A new stage, or one whose directory was removed (a holder released the lock of an emptied stage).
+    ensureDir(path.dirname(file));
     fd = fs.openSync(temp, "wx", 0o600);
   }
   try {
@@ -171,15 +206,36 @@ function renameIfPresent(from: string, to: string): boolean {
 }
 
 function readLockAt(file: string): LockInfo | undefined {
-  let text: string;
-  let mtime: Date;
+  const fd = openLock(file);
+  if (fd === undefined) return undefined;
   try {
-    text = fs.readFileSync(file, "utf8");
-    mtime = fs.statSync(file).mtime;
+    return lockFromFd(file, fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Opens the lock file without following a link; `undefined` when there is none. */
+function openLock(file: string): number | undefined {
+  try {
+    return fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
   } catch (error) {
-    if (errorCode(error) === "ENOENT") return undefined;
+    const code = errorCode(error);
+    if (code === "ENOENT") return undefined;
+    if (code === "ELOOP") {
+      throw new StateStoreError(
+        `The stage's lock file ${file} is a symbolic link. alchemy never follows links in its state directory: remove it (and check who put it there), then run again.`,
+        file,
+        { cause: error },
+      );
+    }
     throw error;
   }
+}
+
+function lockFromFd(file: string, fd: number): LockInfo {
+  const mtime = fs.fstatSync(fd).mtime;
+  const text = fs.readFileSync(fd, "utf8");
   try {
     return toInfo(JSON.parse(text) as LockFile, mtime);
   } catch {

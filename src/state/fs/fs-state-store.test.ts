@@ -54,7 +54,7 @@ describe("FileSystemStateStore", () => {
     const db = state([...STAGE, "backend", "inner"], "db");
     await open(STAGE).set("api", api);
     await open([...STAGE, "backend", "inner"]).set("db", db);
-    await flush();
+    for (const store of stores.splice(0)) await store.deinit(); // lets go of the stage: lock and fence go
     expect(fs.readFileSync(path.join(dir, "app/dev/api.json"), "utf8")).toBe(JSON.stringify(api, null, 2) + "\n");
     expect(fs.readFileSync(path.join(dir, "app/dev/backend/inner/db.json"), "utf8")).toBe(JSON.stringify(db, null, 2) + "\n");
     expect(fs.readdirSync(path.join(dir, "app/dev")).sort()).toEqual(["api.json", "backend", "~journal"]);
@@ -210,25 +210,36 @@ describe("FileSystemStateStore", () => {
     const torn = JSON.stringify({ op: "delete", path: ["kept"] }).slice(0, 20);
     fs.writeFileSync(path.join(stage, "~journal"), entries.map((e) => JSON.stringify(e) + "\n").join("") + torn);
 
+    const journalText = fs.readFileSync(path.join(stage, "~journal"), "utf8");
     const store = open(STAGE);
+    // Read without the lock: the journal's complete entries are laid over the files, and nothing is changed.
     expect(await store.get("a")).toEqual(state(STAGE, "a", { seq: 2 }));
     expect(await store.get("doomed")).toBeUndefined();
     expect(await store.get("kept")).toEqual(state(STAGE, "kept"));
     expect(await open([...STAGE, "nested"]).get("c")).toEqual(state([...STAGE, "nested"], "c"));
+    expect(fs.readFileSync(path.join(stage, "~journal"), "utf8")).toBe(journalText);
+    expect(fs.readdirSync(path.join(stage, "nested"))).toEqual(["c.json~tmp-dead01"]);
+    expect(fs.existsSync(path.join(stage, "doomed.json"))).toBe(true);
+
+    // The first write takes the stage's lock, and only then is the journal replayed into the files and emptied.
+    await store.set("after", state(STAGE, "after"));
     expect(fs.readdirSync(path.join(stage, "nested"))).toEqual(["c.json"]);
-    expect(fs.statSync(path.join(stage, "~journal")).size).toBe(0);
-    await store.set("after", state(STAGE, "after")); // appended to a clean journal
+    expect(fs.existsSync(path.join(stage, "doomed.json"))).toBe(false);
+    expect(JSON.parse(fs.readFileSync(path.join(stage, "a.json"), "utf8"))).toEqual(state(STAGE, "a", { seq: 2 }));
     expect(fs.readFileSync(path.join(stage, "~journal"), "utf8")).toMatch(/^\{"op":"set","path":\["after"\]/);
+    expect(await store.get("kept")).toEqual(state(STAGE, "kept"));
   });
 
   it("lists a stage from above whose only record is still in its journal", async () => {
     const stage = path.join(dir, "app/dev");
     fs.mkdirSync(stage, { recursive: true });
     fs.writeFileSync(path.join(stage, "~journal"), JSON.stringify({ op: "set", path: ["api"], state: state(STAGE, "api") }) + "\n");
+    const journalText = fs.readFileSync(path.join(stage, "~journal"), "utf8");
     expect(await open(["app"]).listScopes()).toEqual(["dev"]);
     expect(await open([]).listScopes()).toEqual(["app"]);
-    expect(fs.statSync(path.join(stage, "~journal")).size).toBe(0);
     expect(await open(STAGE).get("api")).toEqual(state(STAGE, "api"));
+    expect(fs.readFileSync(path.join(stage, "~journal"), "utf8")).toBe(journalText); // read, never replayed by a reader
+    expect(fs.readdirSync(stage)).toEqual(["~journal"]);
   });
 
   it("keeps every acknowledged write when the writing process is killed with SIGKILL", { timeout: 60_000 }, async () => {

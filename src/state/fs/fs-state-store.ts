@@ -4,10 +4,15 @@
  *
  * ```
  * .alchemy/my-app/prod/~journal          write-ahead journal of the stage
+ * .alchemy/my-app/prod/~lock             the stage's lock (see file-lock.ts)
+ * .alchemy/my-app/prod/~fence-<id>       the lock holder's fence (see stage-fence.ts)
  * .alchemy/my-app/prod/~stage.json       metadata of the stage (see stage-meta-file.ts)
  * .alchemy/my-app/prod/api.json          record "api" of the stage
  * .alchemy/my-app/prod/backend/db.json   record "db" of nested scope "backend"
  * ```
+ *
+ * Only the process holding a stage's lock writes anything of the stage;
+ * every other process only reads it (see stage-files.ts).
  *
  * @module
  */
@@ -17,14 +22,26 @@ import { StateStoreError, toError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
-import { acquireLock, forceUnlock, readLock } from "./file-lock.js";
+import { forceUnlock, readLock } from "./file-lock.js";
 import { errorCode } from "./durable-files.js";
 import type { StageJournal } from "./journal.js";
-import { acquireJournal, materializeOpenJournals, recoverStagesBelow, releaseJournal } from "./journal-registry.js";
-import { RECORD_SUFFIX, listChildScopes, listRecordIds, readAllRecords, readRecord, recordPathProblem, type ReadMode } from "./scope-dir.js";
-import { assertWritableState, getEach, parseStateFile, putEntry } from "../state-record.js";
-import { STAGE_META_NAME, readStageMeta, removeStageMeta, writeStageMeta } from "./stage-meta-file.js";
+import {
+  RECORD_SUFFIX,
+  assertRealDirectories,
+  listChildScopes,
+  listRecordIds,
+  readAllRecords,
+  readRecord,
+  readScopeTree,
+  recordPathProblem,
+} from "./scope-dir.js";
+import type { StageFiles } from "./stage-files.js";
+import { acquireStage, namesHoldingRecords, releaseStage } from "./stage-registry.js";
+import { JOURNAL_NAME, STAGE_META_NAME } from "./stage-layout.js";
+import { assertWritableState, getEach, parseStateFile, putEntry, serializeState } from "../state-record.js";
+import { readStageMeta, removeStageMeta, writeStageMeta } from "./stage-meta-file.js";
 import { notAStageStore, stageMetaText } from "../stage-meta.js";
+import { stateDirWarnings } from "./state-dir-modes.js";
 
 /** Options of {@link FileSystemStateStore}. */
 export interface FileSystemStateStoreOptions {
@@ -74,8 +91,9 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   readonly #chain: readonly string[];
   readonly #scopePath: string;
   readonly #checkpointBytes: number;
-  #journal: StageJournal | undefined;
-  /** Record paths already checked not to be taken by a directory. */
+  #stage: StageFiles | undefined;
+  #checkedDirs = false;
+  /** Record paths already checked not to be taken by a directory or a link. */
   readonly #freePaths = new Set<string>();
 
   /** @throws ScopeError when a segment of `scope.chain` is not a valid name. */
@@ -93,21 +111,15 @@ export class FileSystemStateStore implements StateStore, StageLocking {
 
   /**
    * Takes the stage's lock (`<stage dir>/~lock`; see file-lock.ts). Call it on
-   * the stage scope's store before reading; from then on every journal commit
-   * of the stage in this process first checks that the lock is still ours.
+   * the stage scope's store before reading. It fences off every earlier
+   * holder (stage-fence.ts) and replays what a crashed one left in the
+   * journal; from then on this process is the stage's only writer, every
+   * journal commit first checks that the lock is still ours, and releasing
+   * it checkpoints the journal.
    */
   async lock(request: LockRequest): Promise<StageLock> {
-    const stageDir = this.#stageLevel("lock");
-    const lock = await acquireLock(stageDir, this.#scopePath, request);
-    const journal = (this.#journal ??= acquireJournal(stageDir, { checkpointBytes: this.#checkpointBytes }));
-    journal.fence = lock.check;
-    return {
-      ...lock,
-      release: async () => {
-        if (journal.fence === lock.check) journal.fence = undefined;
-        await lock.release();
-      },
-    };
+    this.#stageLevel("lock");
+    return (await this.#open())!.lock(request);
   }
 
   /** The stage's lock, if any. */
@@ -115,7 +127,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     return readLock(this.#stageLevel("read the lock of"));
   }
 
-  /** Removes the stage's lock if its id is `lockId`. */
+  /** Removes the stage's lock if its id is `lockId`; its holder's writes are refused from then on. */
   async forceUnlock(lockId: string): Promise<boolean> {
     return forceUnlock(this.#stageLevel("unlock"), lockId);
   }
@@ -127,43 +139,45 @@ export class FileSystemStateStore implements StateStore, StageLocking {
    * @throws StateStoreError naming the file when it is unreadable or not a JSON object.
    */
   async getStageMeta(): Promise<StageMeta | undefined> {
-    return readStageMeta(this.#metaStageDir("read the stage metadata of"));
+    const stageDir = this.#metaStageDir("read the stage metadata of");
+    await this.#open();
+    return readStageMeta(stageDir);
   }
 
   /**
    * Replaces the stage's metadata: `<stage dir>/~stage.json` is rewritten
    * atomically and is durable once this resolves (see stage-meta-file.ts).
-   * While this process holds the stage's lock, the write is fenced like a
-   * journal commit: it rejects with the `LockLostError` of a lock taken over.
+   * Like a record write, it takes the stage's lock if this process does not
+   * hold it, and is fenced like a journal commit: it rejects with the
+   * `LockLostError` of a lock taken over.
    *
    * @throws StateStoreError when `meta` is not a plain JSON object, or this is not a stage scope's store.
    */
   async setStageMeta(meta: StageMeta): Promise<void> {
     const stageDir = this.#metaStageDir("write the stage metadata of");
     const text = stageMetaText(meta, path.join(stageDir, STAGE_META_NAME), 2) + "\n";
-    await this.#ready();
+    const journal = await this.#journal();
     // Checked and written in one synchronous step, so no commit or lock change of this process lands between.
-    const refused = this.#journal!.refusal();
+    const refused = journal.refusal();
     if (refused !== undefined) throw refused;
-    writeStageMeta(stageDir, text);
+    writeStageMeta(stageDir, text, journal.guard.writes);
   }
 
   /**
    * Removes the stage's metadata: `<stage dir>/~stage.json` is unlinked and
    * the directory fsynced, durable once this resolves; a no-op when there is
    * none. Fenced like {@link setStageMeta}. A stage left with no record and no
-   * metadata loses its directory when its journal closes (the last `deinit`
-   * of the stage in this process), or when its lock is released.
+   * metadata loses its directory when its lock is released.
    *
    * @throws StateStoreError when this is not a stage scope's store, or the file cannot be removed.
    */
   async deleteStageMeta(): Promise<void> {
     const stageDir = this.#metaStageDir("delete the stage metadata of");
-    await this.#ready();
+    const journal = await this.#journal();
     // Checked and removed in one synchronous step, as setStageMeta does.
-    const refused = this.#journal!.refusal();
+    const refused = journal.refusal();
     if (refused !== undefined) throw refused;
-    removeStageMeta(stageDir);
+    removeStageMeta(stageDir, journal.guard.writes);
   }
 
   #metaStageDir(doing: string): string {
@@ -178,26 +192,41 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     return this.stageDir;
   }
 
-  /** Opens the stage's journal and replays what a crashed run left in it. */
+  /** Opens the stage (reads only; the stage's lock holder is the one that replays a crashed run's journal). */
   async init(): Promise<void> {
-    await this.#ready();
+    await this.#open();
   }
 
-  /** Releases the journal; the last store of the stage checkpoints it. */
+  /** Lets go of the stage; the last store of the stage in this process checkpoints its journal. */
   async deinit(): Promise<void> {
-    const journal = this.#journal;
-    this.#journal = undefined;
-    if (journal === undefined) return;
-    await journal.materialize(); // even if another store of the stage keeps the journal open
-    await releaseJournal(journal);
+    const stage = this.#stage;
+    this.#stage = undefined;
+    if (stage === undefined) return;
+    try {
+      await stage.materialize(); // even if another store of the stage keeps it open
+    } finally {
+      await releaseStage(stage);
+    }
+  }
+
+  /**
+   * Problems of the state directory that do not stop the store: a
+   * directory other users may write to, where they could plant records or
+   * links. The engine reports them as warnings.
+   */
+  warnings(): string[] {
+    return stateDirWarnings(this.dir, this.scopeDir);
   }
 
   async get(id: string): Promise<State | undefined> {
     this.#checkId(id);
-    await this.#ready();
-    const pending = this.#journal?.pendingText(this.#recordFile(id));
-    if (pending === undefined) return readRecord(this.scopeDir, id, this.#scopePath, this.#readMode());
-    return pending === null ? undefined : parseStateFile(pending, this.#recordFile(id), id, `${this.#scopePath}/${id}`);
+    const file = this.#recordFile(id);
+    const stage = await this.#open();
+    if (stage === undefined) return undefined;
+    const { files: onDisk, pending } = await stage.read((mode) => readRecord(this.scopeDir, id, this.#scopePath, mode));
+    const text = pending.text(file);
+    if (text === undefined) return onDisk;
+    return text === null ? undefined : parseStateFile(text, file, id, `${this.#scopePath}/${id}`);
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
@@ -206,9 +235,11 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   }
 
   async list(): Promise<string[]> {
-    await this.#ready();
-    const ids = new Set(listRecordIds(this.scopeDir));
-    for (const [name, text] of this.#journal?.pendingIn(this.scopeDir) ?? []) {
+    const stage = await this.#open();
+    if (stage === undefined) return [];
+    const { files, pending } = await stage.read(() => listRecordIds(this.scopeDir));
+    const ids = new Set(files);
+    for (const [name, text] of pending.in(this.scopeDir)) {
       const id = name.slice(0, -RECORD_SUFFIX.length);
       if (text === null) ids.delete(id);
       else ids.add(id);
@@ -217,29 +248,18 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   }
 
   async listScopes(): Promise<string[]> {
-    await this.#ready();
-    if (this.stageDir === undefined) {
-      // A stage whose only records are still in its journal must be listed too.
-      await materializeOpenJournals();
-      await recoverStagesBelow(this.scopeDir, 2 - this.#chain.length, { checkpointBytes: this.#checkpointBytes });
-      return listChildScopes(this.scopeDir);
-    }
-    const pending = this.#journal?.pendingChildDirs(this.scopeDir);
-    // Whether a removal not yet on disk empties a child scope is known once it is on disk.
-    if (pending?.removals) {
-      await this.#journal!.materialize();
-      return listChildScopes(this.scopeDir);
-    }
-    const names = new Set(listChildScopes(this.scopeDir));
-    for (const name of pending?.written ?? []) names.add(name);
-    return [...names];
+    const stage = await this.#open();
+    if (stage === undefined) return namesHoldingRecords(this.scopeDir, this.#chain.length === 0 ? 2 : 1);
+    const { files: tree, pending } = await stage.read(() => readScopeTree(this.scopeDir));
+    return listChildScopes(tree, this.scopeDir, pending);
   }
 
-  /** The records on disk, overlaid (in the same turn of the event loop) with acknowledged changes not yet on disk. */
+  /** The records on disk, overlaid with acknowledged changes not yet on disk. */
   async all(): Promise<Record<string, State>> {
-    await this.#ready();
-    const records = readAllRecords(this.scopeDir, this.#scopePath, this.#readMode());
-    for (const [name, text] of this.#journal?.pendingIn(this.scopeDir) ?? []) {
+    const stage = await this.#open();
+    if (stage === undefined) return {};
+    const { files: records, pending } = await stage.read((mode) => readAllRecords(this.scopeDir, this.#scopePath, mode));
+    for (const [name, text] of pending.in(this.scopeDir)) {
       const id = name.slice(0, -RECORD_SUFFIX.length);
       if (text === null) delete records[id];
       else putEntry(records, id, parseStateFile(text, path.join(this.scopeDir, name), id, `${this.#scopePath}/${id}`));
@@ -255,25 +275,32 @@ export class FileSystemStateStore implements StateStore, StageLocking {
    * The newest modification time among this scope's record files and its
    * directory (which changes whenever a record file is added, replaced or
    * removed, so a removal counts too; creating a child scope's directory,
-   * or writing the stage's metadata file, moves it as well). Changes still only in the journal are first written to
-   * their files. `undefined` when the directory does not exist, and above the
-   * stage level, where no record lives.
+   * or writing the stage's metadata file, moves it as well), and, when the
+   * journal holds a change to this scope not yet in its file, the journal's.
+   * `undefined` when the directory does not exist, and above the stage
+   * level, where no record lives.
    */
   async updatedAt(): Promise<Date | undefined> {
-    await this.#ready();
-    if (this.stageDir === undefined) return undefined;
-    if (this.#journal!.pendingIn(this.scopeDir).size > 0) await this.#journal!.materialize();
-    let newest = this.#mtimeOf(this.scopeDir);
-    if (newest === undefined) return undefined;
-    for (const id of listRecordIds(this.scopeDir)) newest = Math.max(newest, this.#mtimeOf(this.#recordFile(id)) ?? 0);
-    return new Date(newest);
+    const stage = await this.#open();
+    if (stage === undefined) return undefined;
+    const { files: newest, pending } = await stage.read(() => {
+      let found = this.#mtimeOf(this.scopeDir);
+      if (found !== undefined) for (const id of listRecordIds(this.scopeDir)) found = Math.max(found, this.#mtimeOf(this.#recordFile(id)) ?? 0);
+      return found;
+    });
+    // A change not yet in its file is in the journal, written no earlier than the change.
+    const journaled = pending.in(this.scopeDir).size > 0 ? this.#mtimeOf(path.join(this.stageDir!, JOURNAL_NAME)) : undefined;
+    if (newest === undefined && journaled === undefined) return undefined;
+    return new Date(Math.max(newest ?? 0, journaled ?? 0));
   }
 
   async set(id: string, state: State): Promise<void> {
     this.#checkId(id);
     const file = this.#recordFile(id);
-    assertWritableState(state, id, file);
-    const journal = this.#write(id);
+    assertWritableState(state, id, file, `${this.#scopePath}/${id}`);
+    // Made before anything is touched: a record JSON cannot hold is refused with nothing written, and the text is a snapshot.
+    const text = serializeState(state, file);
+    const journal = await this.#journal(id);
     // A record path once seen free stays free unless this store makes a directory there, which the journal knows.
     const problem = journal.willCreateDirectory(file)
       ? `${file} is a directory`
@@ -288,12 +315,12 @@ export class FileSystemStateStore implements StateStore, StageLocking {
       );
     }
     this.#freePaths.add(file);
-    await journal.write({ op: "set", path: [...this.#chain.slice(2), id], state });
+    await journal.write({ op: "set", path: [...this.#chain.slice(2), id], state }, text);
   }
 
   async delete(id: string): Promise<void> {
     this.#checkId(id);
-    await this.#write(id).write({ op: "delete", path: [...this.#chain.slice(2), id] });
+    await (await this.#journal(id)).write({ op: "delete", path: [...this.#chain.slice(2), id] });
   }
 
   #checkId(id: string): void {
@@ -303,7 +330,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   /** Modification time of `target` in ms, or `undefined` when it is gone. */
   #mtimeOf(target: string): number | undefined {
     try {
-      return fs.statSync(target).mtimeMs;
+      return fs.lstatSync(target).mtimeMs;
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -316,31 +343,29 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     }
   }
 
-  /** Unchecked while this process holds the stage's lock (its journal is fenced): no other process writes the stage then. */
-  #readMode(): ReadMode {
-    return this.#journal?.fence === undefined ? "checked" : "unchecked";
-  }
-
   #recordFile(id: string): string {
     return path.join(this.scopeDir, `${id}.json`);
   }
 
-  /** The journal that takes a write of `id`; only a stage or a scope below it has one. */
-  #write(id: string): StageJournal {
+  /** The journal that takes a write (of record `id`); only a stage or a scope below it has one. */
+  async #journal(id?: string): Promise<StageJournal> {
     if (this.stageDir === undefined) {
       throw new StateStoreError(
         `Cannot write record "${id}" in "${this.#scopePath || "/"}": records live in a stage or a scope below it. ` +
           `Create the store for a scope whose chain has at least an application and a stage, e.g. ["my-app", "dev"].`,
-        this.#recordFile(id),
+        this.#recordFile(id ?? ""),
       );
     }
-    return (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
+    return (await this.#open())!.journal();
   }
 
-  /** Replays a crashed run's journal once, before the first read or write. */
-  async #ready(): Promise<void> {
-    if (this.stageDir === undefined) return;
-    const journal = (this.#journal ??= acquireJournal(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
-    await journal.ready();
+  /** The stage this store belongs to (`undefined` above the stage level), its directories checked for links once. */
+  async #open(): Promise<StageFiles | undefined> {
+    if (!this.#checkedDirs) {
+      assertRealDirectories(this.dir, this.scopeDir);
+      this.#checkedDirs = true;
+    }
+    if (this.stageDir === undefined) return undefined;
+    return (this.#stage ??= acquireStage(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
   }
 }

@@ -47,14 +47,27 @@ export function encodeEntry(entry: JournalEntry): string {
  * decodeEntries('{"op":"delete","path":["a"]}\n{"op":"se'); // [{ op: "delete", path: ["a"] }]
  */
 export function decodeEntries(text: string): JournalEntry[] {
+  return decodeLines(text).entries;
+}
+
+/**
+ * The complete, valid entries at the start of `text`, and whether reading
+ * stopped at a damaged line (`damaged`) rather than at the end or at an
+ * incomplete last line. `consumed` is the length of `text` the entries
+ * span, newlines included: where the next read continues.
+ *
+ * @example
+ * decodeLines('{"op":"delete","path":["a"]}\n{"op":"se'); // { entries: [...], consumed: 30, damaged: false }
+ */
+export function decodeLines(text: string): { entries: JournalEntry[]; consumed: number; damaged: boolean } {
   const entries: JournalEntry[] = [];
   let start = 0;
   for (let end = text.indexOf("\n"); end >= 0; start = end + 1, end = text.indexOf("\n", start)) {
     const entry = parseEntry(text.slice(start, end));
-    if (entry === undefined) break;
+    if (entry === undefined) return { entries, consumed: start, damaged: true };
     entries.push(entry);
   }
-  return entries;
+  return { entries, consumed: start, damaged: false };
 }
 
 function parseEntry(line: string): JournalEntry | undefined {

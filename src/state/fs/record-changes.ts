@@ -8,10 +8,9 @@
  *
  * @module
  */
-import fs from "node:fs";
 import path from "node:path";
 import { errorCode, markWritten, removeEmptyDir, replaceFile, type DirtyPaths } from "./durable-files.js";
-import { rewriteSpare, type SpareFiles } from "./spare-files.js";
+import type { SpareFiles } from "./spare-files.js";
 
 /** One record file to replace (`text`) or remove (no `text`). */
 export interface RecordChange {
@@ -43,7 +42,7 @@ export async function applyRecordChanges(changes: RecordChange[], stageDir: stri
       continue;
     }
     try {
-      fs.unlinkSync(file);
+      spares.writes.unlink(file);
     } catch (error) {
       if (errorCode(error) !== "ENOENT") throw error;
     }
@@ -53,7 +52,7 @@ export async function applyRecordChanges(changes: RecordChange[], stageDir: stri
   // Deepest first, so a parent is tried after its children are gone.
   for (const dir of [...emptied].sort((a, b) => b.length - a.length)) {
     for (let d = dir; d.startsWith(stageDir + path.sep); d = path.dirname(d)) {
-      if (!removeEmptyDir(d)) break;
+      if (!removeEmptyDir(d, spares.writes)) break;
       dirty.dirs.add(path.dirname(d));
     }
   }
@@ -69,12 +68,19 @@ export async function applyRecordChanges(changes: RecordChange[], stageDir: stri
  */
 export function replaceRecordFile(file: string, text: string, dirty: DirtyPaths, spares: SpareFiles): void {
   const spare = spares.take(path.dirname(file));
-  if (spare === undefined || !rewriteSpare(spare, text)) {
-    replaceFile(file, text, dirty, () => spares.keep(file));
+  if (spare === undefined || !spares.rewrite(spare, text)) {
+    replaceFile(file, text, dirty, spares.writes, { before: () => spares.keep(file), failed: (kept) => spares.release(kept) });
     return;
   }
-  spares.keep(file);
-  fs.renameSync(spare, file);
+  const kept = spares.keep(file);
+  try {
+    spares.writes.rename(spare, file);
+  } catch (error) {
+    // Neither the old file nor the rewritten spare may stay linked to a name the writer would reuse.
+    if (kept !== undefined) spares.release(kept);
+    spares.release(spare);
+    throw error;
+  }
   markWritten(file, dirty);
 }
 

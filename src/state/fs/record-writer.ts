@@ -14,6 +14,7 @@
 import type { DirtyPaths } from "./durable-files.js";
 import { applyRecordChanges, type RecordChange } from "./record-changes.js";
 import { SpareFiles } from "./spare-files.js";
+import type { StageWrites } from "./stage-writes.js";
 
 export type { RecordChange };
 
@@ -21,19 +22,23 @@ export type { RecordChange };
  * Writes record files under one stage directory, one batch after another.
  *
  * @example
- * const writer = new RecordWriter("/abs/.alchemy/app/dev", new DirtyPaths());
+ * const writer = new RecordWriter("/abs/.alchemy/app/dev", new DirtyPaths(), fence.writes);
  * await writer.apply([{ file: "/abs/.alchemy/app/dev/api.json", text: "{...}\n" }]);
  * await writer.close();
  */
 export class RecordWriter {
   #tail: Promise<void> = Promise.resolve();
-  readonly #spares = new SpareFiles();
+  readonly #spares: SpareFiles;
 
   constructor(
     readonly stageDir: string,
     /** Where written paths are recorded until a checkpoint makes them durable. */
     readonly dirty: DirtyPaths,
-  ) {}
+    /** How files are changed: the stage lock holder's fenced operations. */
+    writes: StageWrites,
+  ) {
+    this.#spares = new SpareFiles(writes);
+  }
 
   /** Applies `changes` after every batch given before; rejects on the first failure. */
   apply(changes: RecordChange[]): Promise<void> {

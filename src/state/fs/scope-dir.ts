@@ -2,7 +2,8 @@
  * Reading a scope directory of the file-system store: `<id>.json` files are
  * records, directories with valid names are child scopes, anything else (the
  * journal, temp files, a user's notes) is ignored. A missing directory reads
- * as an empty scope.
+ * as an empty scope. A symbolic link where a record or a scope could be is
+ * an error naming it: the store never follows links in its state directory.
  *
  * Reads are synchronous: one small file is a few syscalls, and going through
  * the thread pool would cost more than the read (5,000 records read in
@@ -16,6 +17,8 @@ import { StateStoreError, toError } from "../../core/errors.js";
 import { nameProblem } from "../../core/names.js";
 import type { State } from "../state-store.js";
 import { errorCode } from "./durable-files.js";
+import type { PendingChanges } from "./pending-changes.js";
+import { O_NOFOLLOW } from "./stage-writes.js";
 import { parseStateFile, putEntry } from "../state-record.js";
 
 /** Suffix of a record file. */
@@ -58,6 +61,7 @@ export function readRecord(dir: string, id: string, fqnPrefix: string, mode: Rea
     } catch (error) {
       const code = errorCode(error);
       if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+      if (code === "ELOOP") throw linkRefused(file, "record file");
       throw unreadable(file, error);
     }
     const retry = attempt < READ_ATTEMPTS;
@@ -90,7 +94,9 @@ export function readRecord(dir: string, id: string, fqnPrefix: string, mode: Rea
 export function recordPathProblem(file: string): string | undefined {
   try {
     // No exception for the common case, a record not written yet: one costs more than the stat.
-    if (fs.statSync(file, { throwIfNoEntry: false })?.isDirectory()) return `${file} is a directory`;
+    const stat = fs.lstatSync(file, { throwIfNoEntry: false });
+    if (stat?.isDirectory()) return `${file} is a directory`;
+    if (stat?.isSymbolicLink()) return `${file} is a symbolic link, which alchemy never follows in its state directory`;
   } catch (error) {
     if (errorCode(error) === "ENOTDIR") return `a file stands where a directory of ${file} should be`;
     if (errorCode(error) !== "ENOENT") throw unreadable(file, error);
@@ -129,21 +135,96 @@ export function readAllRecords(dir: string, fqnPrefix: string, mode: ReadMode = 
 }
 
 /**
- * Names of the child scope directories of `dir` that hold a record somewhere below.
- *
- * @example
- * listChildScopes("/abs/.alchemy/app"); // ["dev", "prod"]
+ * The record ids of every scope directory at and below `dir`, and the child
+ * scopes of each: what listing a scope's children needs, read in one go so
+ * that a reader can lay the journal's changes over it afterwards.
  */
-export function listChildScopes(dir: string): string[] {
-  return readEntries(dir)
-    .filter((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)))
-    .map((entry) => entry.name);
+export interface ScopeTree {
+  ids: Map<string, string[]>;
+  children: Map<string, string[]>;
 }
 
-function holdsRecords(dir: string): boolean {
-  const entries = readEntries(dir);
-  if (entries.some((entry) => entry.isFile() && recordIdOf(entry.name) !== undefined)) return true;
-  return entries.some((entry) => isScopeDir(entry) && holdsRecords(path.join(dir, entry.name)));
+/**
+ * Reads the {@link ScopeTree} at `dir` (empty when it does not exist).
+ *
+ * @example
+ * const tree = readScopeTree("/abs/.alchemy/app/dev");
+ */
+export function readScopeTree(dir: string): ScopeTree {
+  const tree: ScopeTree = { ids: new Map(), children: new Map() };
+  const walk = (d: string) => {
+    const ids: string[] = [];
+    const children: string[] = [];
+    for (const entry of readEntries(d)) {
+      if (entry.isFile()) {
+        const id = recordIdOf(entry.name);
+        if (id !== undefined) ids.push(id);
+      } else if (isScopeDir(entry)) children.push(entry.name);
+    }
+    tree.ids.set(d, ids);
+    tree.children.set(d, children);
+    for (const child of children) walk(path.join(d, child));
+  };
+  walk(dir);
+  return tree;
+}
+
+/**
+ * Names of the child scopes of `dir` that hold a record somewhere below,
+ * in `tree` with `pending` laid over it: a record written there and not
+ * removed since, whether in a file or only in the journal yet.
+ *
+ * @example
+ * listChildScopes(readScopeTree(dir), dir, journal); // ["backend", "frontend"]
+ */
+export function listChildScopes(tree: ScopeTree, dir: string, pending?: PendingChanges): string[] {
+  const names = new Set(tree.children.get(dir) ?? []);
+  const written = pending?.childDirs(dir).written;
+  for (const name of written ?? []) names.add(name);
+  return [...names].filter((name) => written?.has(name) || holdsRecords(tree, path.join(dir, name), pending));
+}
+
+/**
+ * True when the scope `dir` or one below it holds a record in `tree` with
+ * `pending` laid over it.
+ *
+ * @example
+ * holdsRecords(readScopeTree(stageDir), stageDir, journal); // false for an emptied stage
+ */
+export function holdsRecords(tree: ScopeTree, dir: string, pending?: PendingChanges): boolean {
+  const changes = pending?.in(dir);
+  for (const text of changes?.values() ?? []) if (text !== null) return true;
+  for (const id of tree.ids.get(dir) ?? []) if (changes?.get(id + RECORD_SUFFIX) !== null) return true;
+  if (pending !== undefined && pending.childDirs(dir).written.size > 0) return true;
+  return (tree.children.get(dir) ?? []).some((child) => holdsRecords(tree, path.join(dir, child), pending));
+}
+
+/**
+ * Refuses a symbolic link (or a file) in place of a directory on the way
+ * from `root` (not checked: it may be a link the user chose) down to `dir`.
+ * Parts that do not exist yet are fine.
+ *
+ * @throws StateStoreError naming the link.
+ * @example
+ * assertRealDirectories("/abs/.alchemy", "/abs/.alchemy/app/dev/backend");
+ */
+export function assertRealDirectories(root: string, dir: string): void {
+  const relative = path.relative(root, dir);
+  if (relative === "" || relative.startsWith("..")) return;
+  let current = root;
+  for (const part of relative.split(path.sep)) {
+    current = path.join(current, part);
+    let stat: fs.Stats | undefined;
+    try {
+      stat = fs.lstatSync(current, { throwIfNoEntry: false });
+    } catch (error) {
+      if (errorCode(error) === "ENOTDIR") return; // a file above: reading finds nothing, writing says so
+      throw unreadable(current, error);
+    }
+    if (stat === undefined) return;
+    if (stat.isSymbolicLink()) throw linkRefused(current, "scope directory");
+    if (!stat.isDirectory()) return;
+  }
 }
 
 /** Reads of one record before it counts as changing too often to be read. */
@@ -167,7 +248,7 @@ interface FileRead {
  * a file being rewritten with another record's text.
  */
 function readWholeFile(file: string, mode: ReadMode): FileRead | undefined {
-  const fd = fs.openSync(file, "r");
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
   try {
     const before = mode === "checked" ? fs.fstatSync(fd, { bigint: true }) : undefined;
     let length = fs.readSync(fd, readBuffer, 0, readBuffer.length, 0);
@@ -206,13 +287,28 @@ function isScopeDir(entry: fs.Dirent): boolean {
 }
 
 function readEntries(dir: string): fs.Dirent[] {
+  let entries: fs.Dirent[];
   try {
-    return fs.readdirSync(dir, { withFileTypes: true });
+    entries = fs.readdirSync(dir, { withFileTypes: true });
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return [];
     throw unreadable(dir, error);
   }
+  for (const entry of entries) {
+    if (!entry.isSymbolicLink()) continue;
+    if (recordIdOf(entry.name) !== undefined) throw linkRefused(path.join(dir, entry.name), "record file");
+    if (nameProblem(entry.name) === undefined) throw linkRefused(path.join(dir, entry.name), "scope directory");
+  }
+  return entries;
+}
+
+function linkRefused(target: string, what: string): StateStoreError {
+  return new StateStoreError(
+    `The ${what} ${target} is a symbolic link. alchemy never follows links in its state directory, so that state cannot be read from ` +
+      "or written to anywhere else: replace the link with the real file or directory (or remove it, and check who put it there), then run again.",
+    target,
+  );
 }
 
 function unreadable(target: string, error: unknown): StateStoreError {

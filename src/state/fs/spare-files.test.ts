@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { State } from "../state-store.js";
 import { serializeState } from "../state-record.js";
 import { DirtyPaths, TEMP_MARK } from "./durable-files.js";
+import { UNFENCED } from "./stage-writes.js";
 import { FileSystemStateStore } from "./fs-state-store.js";
 import { applyRecordChanges } from "./record-changes.js";
 import { readRecord } from "./scope-dir.js";
@@ -62,7 +63,7 @@ describe("recycling the files of replaced records", () => {
 
   it("does not pass a record file whose mode was changed by hand on to another record", async () => {
     if (process.platform === "win32") return;
-    const spares = new SpareFiles(0);
+    const spares = new SpareFiles(UNFENCED, 0);
     await write(spares, { a: 1, b: 1 });
     fs.chmodSync(path.join(dir, "a.json"), 0o644);
     await write(spares, { a: 2 });
@@ -72,7 +73,7 @@ describe("recycling the files of replaced records", () => {
   });
 
   it("trims a spare that held a longer record to the new record's length", async () => {
-    const spares = new SpareFiles(0);
+    const spares = new SpareFiles(UNFENCED, 0);
     const long = { ...record("a", 1), data: { pad: "x".repeat(3000) } };
     await applyRecordChanges([{ file: path.join(dir, "a.json"), text: serializeState(long) }], dir, new DirtyPaths(), spares);
     await write(spares, { a: 2 });
@@ -81,7 +82,7 @@ describe("recycling the files of replaced records", () => {
   });
 
   it("writes a new file when the spare was removed behind its back", async () => {
-    const spares = new SpareFiles(0);
+    const spares = new SpareFiles(UNFENCED, 0);
     await write(spares, { a: 1 });
     await write(spares, { a: 2 });
     for (const name of names()) if (name.includes(TEMP_MARK)) fs.unlinkSync(path.join(dir, name));

@@ -33,7 +33,8 @@
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { FILE_MODE, TEMP_MARK, type DirtyPaths } from "./durable-files.js";
+import { FILE_MODE, TEMP_MARK, errorCode, type DirtyPaths } from "./durable-files.js";
+import { O_NOFOLLOW, UNFENCED, type StageWrites } from "./stage-writes.js";
 
 /** A spare is rewritten no sooner than this after its record was replaced. */
 export const SPARE_GRACE_MS = 15;
@@ -56,8 +57,14 @@ interface Spare {
  * spares.dropAll(dirty); // at a checkpoint
  */
 export class SpareFiles {
-  /** @param graceMs how long a spare rests before it is rewritten (shorter only in tests of readers) */
-  constructor(readonly graceMs = SPARE_GRACE_MS) {}
+  /**
+   * @param writes how spares are made, rewritten and removed (the lock holder's fence)
+   * @param graceMs how long a spare rests before it is rewritten (shorter only in tests of readers)
+   */
+  constructor(
+    readonly writes: StageWrites = UNFENCED,
+    readonly graceMs = SPARE_GRACE_MS,
+  ) {}
 
   readonly #byDir = new Map<string, Spare[]>();
   readonly #prefix = `${TEMP_MARK}spare-${process.pid.toString(36)}-${randomBytes(4).toString("hex")}-`;
@@ -78,64 +85,79 @@ export class SpareFiles {
   }
 
   /**
-   * Keeps the current file of `record` (about to be renamed over) as a spare.
-   * Best effort: when it cannot be linked (no such record yet, another
-   * owner, a file system without hard links) or its mode is not 0600, the
-   * rename frees it as usual.
+   * Keeps the current file of `record` (about to be renamed over) as a
+   * spare, and returns the spare's name. Best effort: when it cannot be
+   * linked (no such record yet, another owner, a file system without hard
+   * links) or it is not a plain file of mode 0600, nothing is kept and the
+   * rename frees it as usual. If the rename then fails, call
+   * {@link release} so that the record and the spare never share a file
+   * that a later rewrite would change.
    */
-  keep(record: string, now = performance.now()): void {
-    if (!RECYCLING) return;
+  keep(record: string, now = performance.now()): string | undefined {
+    if (!RECYCLING) return undefined;
     const dir = path.dirname(record);
     let spares = this.#byDir.get(dir);
-    if (spares !== undefined && spares.length >= MAX_SPARES_PER_DIR) return;
-    // A new record has nothing to keep (a stat costs far less than a failed link's exception), and a
+    if (spares !== undefined && spares.length >= MAX_SPARES_PER_DIR) return undefined;
+    // A new record has nothing to keep (an lstat costs far less than a failed link's exception), and a
     // file whose mode was changed by hand is not passed on to another record.
-    const stat = fs.statSync(record, { throwIfNoEntry: false });
-    if (stat === undefined || (stat.mode & 0o777) !== FILE_MODE) return;
+    const stat = fs.lstatSync(record, { throwIfNoEntry: false });
+    if (stat === undefined || !stat.isFile() || (stat.mode & 0o777) !== FILE_MODE || stat.nlink !== 1) return undefined;
     const file = path.join(dir, `${this.#prefix}${(this.#counter++).toString(36)}`);
     try {
-      fs.linkSync(record, file);
-    } catch {
-      return;
+      this.writes.link(record, file);
+    } catch (error) {
+      if (errorCode(error) === undefined) throw error; // a refused write (the lock is lost)
+      return undefined;
     }
     if (spares === undefined) this.#byDir.set(dir, (spares = []));
     spares.push({ file, since: now });
+    return file;
+  }
+
+  /** Lets go of the spare `file` from {@link keep} (its rename did not happen): removed, not reused. */
+  release(file: string): void {
+    const spares = this.#byDir.get(path.dirname(file));
+    const index = spares?.findIndex((spare) => spare.file === file) ?? -1;
+    if (index >= 0) spares!.splice(index, 1);
+    removeQuietly(file, this.writes);
+  }
+
+  /**
+   * Writes the complete `text` into the spare `file` (no new inode or block
+   * when it fits), or returns false and removes the spare when that fails.
+   */
+  rewrite(file: string, text: string): boolean {
+    let fd: number | undefined;
+    try {
+      fd = this.writes.open(file, fs.constants.O_RDWR | O_NOFOLLOW, FILE_MODE);
+      const bytes = Buffer.from(text);
+      for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset, offset);
+      fs.ftruncateSync(fd, bytes.length);
+      return true;
+    } catch (error) {
+      if (errorCode(error) === undefined) throw error;
+      removeQuietly(file, this.writes);
+      return false;
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
   }
 
   /** Removes every spare (their directories become dirty). */
   dropAll(dirty: DirtyPaths): void {
     for (const [dir, spares] of this.#byDir) {
-      for (const { file } of spares) removeQuietly(file);
+      for (const { file } of spares) removeQuietly(file, this.writes);
       dirty.dirs.add(dir);
     }
     this.#byDir.clear();
   }
 }
 
-/**
- * Writes the complete `text` into the spare `file` (no new inode or block
- * when it fits), or returns false and removes the spare when that fails.
- */
-export function rewriteSpare(file: string, text: string): boolean {
-  let fd: number | undefined;
+function removeQuietly(file: string, writes: StageWrites): void {
   try {
-    fd = fs.openSync(file, "r+");
-    const bytes = Buffer.from(text);
-    for (let offset = 0; offset < bytes.length; ) offset += fs.writeSync(fd, bytes, offset, bytes.length - offset, offset);
-    fs.ftruncateSync(fd, bytes.length);
-    return true;
-  } catch {
-    removeQuietly(file);
-    return false;
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
-function removeQuietly(file: string): void {
-  try {
-    fs.unlinkSync(file);
-  } catch {
-    // already gone (a directory pruned with its temp files)
+    writes.unlink(file);
+  } catch (error) {
+    // Already gone (a directory pruned with its temp files); a refused write (the lock is lost) still throws.
+    if (errorCode(error) === undefined) throw error;
   }
 }

@@ -16,6 +16,7 @@ import type { State } from "../state-store.js";
 import { DirtyPaths } from "./durable-files.js";
 import { serializeState } from "../state-record.js";
 import { applyRecordChanges } from "./record-changes.js";
+import { UNFENCED } from "./stage-writes.js";
 import { SpareFiles } from "./spare-files.js";
 
 /** Version `version` of record `id`: its length varies with the version (up to ~5 KB). */
@@ -27,7 +28,7 @@ export function rewrittenRecord(id: string, version: number): State {
 }
 
 async function main(dir: string, count: number, ms: number): Promise<void> {
-  const spares = new SpareFiles(0);
+  const spares = new SpareFiles(UNFENCED, 0);
   const dirty = new DirtyPaths();
   const seen = new Set<bigint>();
   let rewrites = 0;

@@ -3,9 +3,11 @@
  * `<stage dir>/~stage.json` (mode 0600), pretty-printed JSON.
  *
  * It is written directly, not through the stage's journal: temp file, fsync,
- * rename, fsync of the directory ({@link replaceFileDurably}), after the
- * same fence check the journal makes before each commit (the store calls
- * `StageJournal.refusal()` in the same turn of the event loop). Metadata
+ * rename, fsync of the directory ({@link replaceFileDurably}), through the
+ * lock holder's fence (`stage-fence.ts`) and after the same check the
+ * journal makes before each commit (the store calls
+ * `StageJournal.refusal()` in the same turn of the event loop). A symbolic
+ * link in its place is never followed. Metadata
  * changes a few times in a stage's life, so group commit would save nothing,
  * and this keeps the journal, its replay and its checkpoints about records
  * only. Each write is durable once it returns, as a record write is once its
@@ -29,10 +31,11 @@ import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import type { StageMeta } from "../state-store.js";
 import { errorCode, fsyncPath, replaceFileDurably } from "./durable-files.js";
+import { STAGE_META_NAME } from "./stage-layout.js";
+import { O_NOFOLLOW, type StageWrites } from "./stage-writes.js";
 import { parseStageMeta } from "../stage-meta.js";
 
-/** Name of the metadata file in a stage directory. */
-export const STAGE_META_NAME = "~stage.json";
+export { STAGE_META_NAME };
 
 /**
  * The metadata of the stage at `stageDir`, or `undefined` when it has none.
@@ -45,7 +48,12 @@ export function readStageMeta(stageDir: string): StageMeta | undefined {
   const file = path.join(stageDir, STAGE_META_NAME);
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+    try {
+      text = fs.readFileSync(fd, "utf8");
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (error) {
     const code = errorCode(error);
     if (code === "ENOENT" || code === "ENOTDIR") return undefined;
@@ -65,12 +73,12 @@ export function readStageMeta(stageDir: string): StageMeta | undefined {
  *
  * @throws StateStoreError naming the file when it cannot be written; the previous content is then intact.
  * @example
- * writeStageMeta("/abs/.alchemy/my-app/prod", JSON.stringify(meta, null, 2) + "\n");
+ * writeStageMeta("/abs/.alchemy/my-app/prod", JSON.stringify(meta, null, 2) + "\n", fence.writes);
  */
-export function writeStageMeta(stageDir: string, text: string): void {
+export function writeStageMeta(stageDir: string, text: string, writes: StageWrites): void {
   const file = path.join(stageDir, STAGE_META_NAME);
   try {
-    replaceFileDurably(file, text);
+    replaceFileDurably(file, text, writes);
   } catch (error) {
     throw fileError(file, "write", error);
   }
@@ -86,12 +94,12 @@ export function writeStageMeta(stageDir: string, text: string): void {
  *
  * @throws StateStoreError naming the file when it cannot be removed; it is then intact.
  * @example
- * removeStageMeta("/abs/.alchemy/my-app/prod");
+ * removeStageMeta("/abs/.alchemy/my-app/prod", fence.writes);
  */
-export function removeStageMeta(stageDir: string): void {
+export function removeStageMeta(stageDir: string, writes: StageWrites): void {
   const file = path.join(stageDir, STAGE_META_NAME);
   try {
-    fs.unlinkSync(file);
+    writes.unlink(file);
   } catch (error) {
     const code = errorCode(error);
     if (code !== "ENOENT" && code !== "ENOTDIR") throw fileError(file, "remove", error);
@@ -103,8 +111,16 @@ export function removeStageMeta(stageDir: string): void {
   }
 }
 
-function fileError(file: string, doing: "read" | "write" | "remove", error: unknown): StateStoreError {
+function fileError(file: string, doing: "read" | "write" | "remove", error: unknown): StateStoreError | Error {
+  if (!errorCode(error)) return toError(error); // a refused write (the lock is lost) says so itself
   const cause = toError(error);
+  if (errorCode(error) === "ELOOP") {
+    return new StateStoreError(
+      `The stage metadata file ${file} is a symbolic link. alchemy never follows links in its state directory: replace it with the real file (or remove it, and check who put it there), then run again.`,
+      file,
+      { cause },
+    );
+  }
   return new StateStoreError(
     `Cannot ${doing} the stage metadata file ${file}: ${cause.message}. ` +
       (doing === "write" ? "Its previous content is intact. " : "") +
