@@ -76,6 +76,8 @@ export type RawHandler = (this: Context<unknown, unknown>, id: string, props: un
 
 /** Calls `handler` in the resource's own scope and classifies what it returned. */
 export async function invokeHandler(handler: RawHandler, call: Invocation): Promise<HandlerResult> {
+  // A run paused past its stage lock's lease may no longer act: another run may hold the stage now.
+  call.scope.context.assertMayAct();
   let replaceAsked: boolean | undefined;
   const resourceScope = call.scope.resourceScope(call.id);
   if (call.phase === "create" || call.phase === "update") resourceScope.ran = true;

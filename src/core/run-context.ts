@@ -32,6 +32,12 @@ export class RunContext {
   secrets!: StageSecrets;
   /** Every event of the run, in order (plan entries included). */
   readonly events: RunEvent[] = [];
+  /**
+   * Set while the run holds its stage's lock: the error that forbids acting
+   * on the stage now (the lease ran out by this run's own clock), else
+   * `undefined`. See `stage-locking.ts`.
+   */
+  stageLease?: () => Error | undefined;
   /** Why the run was stopped from within (see {@link halt}). */
   private halted?: Error;
   /** Operations started and not yet recorded. */
@@ -91,6 +97,18 @@ export class RunContext {
   /** True once the run was interrupted or halted. */
   get stopping(): boolean {
     return this.halted !== undefined || this.options.signal?.aborted === true;
+  }
+
+  /**
+   * Throws, and halts the run, when it may no longer act on its stage
+   * because its lock's lease ran out unrenewed. Checked right before every
+   * handler starts, after the record saying what it is about to do was written.
+   */
+  assertMayAct(): void {
+    const lost = this.stageLease?.();
+    if (lost === undefined) return;
+    this.fail(lost);
+    throw lost;
   }
 
   /** If the run was asked to stop, the error that keeps `fqn` from starting. */
