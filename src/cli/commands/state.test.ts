@@ -219,6 +219,24 @@ describe("alchemy state rm", () => {
     expect(deleted).toEqual([]);
   });
 
+  it("forgets a record that cannot be read, as the error naming it says to: damaged JSON, or a hand-edited fqn claiming another stage", async () => {
+    await deploy("dev", shop);
+    const stage = path.join(dir, ".alchemy", "shop", "dev");
+    const db = JSON.parse(fs.readFileSync(path.join(stage, "db.json"), "utf8"));
+    fs.writeFileSync(path.join(stage, "db.json"), JSON.stringify({ ...db, fqn: "shop/prod/db" }));
+    fs.writeFileSync(path.join(stage, "backend", "config.json"), '{"status": "crea');
+    const refused = captureIO(dir);
+    expect(await stateList({ ...opts, stage: "dev", json: true }, refused)).toBe(1);
+    expect(refused.err()).toMatch(/holds fqn "shop\/prod\/db"|not valid JSON/);
+    for (const fqn of ["shop/dev/db", "shop/dev/backend/config"]) {
+      const io = captureIO(dir);
+      expect(await stateRm(fqn, opts, io), io.err()).toBe(0);
+      expect(io.out()).toContain(fqn);
+    }
+    expect((await listJson()).map((e) => e.fqn)).toEqual(["shop/dev/backend/api"]);
+    expect(deleted).toEqual([]);
+  });
+
   it("fails with exit 1 for an unknown fqn and forgets nothing", async () => {
     await deploy("dev", shop);
     const io = captureIO(dir);

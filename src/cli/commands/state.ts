@@ -125,7 +125,8 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
     return withStateSession(where, async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
-      if ((await store.get(address.id)) === undefined) {
+      // Listed, not read: a record that cannot be read is exactly what an error may ask to forget.
+      if (!(await store.list()).includes(address.id)) {
         notFound(io, address, session);
         return EXIT.failed;
       }
@@ -167,7 +168,15 @@ function notFound(io: CliIO, address: ResourceAddress, session: StateSession): v
 /** Tells on stderr which remaining records of the stage still name a forgotten fqn in their deps. */
 async function warnDependents(io: CliIO, session: StateSession, address: ResourceAddress, forgotten: Set<string>): Promise<void> {
   const rows: string[][] = [];
-  for (const scope of await session.walk([address.app, address.stage])) {
+  let scopes: Awaited<ReturnType<StateSession["walk"]>>;
+  try {
+    scopes = await session.walk([address.app, address.stage]);
+  } catch (error) {
+    // Another record cannot be read: what was asked is done, and that record's own error says how to fix it.
+    io.stderr.write(`warning: could not check which records depend on what was forgotten: ${(error as Error).message}\n`);
+    return;
+  }
+  for (const scope of scopes) {
     for (const record of scope.records) {
       for (const dep of record.deps.filter((d) => forgotten.has(d))) rows.push([`  ${record.fqn}`, "uses", dep]);
     }
