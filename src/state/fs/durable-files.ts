@@ -64,15 +64,17 @@ export function errorCode(error: unknown): string | undefined {
 
 /**
  * fsyncs a file or directory by path; a path that no longer exists is skipped,
- * and so is a directory on a platform that cannot fsync one (Windows).
+ * and so is a directory on a platform that cannot fsync one (Windows). A
+ * symbolic link is not followed (ELOOP) unless `follow`: only a directory
+ * the user may have linked elsewhere is synced through a link.
  *
  * @example
  * fsyncPath("/abs/.alchemy/app/dev"); // makes the directory's entries durable
  */
-export function fsyncPath(target: string): void {
+export function fsyncPath(target: string, follow = false): void {
   let fd: number | undefined;
   try {
-    fd = fs.openSync(target, fs.constants.O_RDONLY | O_NOFOLLOW);
+    fd = fs.openSync(target, fs.constants.O_RDONLY | (follow ? 0 : O_NOFOLLOW));
     fs.fsyncSync(fd);
   } catch (error) {
     const code = errorCode(error);
@@ -88,15 +90,20 @@ export function fsyncPath(target: string): void {
  * Creates `dir` and its missing parents with mode 0700 (whatever the umask) and
  * fsyncs the parent of each directory it creates, so the new entry survives a crash.
  * A symbolic link or a file where a directory should be is refused: the
- * store never writes through a link.
+ * store never writes through a link. Only `linksAllowedFrom` and the
+ * directories above it may be links, followed as the user chose them (a
+ * `.alchemy` linked to another disk); without it, no link is followed.
  *
  * @throws StateStoreError naming the link (or file) in the way.
  * @example
  * ensureDir("/abs/.alchemy/app/dev/backend", fence.writes);
+ * ensureDir("/abs/.alchemy/app/dev", UNFENCED, "/abs/.alchemy"); // .alchemy may be a link
  */
-export function ensureDir(dir: string, writes: StageWrites = UNFENCED): void {
+export function ensureDir(dir: string, writes: StageWrites = UNFENCED, linksAllowedFrom?: string): void {
+  const mayBeLink = (d: string) => linksAllowedFrom !== undefined && !isBelow(d, linksAllowedFrom);
+  const isReal = (d: string) => isDirectory(d, mayBeLink(d));
   const missing: string[] = [];
-  for (let d = dir; !isDirectory(d); d = path.dirname(d)) {
+  for (let d = dir; !isReal(d); d = path.dirname(d)) {
     if (path.dirname(d) === d) break;
     missing.unshift(d);
   }
@@ -104,11 +111,11 @@ export function ensureDir(dir: string, writes: StageWrites = UNFENCED): void {
     try {
       writes.mkdir(d, DIR_MODE);
     } catch (error) {
-      if (errorCode(error) === "EEXIST" && isDirectory(d)) continue; // made by someone else meanwhile
+      if (errorCode(error) === "EEXIST" && isReal(d)) continue; // made by someone else meanwhile
       throw error;
     }
     fs.chmodSync(d, DIR_MODE);
-    fsyncPath(path.dirname(d));
+    fsyncPath(path.dirname(d), mayBeLink(path.dirname(d)));
   }
 }
 
@@ -287,11 +294,17 @@ export function removeEmptyDir(dir: string, writes: StageWrites = UNFENCED): boo
   }
 }
 
-/** True when `target` is a directory; false when nothing is there. A link or a file there is refused. */
-function isDirectory(target: string): boolean {
+/** True when `dir` lies strictly below `root`. */
+function isBelow(dir: string, root: string): boolean {
+  const relative = path.relative(root, dir);
+  return relative !== "" && !relative.startsWith("..") && !path.isAbsolute(relative);
+}
+
+/** True when `target` is a directory; false when nothing is there. A file there is refused, and so is a link unless `follow`. */
+function isDirectory(target: string, follow = false): boolean {
   let stat: fs.Stats | undefined;
   try {
-    stat = fs.lstatSync(target, { throwIfNoEntry: false });
+    stat = follow ? fs.statSync(target, { throwIfNoEntry: false }) : fs.lstatSync(target, { throwIfNoEntry: false });
   } catch (error) {
     if (errorCode(error) === "ENOTDIR") throw notADirectory(target, "a file stands in its path");
     throw error;

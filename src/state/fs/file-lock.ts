@@ -28,7 +28,7 @@ import { isLockStale, LockLostError, StageLockedError, type LockInfo, type LockR
 import { ensureDir, errorCode } from "./durable-files.js";
 import { removeFence } from "./stage-fence.js";
 import { LOCK_NAME } from "./stage-layout.js";
-import { O_NOFOLLOW } from "./stage-writes.js";
+import { O_NOFOLLOW, UNFENCED } from "./stage-writes.js";
 
 export { LOCK_NAME };
 
@@ -150,7 +150,9 @@ function tryCreate(file: string, lock: LockFile): boolean {
   } catch (error) {
     if (errorCode(error) !== "ENOENT") throw error;
     // A new stage, or one whose directory was removed (a holder released the lock of an emptied stage).
-    ensureDir(path.dirname(file));
+    // The state root (<root>/<app>/<stage>) may be a link the user chose; nothing below it may.
+    const stageDir = path.dirname(file);
+    ensureDir(stageDir, UNFENCED, path.dirname(path.dirname(stageDir)));
     fd = fs.openSync(temp, "wx", 0o600);
   }
   try {

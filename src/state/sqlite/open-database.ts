@@ -9,6 +9,7 @@ import path from "node:path";
 import type { Database } from "better-sqlite3";
 import { StateStoreError } from "../../core/errors.js";
 import { FILE_MODE, ensureDir, errorCode, fsyncPath } from "../fs/durable-files.js";
+import { UNFENCED } from "../fs/stage-writes.js";
 import { databaseError } from "./database-errors.js";
 import { migrate } from "./schema.js";
 import { loadDriver } from "../optional-driver.js";
@@ -29,7 +30,8 @@ export const BUSY_TIMEOUT_MS = 5_000;
  */
 export function openStateDatabase(filename: string): Database {
   try {
-    ensureDir(path.dirname(filename));
+    // The database's directory and those above it are the user's to link elsewhere.
+    ensureDir(path.dirname(filename), UNFENCED, path.dirname(filename));
     createPrivateFile(filename);
   } catch (error) {
     throw databaseError(filename, "Cannot create the state database file", error);
@@ -80,5 +82,5 @@ function createPrivateFile(file: string): void {
   } finally {
     fs.closeSync(fd);
   }
-  fsyncPath(path.dirname(file));
+  fsyncPath(path.dirname(file), true); // the database's directory may be a link the user chose
 }
