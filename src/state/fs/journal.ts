@@ -443,6 +443,14 @@ export class StageJournal implements PendingChanges {
 
   #error(error: unknown, what: string, detail = ""): StateStoreError {
     const cause = toError(error);
+    if (errorCode(error) === "ELOOP") {
+      return new StateStoreError(
+        `${what} ${this.file}: it is a symbolic link. alchemy never follows links in its state directory; ` +
+          "move it aside (and check who put it there), then run again.",
+        this.file,
+        { cause },
+      );
+    }
     return new StateStoreError(
       `${what} ${this.file}: ${cause.message}.${detail} ` +
         `Fix the cause (disk space, permissions, a read-only file system) and run again.`,

@@ -303,7 +303,14 @@ function readEntries(dir: string): fs.Dirent[] {
   return entries;
 }
 
-function linkRefused(target: string, what: string): StateStoreError {
+/**
+ * The error refusing the symbolic link `target` found where a `what` (a
+ * record file, a scope directory) of the state directory should be.
+ *
+ * @example
+ * throw linkRefused("/abs/.alchemy/app/dev", "scope directory");
+ */
+export function linkRefused(target: string, what: string): StateStoreError {
   return new StateStoreError(
     `The ${what} ${target} is a symbolic link. alchemy never follows links in its state directory, so that state cannot be read from ` +
       "or written to anywhere else: replace the link with the real file or directory (or remove it, and check who put it there), then run again.",

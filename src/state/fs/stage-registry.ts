@@ -11,7 +11,7 @@ import { nameProblem } from "../../core/names.js";
 import { errorCode } from "./durable-files.js";
 import { JournalReader } from "./journal-reader.js";
 import type { StageJournalOptions } from "./journal.js";
-import { holdsRecords, readScopeTree } from "./scope-dir.js";
+import { holdsRecords, linkRefused, readScopeTree } from "./scope-dir.js";
 import { StageFiles, stagePathOf } from "./stage-files.js";
 
 interface Slot {
@@ -113,5 +113,8 @@ function scopeDirNames(dir: string): string[] {
     if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return [];
     throw error;
   }
-  return entries.filter((entry) => entry.isDirectory() && nameProblem(entry.name) === undefined).map((entry) => entry.name);
+  const named = entries.filter((entry) => nameProblem(entry.name) === undefined);
+  const link = named.find((entry) => entry.isSymbolicLink());
+  if (link !== undefined) throw linkRefused(path.join(dir, link.name), "scope directory");
+  return named.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
 }
