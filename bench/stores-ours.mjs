@@ -4,6 +4,7 @@
 //   BENCH_WL_DIR        the run's temp dir (the SQLite file is <dir>/state.sqlite)
 //   BENCH_WL_PG_URL     PostgreSQL connection string (store "postgres")
 //   BENCH_WL_PG_SCHEMA  PostgreSQL schema of this run (store "postgres")
+//   BENCH_WL_FS_RECYCLE "off": the fs store without recycling replaced files (bench/recycling.mjs)
 // Loaded under the same loader as the engine (tsx + --conditions=source, or dist/).
 
 export const SQLITE_FILE = "state.sqlite";
@@ -18,6 +19,11 @@ export async function oursStore(env = process.env) {
   if (!dir) throw new Error("BENCH_WL_DIR is required");
   switch (store) {
     case "fs":
+      if (env.BENCH_WL_FS_RECYCLE === "off") {
+        const { FileSystemStateStore } = await import("alchemy/state");
+        const stateDir = `${dir}/.alchemy`;
+        return { store, factory: (scope) => new FileSystemStateStore(scope, { dir: stateDir, recycleReplacedFiles: false }), describe: "FileSystemStateStore, recycleReplacedFiles: false" };
+      }
       return { store, factory: undefined, describe: "FileSystemStateStore (default)" };
     case "sqlite": {
       const { SQLiteStateStore } = await import("alchemy/state/sqlite");

@@ -57,6 +57,14 @@ export interface FileSystemStateStoreOptions {
    * @default 8 MiB
    */
   checkpointBytes?: number;
+  /**
+   * Whether the files of replaced records are recycled (see spare-files.ts):
+   * much faster rewrites of many records on ext4; turn it off on a file
+   * system without hard links (it falls back by itself when linking fails).
+   * Taken from the first store that opens the stage in a process.
+   * @default true (false on Windows)
+   */
+  recycleReplacedFiles?: boolean;
 }
 
 const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
@@ -91,6 +99,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
   readonly #chain: readonly string[];
   readonly #scopePath: string;
   readonly #checkpointBytes: number;
+  readonly #recycle: boolean;
   #stage: StageFiles | undefined;
   #checkedDirs = false;
   /** Record paths already checked not to be taken by a directory or a link. */
@@ -104,6 +113,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     this.#chain = chain;
     this.#scopePath = chain.join("/");
     this.#checkpointBytes = options.checkpointBytes ?? DEFAULT_CHECKPOINT_BYTES;
+    this.#recycle = options.recycleReplacedFiles ?? true;
     this.dir = path.resolve(options.dir ?? ".alchemy");
     this.scopeDir = path.join(this.dir, ...chain);
     this.stageDir = chain.length >= 2 ? path.join(this.dir, chain[0]!, chain[1]!) : undefined;
@@ -366,6 +376,6 @@ export class FileSystemStateStore implements StateStore, StageLocking {
       this.#checkedDirs = true;
     }
     if (this.stageDir === undefined) return undefined;
-    return (this.#stage ??= acquireStage(this.stageDir, { checkpointBytes: this.#checkpointBytes }));
+    return (this.#stage ??= acquireStage(this.stageDir, { checkpointBytes: this.#checkpointBytes, recycleReplacedFiles: this.#recycle }));
   }
 }

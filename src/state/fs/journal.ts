@@ -54,6 +54,8 @@ const MATERIALIZE_AT_ONCE = 50_000;
 export interface StageJournalOptions {
   /** Journal size that triggers a checkpoint. */
   checkpointBytes: number;
+  /** Whether replaced record files are recycled (spare-files.ts). @default true */
+  recycleReplacedFiles?: boolean;
 }
 
 /** What a journal needs of the stage lock its process holds. */
@@ -128,7 +130,7 @@ export class StageJournal implements PendingChanges {
   ) {
     this.file = path.join(stageDir, JOURNAL_NAME);
     this.#writes = guard.writes;
-    this.#writer = new RecordWriter(stageDir, this.#dirty, guard.writes);
+    this.#writer = new RecordWriter(stageDir, this.#dirty, guard.writes, options.recycleReplacedFiles ?? true);
   }
 
   /** Settles once a journal left by an earlier process has been replayed (first call starts it). */

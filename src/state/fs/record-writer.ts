@@ -36,8 +36,10 @@ export class RecordWriter {
     readonly dirty: DirtyPaths,
     /** How files are changed: the stage lock holder's fenced operations. */
     writes: StageWrites,
+    /** Whether replaced files are recycled. */
+    recycle = true,
   ) {
-    this.#spares = new SpareFiles(writes);
+    this.#spares = new SpareFiles(writes, undefined, recycle);
   }
 
   /** Applies `changes` after every batch given before; rejects on the first failure. */

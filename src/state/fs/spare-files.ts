@@ -60,10 +60,13 @@ export class SpareFiles {
   /**
    * @param writes how spares are made, rewritten and removed (the lock holder's fence)
    * @param graceMs how long a spare rests before it is rewritten (shorter only in tests of readers)
+   * @param recycle false keeps no spare at all
    */
   constructor(
     readonly writes: StageWrites = UNFENCED,
     readonly graceMs = SPARE_GRACE_MS,
+    /** Off: nothing is kept, every replacement writes a new file. */
+    readonly recycle = RECYCLING,
   ) {}
 
   readonly #byDir = new Map<string, Spare[]>();
@@ -94,7 +97,7 @@ export class SpareFiles {
    * that a later rewrite would change.
    */
   keep(record: string, now = performance.now()): string | undefined {
-    if (!RECYCLING) return undefined;
+    if (!this.recycle || !RECYCLING) return undefined;
     const dir = path.dirname(record);
     let spares = this.#byDir.get(dir);
     if (spares !== undefined && spares.length >= MAX_SPARES_PER_DIR) return undefined;

@@ -1,0 +1,39 @@
+/**
+ * A short stress run on every store (see stress.test-fixture.ts; the long one
+ * is `npm run stress`): deploys racing with readers, a second deploy, SIGKILL
+ * and SIGSTOP/SIGCONT of the deployer, then every check a user relies on.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { createTestSchema, type TestSchema } from "./postgres/postgres.test-fixture.js";
+import { runStress } from "./stress.test-fixture.js";
+
+const ROUNDS = 5;
+const RESOURCES = 45;
+
+describe("state under deploys racing with readers, a second deploy, kills and pauses", () => {
+  const cleanups: Array<() => unknown> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0)) await cleanup();
+  });
+
+  const stores: Array<[string, () => Promise<string>]> = [
+    ["the filesystem store", async () => "file"],
+    ["the SQLite store", async () => "sqlite"],
+    [
+      "the PostgreSQL store",
+      async () => {
+        const db: TestSchema = await createTestSchema("alchemy_stress");
+        cleanups.push(() => db.drop());
+        return `${db.connectionString}?schema=${db.schema}`;
+      },
+    ],
+  ];
+
+  it.each(stores)("keeps every record readable and exactly as last deployed, on %s", { timeout: 300_000 }, async (_name, storeOf) => {
+    const seed = Number(process.env.STRESS_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    const report = await runStress({ store: await storeOf(), rounds: ROUNDS, resources: RESOURCES, seed, cli: "source" });
+    expect(report.violations, `seed ${seed}`).toEqual([]);
+    expect(report.failures, `seed ${seed}`).toEqual([]);
+    expect(Object.values(report.reads).reduce((a, b) => a + b, 0)).toBeGreaterThan(ROUNDS);
+  });
+});
