@@ -15,6 +15,7 @@ import { canLock, currentHolder, type StageLock } from "../state/stage-lock.js";
 import type { State, StateStore, StateStoreFactory } from "../state/state-store.js";
 import { describeLocation, storeFactory, type StoreLocation } from "../state/store-url.js";
 import { UsageError } from "./exit-codes.js";
+import type { Output } from "./io.js";
 import { checkName } from "./state-target.js";
 
 /** A state command could not do what it was asked; its message says why and how to fix it (exit 1). */
@@ -86,7 +87,8 @@ export interface ScopeRecords {
 /**
  * The stores a command opened, one per scope, each initialised on first use
  * and deinitialised by {@link StateSession.close}; and the stage locks it took,
- * released after that.
+ * released after that. What the stores warn about (a state directory every
+ * user may write to) goes to `onWarning`, each message once per session.
  *
  * @example
  * await withStateSession(location, async (session) => {
@@ -96,12 +98,15 @@ export interface ScopeRecords {
 export class StateSession {
   readonly #stores = new Map<string, Promise<StateStore>>();
   readonly #locks: { store: StateStore; lock: StageLock }[] = [];
+  readonly #warned = new Set<string>();
   /** Where the state is, for messages: a directory, `sqlite:<file>`, a redacted PostgreSQL URL. */
   readonly where: string;
 
   constructor(
     readonly location: StoreLocation,
     private readonly factory: StateStoreFactory,
+    /** Receives each warning of the stores opened (`StateStore.warnings`) once. */
+    private readonly onWarning: (message: string) => void = () => undefined,
   ) {
     this.where = describeLocation(location);
   }
@@ -124,6 +129,7 @@ export class StateSession {
           await opened.deinit?.().catch(() => undefined); // let go of the stage's journal or connection
           throw error;
         }
+        this.#reportWarnings(opened);
         return opened;
       })();
       this.#stores.set(key, store);
@@ -143,6 +149,14 @@ export class StateSession {
     if (!canLock(store)) return;
     const lock = await store.lock({ holder: currentHolder(command), leaseMs: 30_000, timeoutMs: 0 });
     this.#locks.push({ store, lock });
+  }
+
+  #reportWarnings(store: StateStore): void {
+    for (const message of store.warnings?.() ?? []) {
+      if (this.#warned.has(message)) continue;
+      this.#warned.add(message);
+      this.onWarning(message);
+    }
   }
 
   /**
@@ -175,13 +189,20 @@ export class StateSession {
 /**
  * Runs `body` with a {@link StateSession} over the store at `location` (a
  * filesystem state directory when given as a path), closed when it settles.
+ * The stores' warnings are written to `stderr` as `! <message>` lines, each
+ * once; without `stderr` they are dropped.
  *
  * @example
- * const scopes = await withStateSession(location, (session) => session.walk(["shop", "dev"]));
+ * const scopes = await withStateSession(location, (session) => session.walk(["shop", "dev"]), io.stderr);
  */
-export async function withStateSession<T>(location: StoreLocation | string, body: (session: StateSession) => Promise<T>): Promise<T> {
+export async function withStateSession<T>(
+  location: StoreLocation | string,
+  body: (session: StateSession) => Promise<T>,
+  stderr?: Output,
+): Promise<T> {
   const where: StoreLocation = typeof location === "string" ? { kind: "file", dir: location } : location;
-  const session = new StateSession(where, storeFactory(where));
+  const warn = stderr === undefined ? undefined : (message: string) => void stderr.write(`! ${message}\n`);
+  const session = new StateSession(where, storeFactory(where), warn);
   let result: T;
   try {
     result = await body(session);

@@ -3,8 +3,9 @@
  * resolved (program > launch > environment > default), the stage/profile
  * mappings checked (the program's, alchemy.config.json's, the one the stage
  * recorded), the stage locked, a deploy's mapping recorded, the secrets
- * password checked, the stage's records loaded; under a launch's destroy, an
- * empty stage refused and the destroy confirmed.
+ * password checked, the stage's records loaded and its store's warnings
+ * reported; under a launch's destroy, an empty stage refused and the destroy
+ * confirmed.
  *
  * @module
  */
@@ -72,6 +73,7 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
     // A wrong password fails here, before any record is used or any handler runs.
     await app.context.secrets.check(() => firstSealedValue(app));
     await app.stage.records();
+    reportStoreWarnings(app, launch); // the stage's store is open now
     app.started = true;
     if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
     return app;
@@ -96,6 +98,21 @@ async function checkProfileAllowed(app: Application, options: ResolvedOptions, p
   checkMappings(options.stage, options.profile, mappings, { user });
   await checkStageStore(app.stage.store, options.stage, options.profile, { user });
   return mappings;
+}
+
+/** Warnings already reported, per launch (or per run without one): applications sharing a state directory warn once. */
+const reportedWarnings = new WeakMap<object, Set<string>>();
+
+/** Reports each of the stage store's warnings (a state directory others may write to) once. */
+function reportStoreWarnings(app: Application, launch: Launch | undefined): void {
+  const key = launch ?? app.context;
+  let reported = reportedWarnings.get(key);
+  if (reported === undefined) reportedWarnings.set(key, (reported = new Set()));
+  for (const message of app.stage.store.warnings?.() ?? []) {
+    if (reported.has(message)) continue;
+    reported.add(message);
+    app.context.warn(message);
+  }
 }
 
 /** The first encrypted value among the stage's own records, as stored. */

@@ -158,6 +158,19 @@ export interface StateStore {
    * await stageStore.getStageMeta?.(); // undefined
    */
   deleteStageMeta?(): Promise<void>;
+  /**
+   * Problems the store noticed that do not stop it, each a whole message
+   * saying what is wrong, where, and how to fix it: e.g. a state directory
+   * every user of the machine may write to. The engine reports each once
+   * per run as a warning (after opening the stage's store), and the state
+   * commands print them to stderr. Synchronous and cheap: called after
+   * `init`, once per store the engine or a command opens. Optional
+   * capability; without it, a store has nothing to report.
+   *
+   * @example
+   * for (const message of store.warnings?.() ?? []) console.error(`! ${message}`);
+   */
+  warnings?(): string[];
 }
 
 /** A stage's metadata: a JSON object whose top-level keys belong to engine features (e.g. `secrets`). */

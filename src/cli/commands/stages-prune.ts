@@ -58,7 +58,7 @@ export async function pruneStages(opts: PruneOptions, io: CliIO): Promise<number
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
     const access = profileAccess(opts, io);
-    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access));
+    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access), io.stderr);
     const now = Date.now();
     const cutoff = now - opts.olderThanMs;
     const pattern = globPattern(opts.match);

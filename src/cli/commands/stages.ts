@@ -53,7 +53,7 @@ export async function listStages(opts: StateCommandOptions & { json: boolean }, 
     const where = stateLocationOf(opts, io);
     const app = resolveApp(where, opts.app);
     const access = profileAccess(opts, io);
-    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access));
+    const summaries = await withStateSession(where, (session) => stageSummaries(session, app, access), io.stderr);
     if (opts.json) {
       io.stdout.write(JSON.stringify(summaries, null, 2) + "\n");
     } else if (summaries.length === 0) {

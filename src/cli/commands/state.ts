@@ -68,7 +68,7 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
     const { records, stages } = await withStateSession(where, async (session) => {
       const records = (await session.walk([app, stage])).flatMap((scope) => scope.records);
       return { records, stages: records.length === 0 ? await stagesOf(session, app) : [] };
-    });
+    }, io.stderr);
     records.sort((a, b) => compare(a.fqn, b.fqn));
     if (opts.json) {
       const entries: StateListEntry[] = records.map(({ fqn, kind, status, id, deps }) => ({ fqn, kind, status, id, deps }));
@@ -100,7 +100,7 @@ export async function stateShow(fqn: string, opts: StateCommandOptions & { json:
       const found = await (await session.open(address.scope)).get(address.id);
       if (found === undefined) notFound(io, address, session);
       return found;
-    });
+    }, io.stderr);
     if (record === undefined) return EXIT.failed;
     io.stdout.write(JSON.stringify(record, null, 2) + "\n");
     return EXIT.ok;
@@ -148,7 +148,7 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
       writeLines(io, forgotten.map((f) => `  ${f}`));
       await warnDependents(io, session, address, new Set(forgotten));
       return EXIT.ok;
-    });
+    }, io.stderr);
   });
 }
 
