@@ -27,7 +27,8 @@ export function stateDirWarnings(root: string, dir: string): string[] {
     if (i > 0) current = path.join(current, parts[i - 1]!);
     let mode: number;
     try {
-      mode = fs.lstatSync(current).mode;
+      // The root may be a link the user chose (a link's own mode is always 0777): its directory counts.
+      mode = (i === 0 ? fs.statSync(current) : fs.lstatSync(current)).mode;
     } catch {
       break; // not made yet: the store makes it 0700
     }

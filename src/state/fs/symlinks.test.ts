@@ -217,9 +217,12 @@ describe("a .alchemy that is itself a symbolic link to a real directory (the use
       expect(result.code, `${args.join(" ")}: ${result.stdout}${result.stderr}`).toBe(0);
       return result;
     };
-    await ok("deploy", "--stage", "dev", "-q");
+    const deploy = await ok("deploy", "--stage", "dev", "-q");
+    expect(deploy.stderr).not.toContain("can be written by every user"); // the link's own mode (0777) is not the directory's
     expect(JSON.parse(fs.readFileSync(path.join(real, "shop/dev/backend/b.json"), "utf8"))).toMatchObject({ fqn: "shop/dev/backend/b", status: "created" });
-    expect((await ok("state", "list", "--app", "shop", "--stage", "dev")).stdout).toMatch(/^shop\/dev\/a +test::Note +created\nshop\/dev\/backend\/b +test::Note +created\n$/);
+    const list = await ok("state", "list", "--app", "shop", "--stage", "dev");
+    expect(list.stderr).toBe("");
+    expect(list.stdout).toMatch(/^shop\/dev\/a +test::Note +created\nshop\/dev\/backend\/b +test::Note +created\n$/);
     expect(JSON.parse((await ok("stages", "--app", "shop", "--json")).stdout)).toMatchObject([{ stage: "dev", resources: 2 }]);
     rewrite(dir, body("changed", "beta"));
     expect((await ok("plan", "--stage", "dev")).stdout).toMatch(/1 to update/);
