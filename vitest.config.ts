@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
@@ -19,5 +20,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most test files wait on child processes, a database or a lease more than they compute: two run at
+    // once even on a two-core machine (the default would be one).
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

@@ -41,6 +41,11 @@ export interface StressOptions {
   /** Resources the program declares (a third at stage level, a third in each of two nested scopes). */
   resources: number;
   seed: number;
+  /**
+   * The disruption of each round, in order, instead of random ones (a short
+   * run covers each kind); rounds beyond it are random.
+   */
+  disruptions?: Disruption[];
   /** How the CLI runs: from the TypeScript sources (tests) or the build in dist/ (faster). */
   cli: "source" | "dist";
   /** Each round and check, as it happens. */
@@ -77,7 +82,8 @@ interface Started {
 }
 
 type Op = "cold" | "update" | "orphan" | "destroy";
-type Disruption = "none" | "second" | "kill" | "pause";
+/** What happens to a round's deploy: nothing, a second deploy of the stage, a SIGKILL, or a SIGSTOP past its lease while another run takes over. */
+export type Disruption = "none" | "second" | "kill" | "pause";
 
 /** A small seeded generator (mulberry32), so that a run can be repeated. */
 function random(seed: number): () => number {
@@ -226,7 +232,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       report.rounds = round;
       const op: Op = expected.size === 0 ? "cold" : round % 6 === 0 ? "destroy" : rand() < 0.35 ? "orphan" : "update";
       const roll = rand();
-      const disruption: Disruption = roll < 0.3 ? "none" : roll < 0.5 ? "second" : roll < 0.75 ? "kill" : "pause";
+      const disruption: Disruption = options.disruptions?.[round - 1] ?? (roll < 0.3 ? "none" : roll < 0.5 ? "second" : roll < 0.75 ? "kill" : "pause");
       version++;
       dropped = op === "orphan" ? SCOPES.flatMap((s) => Array.from({ length: perScope }, (_, i) => `${s}${i}`)).filter(() => rand() < 0.15) : [];
       const target = op === "destroy" ? new Map<string, number>() : declaredBy(perScope, dropped, version);

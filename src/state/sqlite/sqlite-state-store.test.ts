@@ -98,23 +98,17 @@ describe("SQLiteStateStore", () => {
     expect(openDatabaseRefs(sqlite.filename)).toBe(1);
   });
 
-  it("commits 10,000 concurrent set calls in one transaction, well under 2 s, and reads see them", { timeout: 60_000 }, async () => {
+  // How fast is the benchmark's business (npm run bench, BENCH_STORES=sqlite); this checks the group commit and the reads.
+  it("commits 10,000 concurrent set calls in one transaction, and reads see them", { timeout: 60_000 }, async () => {
     const store = await open(STAGE);
     const db = acquireDatabase(sqlite.filename);
     try {
       const ids = Array.from({ length: 10_000 }, (_, i) => `r-${i}`);
       const before = db.batches;
-      const started = performance.now();
       await Promise.all(ids.map((id, i) => store.set(id, state(STAGE, id, { seq: i, props: { i } }))));
-      const setMs = performance.now() - started;
       expect(db.batches - before).toBe(1);
-      const readStarted = performance.now();
       const read = await Promise.all(ids.map((id) => store.get(id)));
-      const getMs = performance.now() - readStarted;
       read.forEach((r, i) => expect(r?.seq).toBe(i));
-      console.log(`10,000 concurrent set: ${setMs.toFixed(0)} ms; 10,000 get: ${getMs.toFixed(0)} ms`);
-      expect(setMs).toBeLessThan(2000);
-      expect(getMs).toBeLessThan(2000);
     } finally {
       releaseDatabase(db);
     }
