@@ -310,7 +310,7 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     assertWritableState(state, id, file, `${this.#scopePath}/${id}`);
     // Made before anything is touched: a record JSON cannot hold is refused with nothing written, and the text is a snapshot.
     const text = serializeState(state, file);
-    const journal = await this.#journal(id);
+    const journal = this.#stage?.readyJournal ?? (await this.#journal(id));
     // A record path once seen free stays free unless this store makes a directory there, which the journal knows.
     const problem = journal.willCreateDirectory(file)
       ? `${file} is a directory`
@@ -330,7 +330,8 @@ export class FileSystemStateStore implements StateStore, StageLocking {
 
   async delete(id: string): Promise<void> {
     this.#checkId(id);
-    await (await this.#journal(id)).write({ op: "delete", path: [...this.#chain.slice(2), id] });
+    const journal = this.#stage?.readyJournal ?? (await this.#journal(id));
+    await journal.write({ op: "delete", path: [...this.#chain.slice(2), id] });
   }
 
   #checkId(id: string): void {

@@ -133,6 +133,11 @@ export class StageJournal implements PendingChanges {
     this.#writer = new RecordWriter(stageDir, this.#dirty, guard.writes, options.recycleReplacedFiles ?? true);
   }
 
+  /** True once a journal left by an earlier process has been replayed. */
+  get recovered(): boolean {
+    return this.#isRecovered;
+  }
+
   /** Settles once a journal left by an earlier process has been replayed (first call starts it). */
   ready(): Promise<void> {
     return (this.#recovered ??= this.#recover().then(() => {
