@@ -76,10 +76,13 @@ const DEFAULT_CHECKPOINT_BYTES = 8 * 1024 * 1024;
  * A write resolves once it is durable: it is appended to the stage's journal
  * and fdatasynced together with every other write waiting at that moment, then
  * the record file is replaced atomically (temp file + rename), so readers,
- * including other processes, only ever see whole records. After a crash, the
- * first process that touches the stage replays the journal. Stores of one
- * stage in one process share the journal; `deinit` releases it, and the last
- * release makes the record files durable and empties the journal.
+ * including other processes, only ever see whole records. Only the process
+ * holding the stage's lock writes (a write without a run's lock takes it);
+ * any other process reads the files and lays the journal's acknowledged
+ * changes over them, changing nothing. After a crash, the next process that
+ * takes the lock replays the journal. Stores of one stage in one process
+ * share it; `deinit` releases it, and the last release (or the release of the
+ * run's lock) makes the record files durable and empties the journal.
  *
  * A store of the application scope (`chain` shorter than 2) only reads: its
  * `listScopes` names the stages.
