@@ -1,7 +1,8 @@
 /**
  * Temp projects for command-line tests, declaring `Note` resources: a
  * resource kind whose real effect is a file under world/, whose handler
- * says on stderr when it starts, and can be slowed or made to fail.
+ * says on stderr when it starts, and can be slowed, held until a file
+ * exists (`until`), or made to fail.
  *
  * @module
  */
@@ -12,9 +13,9 @@ import { makeProject, removeProject } from "./cli.test-fixture.js";
 
 /** A resource kind whose real effect is a file under world/, and whose handler can be slowed or made to fail. */
 export const NOTE = `
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import alchemy, { Resource } from "alchemy";
-export const Note = Resource("test::Note", async function (id: string, props: { text: string; slowMs?: number; fail?: boolean }) {
+export const Note = Resource("test::Note", async function (id: string, props: { text: string; slowMs?: number; fail?: boolean; until?: string }) {
   if (this.phase === "delete") {
     process.stderr.write("deleting " + id + "\\n");
     if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
@@ -24,6 +25,7 @@ export const Note = Resource("test::Note", async function (id: string, props: { 
   process.stderr.write("started " + id + "\\n");
   appendFileSync("calls.log", process.pid + " " + this.phase + " " + id + "\\n");
   if (props.slowMs) await new Promise((r) => setTimeout(r, props.slowMs));
+  while (props.until && !existsSync(props.until)) await new Promise((r) => setTimeout(r, 20));
   if (props.fail) throw new Error("the provider refused " + id);
   mkdirSync("world", { recursive: true });
   writeFileSync("world/" + id, props.text);

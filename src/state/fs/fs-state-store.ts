@@ -131,8 +131,29 @@ export class FileSystemStateStore implements StateStore, StageLocking {
    * it checkpoints the journal.
    */
   async lock(request: LockRequest): Promise<StageLock> {
-    this.#stageLevel("lock");
-    return (await this.#open())!.lock(request);
+    const stageDir = this.#stageLevel("lock");
+    await this.#open();
+    // The lock keeps the stage open in this process until it is released, whatever the stores do meanwhile.
+    const stage = acquireStage(stageDir, this.#stageOptions());
+    let lock: StageLock;
+    try {
+      lock = await stage.lock(request);
+    } catch (error) {
+      await releaseStage(stage);
+      throw error;
+    }
+    let released: Promise<void> | undefined;
+    return {
+      ...lock,
+      release: () =>
+        (released ??= (async () => {
+          try {
+            await lock.release();
+          } finally {
+            await releaseStage(stage);
+          }
+        })()),
+    };
   }
 
   /** The stage's lock, if any. */
@@ -380,6 +401,10 @@ export class FileSystemStateStore implements StateStore, StageLocking {
       this.#checkedDirs = true;
     }
     if (this.stageDir === undefined) return undefined;
-    return (this.#stage ??= acquireStage(this.stageDir, { checkpointBytes: this.#checkpointBytes, recycleReplacedFiles: this.#recycle }));
+    return (this.#stage ??= acquireStage(this.stageDir, this.#stageOptions()));
+  }
+
+  #stageOptions(): { checkpointBytes: number; recycleReplacedFiles: boolean } {
+    return { checkpointBytes: this.#checkpointBytes, recycleReplacedFiles: this.#recycle };
   }
 }
