@@ -23,7 +23,7 @@ execFileSync("npm", ["run", "build", "--silent"], { stdio: "inherit" });
 const rows = [];
 let failed = false;
 for (const store of stores) {
-  let url = store;
+  let url = store === "file" ? "file:.alchemy" : store === "sqlite" ? "sqlite:state.sqlite" : store;
   let schema;
   if (store === "postgres") {
     schema = `stress_${process.pid}_${randomBytes(4).toString("hex")}`;

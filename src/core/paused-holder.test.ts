@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeProject, removeProject, runAlchemy, startAlchemy } from "../cli/cli.test-fixture.js";
-import { createTestSchema, type TestSchema } from "../state/postgres/postgres.test-fixture.js";
+import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 
 const RESOURCES = 300;
 /** The paused run's lease: short, so that the test does not wait long for the takeover. */
@@ -36,26 +36,13 @@ describe("a run paused past its stage lock's lease", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  const stores: Array<[string, (project: string) => Promise<string>]> = [
-    ["the filesystem store", async () => "file:.alchemy"],
-    ["the SQLite store", async () => "sqlite:state.sqlite"],
-    [
-      "the PostgreSQL store",
-      async () => {
-        const db: TestSchema = await createTestSchema("alchemy_paused");
-        cleanups.push(() => db.drop());
-        return `${db.connectionString}?schema=${db.schema}`;
-      },
-    ],
-  ];
-
-  it.each(stores)(
+  it.each(persistentStoreUrls("alchemy_paused", cleanups))(
     "starts no handler and changes no record after another run took its stage over, on %s",
     { timeout: 120_000 },
     async (_name, storeOf) => {
       const project = makeProject({ "alchemy.run.ts": program });
       cleanups.push(() => removeProject(project));
-      const store = await storeOf(project);
+      const store = await storeOf();
       const effects = path.join(project, "effects.log");
       const env = (v: string, extra: Record<string, string> = {}) => ({ EFFECTS: effects, V: v, ALCHEMY_STATE_STORE: store, ...extra });
       const linesOf = (pid: number) => {

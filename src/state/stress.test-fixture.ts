@@ -35,7 +35,7 @@ const LEASE_MS = 3_000;
 
 /** Options of {@link runStress}. */
 export interface StressOptions {
-  /** Where state lives: `file`, `sqlite`, or a `postgres://...?schema=...` URL. */
+  /** Where state lives, as a store URL relative to the project: `file:.alchemy`, `sqlite:state.sqlite`, `postgres://...?schema=...`. */
   store: string;
   rounds: number;
   /** Resources the program declares (a third at stage level, a third in each of two nested scopes). */
@@ -135,7 +135,7 @@ await app.finalize();
  * failed check (see `violations` and `failures`).
  *
  * @example
- * const report = await runStress({ store: "file", rounds: 6, resources: 60, seed: 1, cli: "source" });
+ * const report = await runStress({ store: "file:.alchemy", rounds: 6, resources: 60, seed: 1, cli: "source" });
  * expect(report.violations).toEqual([]);
  */
 export async function runStress(options: StressOptions): Promise<StressReport> {
@@ -151,9 +151,10 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
   fs.symlinkSync(REPO, path.join(project, "node_modules", "alchemy"), "dir");
   fs.writeFileSync(path.join(project, "package.json"), JSON.stringify({ name: "stress", private: true, type: "module" }));
   fs.writeFileSync(path.join(project, "alchemy.run.ts"), PROGRAM);
-  const storeUrl = options.store === "file" ? "file:.alchemy" : options.store === "sqlite" ? "sqlite:state.sqlite" : options.store;
+  const storeUrl = options.store;
+  const onFiles = storeUrl.startsWith("file:");
   const report: StressReport = {
-    store: options.store === "file" || options.store === "sqlite" ? options.store : "postgres",
+    store: onFiles ? "filesystem" : storeUrl.startsWith("sqlite:") ? "SQLite" : "PostgreSQL",
     seed: options.seed,
     rounds: 0,
     deploys: 0,
@@ -308,8 +309,8 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     if (destroyed.code !== 0 && !/has no state/.test(destroyed.out)) fail("final destroy", destroyed);
     expected = new Map();
     await check("after the final destroy");
-    if (options.store === "file" && fs.existsSync(path.join(project, ".alchemy", APP, STAGE))) {
-      const left = fs.readdirSync(path.join(project, ".alchemy", APP, STAGE));
+    if (onFiles && fs.existsSync(path.join(project, storeUrl.slice("file:".length), APP, STAGE))) {
+      const left = fs.readdirSync(path.join(project, storeUrl.slice("file:".length), APP, STAGE));
       if (left.length > 0) report.violations.push(`after the final destroy, the stage directory still holds ${left.join(", ")}`);
     }
   } finally {
@@ -341,7 +342,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
       worldFiles.delete(name);
     }
     for (const name of worldFiles.keys()) problems.push(`world file ${name} was left behind`);
-    if (options.store === "file") problems.push(...checkRecordFiles(path.join(project, ".alchemy", APP, STAGE)));
+    if (onFiles) problems.push(...checkRecordFiles(path.join(project, storeUrl.slice("file:".length), APP, STAGE)));
     if (problems.length > 0) report.violations.push(`${when} (seed ${options.seed}): ${problems.slice(0, 10).join("; ")}${problems.length > 10 ? `; and ${problems.length - 10} more` : ""}`);
     options.log?.(`  ${when}: ${expected.size} records, ${problems.length === 0 ? "all checks hold" : `${problems.length} problem(s)`}`);
   }

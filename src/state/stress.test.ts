@@ -4,7 +4,7 @@
  * and SIGSTOP/SIGCONT of the deployer, then every check a user relies on.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import { createTestSchema, type TestSchema } from "./postgres/postgres.test-fixture.js";
+import { persistentStoreUrls } from "./store-urls.test-fixture.js";
 import { runStress } from "./stress.test-fixture.js";
 
 const ROUNDS = 4;
@@ -16,20 +16,7 @@ describe("state under deploys racing with readers, a second deploy, kills and pa
     for (const cleanup of cleanups.splice(0)) await cleanup();
   });
 
-  const stores: Array<[string, () => Promise<string>]> = [
-    ["the filesystem store", async () => "file"],
-    ["the SQLite store", async () => "sqlite"],
-    [
-      "the PostgreSQL store",
-      async () => {
-        const db: TestSchema = await createTestSchema("alchemy_stress");
-        cleanups.push(() => db.drop());
-        return `${db.connectionString}?schema=${db.schema}`;
-      },
-    ],
-  ];
-
-  it.each(stores)("keeps every record readable and exactly as last deployed, on %s", { timeout: 300_000 }, async (_name, storeOf) => {
+  it.each(persistentStoreUrls("alchemy_stress", cleanups))("keeps every record readable and exactly as last deployed, on %s", { timeout: 300_000 }, async (_name, storeOf) => {
     const seed = Number(process.env.STRESS_SEED ?? Math.floor(Math.random() * 2 ** 31));
     const report = await runStress({ store: await storeOf(), rounds: ROUNDS, resources: RESOURCES, seed, cli: "source", disruptions: ["second", "kill", "pause", "none"] });
     expect(report.violations, `seed ${seed}`).toEqual([]);
