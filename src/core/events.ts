@@ -19,6 +19,13 @@ export interface RunEvent {
   changes?: PropChange[];
   /** True when a value is known only after apply (plan). */
   unknown?: boolean;
+  /**
+   * In a plan, when the action depends on values known only after deploy (the
+   * outputs of resources it updates or replaces): what deploy may do instead,
+   * e.g. `["noop"]` for a resource that is updated only if those values change.
+   * Such a resource is counted as `undecided`, not as `action`.
+   */
+  alternatives?: ResourceAction[];
   /** The recorded output (read phase). */
   output?: unknown;
   /** Why something unusual happens, e.g. an interrupted create being resumed. */
@@ -34,6 +41,8 @@ export interface RunSummary {
   deleted: number;
   unchanged: number;
   failed: number;
+  /** In a plan: resources whose action is known only after deploy (see {@link RunEvent.alternatives}). */
+  undecided?: number;
   /** Milliseconds since the application started. */
   elapsedMs: number;
 }
@@ -45,6 +54,7 @@ export class SummaryCounter {
   count(event: RunEvent): void {
     const s = this.summary;
     if (event.status === "failed") s.failed++;
+    else if (event.status === "planned" && event.alternatives?.length) s.undecided = (s.undecided ?? 0) + 1;
     else if (event.status === "done" || event.status === "planned") {
       if (event.action === "create") s.created++;
       else if (event.action === "update") s.updated++;
@@ -55,21 +65,24 @@ export class SummaryCounter {
   }
 }
 
-/** Resources created, updated, replaced or deleted (or, in a plan, to be). */
+/** Resources created, updated, replaced or deleted (or, in a plan, to be, or maybe). */
 export function changeCount(s: RunSummary): number {
-  return s.created + s.updated + s.replaced + s.deleted;
+  return s.created + s.updated + s.replaced + s.deleted + (s.undecided ?? 0);
 }
 
 /**
  * One line: `created 3, updated 1, deleted 2, unchanged 994 in 1.4s`, or for a
- * plan `Plan: 1 to create, 0 to update, 2 to delete, 994 unchanged`.
+ * plan `Plan: 1 to create, 0 to update, 2 to delete, 994 unchanged` (with `N to replace`
+ * and `N may change (known after deploy)` when there are any).
  */
 export function formatSummary(s: RunSummary, planned = false): string {
   const time = `in ${(s.elapsedMs / 1000).toFixed(1)}s`;
   const changed = changeCount(s) + s.failed;
   if (changed === 0) return `No changes: ${s.unchanged} unchanged ${time}`;
   if (planned) {
-    return `Plan: ${s.created} to create, ${s.updated} to update, ${s.deleted} to delete, ${s.unchanged} unchanged (${time.slice(3)})`;
+    const replaced = s.replaced ? `, ${s.replaced} to replace` : "";
+    const undecided = s.undecided ? `, ${s.undecided} may change (known after deploy)` : "";
+    return `Plan: ${s.created} to create, ${s.updated} to update${replaced}, ${s.deleted} to delete${undecided}, ${s.unchanged} unchanged (${time.slice(3)})`;
   }
   const parts = [
     `created ${s.created}`,
@@ -94,8 +107,19 @@ export function consoleReporter(quiet: boolean): (event: RunEvent) => void {
     const verb = event.status === "planned" ? `would ${event.action}` : PAST[event.action];
     const paths = event.changes?.length ? ` (${event.changes.map((c) => c.path || "(all)").join(", ")})` : "";
     const note = event.note ? ` (${event.note})` : "";
-    console.log(`${event.status === "planned" ? "~" : "✓"} ${verb} ${event.fqn}${paths}${note}`);
+    const maybe = event.alternatives?.length ? ` (${alternativesText(event.alternatives)})` : "";
+    console.log(`${event.status === "planned" ? (maybe ? "?" : "~") : "✓"} ${verb} ${event.fqn}${paths}${note}${maybe}`);
   };
+}
+
+/**
+ * What a planned event's alternatives mean, e.g. `or unchanged: known after deploy`.
+ *
+ * @example
+ * alternativesText(["update", "noop"]); // "or update, or unchanged: known after deploy"
+ */
+export function alternativesText(alternatives: readonly ResourceAction[]): string {
+  return `${alternatives.map((a) => `or ${a === "noop" ? "unchanged" : a}`).join(", ")}: known after deploy`;
 }
 
 const PAST: Record<string, string> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSummary } from "./events.js";
+import { formatSummary, SummaryCounter } from "./events.js";
 import { brandOutput, unknownOutput } from "./output.js";
 import { UnstorableValueError } from "./errors.js";
 import { diffJson, jsonEqual, serializeProps } from "./props.js";
@@ -163,5 +163,22 @@ describe("the summary line", () => {
       "created 3, updated 1, deleted 2, unchanged 994 in 1.4s",
     );
     expect(formatSummary({ ...base, created: 1, failed: 2 })).toBe("created 1, updated 0, deleted 0, unchanged 0, failed 2 in 1.4s");
+  });
+
+  it("counts a plan's replacements, and the resources whose action is known only after deploy, apart", () => {
+    expect(formatSummary({ ...base, updated: 3, replaced: 2, deleted: 2, unchanged: 1 }, true)).toBe(
+      "Plan: 0 to create, 3 to update, 2 to replace, 2 to delete, 1 unchanged (1.4s)",
+    );
+    expect(formatSummary({ ...base, updated: 1, undecided: 1, unchanged: 4 }, true)).toBe(
+      "Plan: 0 to create, 1 to update, 0 to delete, 1 may change (known after deploy), 4 unchanged (1.4s)",
+    );
+    expect(formatSummary({ ...base, undecided: 1, unchanged: 5 }, true)).not.toMatch(/No changes/);
+  });
+
+  it("counts a planned event with alternatives as undecided, not as its action", () => {
+    const counter = new SummaryCounter();
+    counter.count({ fqn: "a/b/c", kind: "k", action: "update", status: "planned", alternatives: ["noop"] });
+    counter.count({ fqn: "a/b/d", kind: "k", action: "replace", status: "planned" });
+    expect(counter.summary).toMatchObject({ updated: 0, replaced: 1, undecided: 1 });
   });
 });
