@@ -87,6 +87,47 @@ export class InterruptedError extends AlchemyError {
   }
 }
 
+/**
+ * An option given by the launcher (a flag of the `alchemy` command line)
+ * contradicts the value the program sets explicitly. Thrown by `alchemy()`
+ * before anything is read, locked or run; the command line reports it as a
+ * usage error.
+ *
+ * @example
+ * // --stage prod contradicts stage: "dev" set by application "shop" in the program. Nothing was run. ...
+ * if (error instanceof OptionConflictError) console.error(error.option, error.appName);
+ */
+export class OptionConflictError extends AlchemyError {
+  override name = "OptionConflictError";
+  constructor(
+    message: string,
+    /** The option both set, e.g. `stage`. */
+    readonly option: string,
+    /** The application whose program pins the option. */
+    readonly appName: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * A destroy was declined at its confirmation (the user did not answer "yes"):
+ * nothing was deleted. A cancellation, not a failure of the stage.
+ *
+ * @example
+ * // Destroy of stage "dev" of application "shop" cancelled; nothing was deleted.
+ * if (error instanceof DestroyCancelledError) console.log(`kept ${error.appName}/${error.stage}`);
+ */
+export class DestroyCancelledError extends AlchemyError {
+  override name = "DestroyCancelledError";
+  constructor(
+    readonly appName: string,
+    readonly stage: string,
+  ) {
+    super(`Destroy of stage "${stage}" of application "${appName}" cancelled; nothing was deleted.`);
+  }
+}
+
 /** One resource that could not be deleted, and why. */
 export interface DeleteFailure {
   fqn: string;

@@ -42,6 +42,14 @@ export interface DestroyPreview {
   lastDeploy?: LastDeploy;
 }
 
+/** A stage a deploy is about to create while the application's store holds others. */
+export interface NewStage {
+  appName: string;
+  stage: string;
+  /** The stages the store holds records of, sorted. */
+  existing: string[];
+}
+
 /** One launch of a program. */
 export interface Launch {
   options: LaunchOptions;
@@ -57,7 +65,13 @@ export interface Launch {
   signal?: AbortSignal;
   /** In the destroy phase, a stage without any record is an error rather than a no-op. */
   requireState?: boolean;
-  /** In the destroy phase, asked before anything is deleted; `false` cancels the run. */
+  /**
+   * In the up phase, told when the run is about to create a stage the
+   * application's store does not hold while it holds others (a mistyped
+   * `--stage` shows); not told for an application's first stage.
+   */
+  onNewStage?: (stage: NewStage) => void;
+  /** In the destroy phase, asked before anything is deleted; `false` cancels the run (`DestroyCancelledError`). */
   confirmDestroy?: (preview: DestroyPreview) => Promise<boolean>;
   /** Applications the program started under this launch, in order (filled by the engine). */
   readonly applications: Application[];

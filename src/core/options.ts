@@ -6,7 +6,7 @@
 import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
 import { parseStoreUrl, storeFactory } from "../state/store-url.js";
-import { AlchemyError } from "./errors.js";
+import { AlchemyError, OptionConflictError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import type { Launch, LaunchOptions } from "./launch.js";
 import { validateStageProfileMapping, type CredentialOverride, type StageProfileMapping } from "./profiles/index.js";
@@ -215,9 +215,11 @@ function withLaunch(appName: string, explicit: AlchemyOptions, launch: Launch): 
     } else if (pinned !== flag) {
       const spelled = launch.spelledAs[key] ?? `${key} ${JSON.stringify(flag)}`;
       const value = typeof pinned === "function" ? "(a store factory)" : JSON.stringify(pinned);
-      throw new AlchemyError(
+      throw new OptionConflictError(
         `${spelled} contradicts ${key}: ${value} set by application "${appName}" in the program. ` +
           `Nothing was run. Drop the flag, or change (or stop pinning) ${key} in the program.`,
+        key,
+        appName,
       );
     }
   }

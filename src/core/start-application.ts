@@ -4,8 +4,9 @@
  * mappings checked (the program's, alchemy.config.json's, the one the stage
  * recorded), the stage locked, a deploy's mapping recorded, the secrets
  * password checked, the stage's records loaded and its store's warnings
- * reported; under a launch's destroy, an empty stage refused and the destroy
- * confirmed.
+ * reported; under a launch's deploy, a new stage of an application that has
+ * others reported; under a launch's destroy, an empty stage refused and the
+ * destroy confirmed.
  *
  * @module
  */
@@ -14,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import { Application } from "./application.js";
 import { enterScope } from "./context.js";
-import { AlchemyError, toError } from "./errors.js";
+import { AlchemyError, DestroyCancelledError, toError } from "./errors.js";
 import { currentLaunch, LAUNCHED_ENV, type Launch } from "./launch.js";
 import { assertValidName } from "./names.js";
 import { resolveOptions, type AlchemyOptions, type ResolvedOptions } from "./options.js";
@@ -25,12 +26,15 @@ import { RunContext } from "./run-context.js";
 import { firstSealedPath } from "./secrets/secret-codec.js";
 import { lockStage, wantsLock } from "./stage-locking.js";
 import { lastDeployOf } from "./last-deploy.js";
-import { recordsNotWalked } from "./nested-stores.js";
+import { nestedStoresOf, recordsNotWalked } from "./nested-stores.js";
 import { collectTree } from "./tree.js";
 
 /**
  * Starts an application run: makes the application scope, enters its stage
- * scope (top-level resources go there) and loads the stage's state.
+ * scope (top-level resources go there) and loads the stage's state. A start
+ * that fails (a profile denied, a wrong password, an unreadable record, a
+ * destroy cancelled) rejects only once the stage's lock is released and its
+ * stores are closed, so the next run finds the stage free.
  *
  * @example
  * const app = await alchemy("my-app", { stage: "prod" });
@@ -74,12 +78,16 @@ export function startApplication(appName: string, options: AlchemyOptions = {}):
     await app.context.secrets.check(() => firstSealedValue(app));
     await app.stage.records();
     reportStoreWarnings(app, launch); // the stage's store is open now
+    if (launch?.onNewStage && resolved.phase === "up") await reportNewStage(app, launch.onNewStage);
     app.started = true;
     if (launch && resolved.phase === "destroy") await previewDestroy(app, launch);
     return app;
   };
-  return ready().catch((error) => {
+  return ready().catch(async (error: unknown) => {
     app.context.fail(toError(error));
+    // The caller never gets the application, so nothing else would let the stage go: release its
+    // lock and close its stores now, or the next run would wait out this one's lease and take it over.
+    await app.release();
     throw error;
   });
 }
@@ -115,6 +123,30 @@ function reportStoreWarnings(app: Application, launch: Launch | undefined): void
   }
 }
 
+/**
+ * Tells `report` when the run is about to create its stage (the
+ * application's store holds no record of it, nested scopes included, and its
+ * metadata names no nested scope on another store) while the store holds
+ * other stages of the application: a mistyped `--stage` would otherwise
+ * create a stage without a word.
+ */
+async function reportNewStage(app: Application, report: NonNullable<Launch["onNewStage"]>): Promise<void> {
+  if ((await app.stage.records()).size > 0) return;
+  // Records kept only by nested scopes on other stores are named in the stage's metadata.
+  if (Object.keys(nestedStoresOf(await app.stage.store.getStageMeta?.())).length > 0) return;
+  let existing: string[];
+  try {
+    const store = app.store;
+    await store.init?.();
+    existing = await store.listScopes();
+  } catch {
+    // An advisory line: a store that cannot list the application's stages (a custom store made for stage scopes only) does not stop the deploy.
+    return;
+  }
+  const { appName, stage } = app.context.options;
+  if (existing.length > 0 && !existing.includes(stage)) report({ appName, stage, existing: existing.sort() });
+}
+
 /** The first encrypted value among the stage's own records, as stored. */
 async function firstSealedValue(app: Application): Promise<{ fqn: string; path: string } | undefined> {
   const store = app.stage.store;
@@ -141,6 +173,6 @@ async function previewDestroy(app: Application, launch: Launch): Promise<void> {
   }
   const lastDeploy = lastDeployOf(meta);
   if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources, lastDeploy }))) {
-    throw new AlchemyError(`Destroy of stage "${stage}" of application "${appName}" cancelled; nothing was deleted.`);
+    throw new DestroyCancelledError(appName, stage);
   }
 }
