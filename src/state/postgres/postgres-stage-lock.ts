@@ -38,7 +38,7 @@ export async function acquireStageLock(target: DatabaseTarget, stagePath: string
     for (;;) {
       const attempt = await database.locks.tryTake(app, stage, request);
       if ("taken" in attempt) {
-        database.fence(stagePath, attempt.taken.id);
+        database.fence(stagePath, attempt.taken.id, request.leaseMs);
         return heldLock(database, stagePath, attempt.taken, attempt.tookOverFrom);
       }
       const waited = Date.now() - started;

@@ -69,7 +69,7 @@ export class StateDatabase {
   /** Write batchers by stage path. */
   readonly #writes = new Map<string, WriteBatcher<QueuedWrite>>();
   /** Lock ids by the path of each stage this process has locked. */
-  readonly #fences = new Map<string, string>();
+  readonly #fences = new Map<string, { lockId: string; leaseMs: number }>();
   readonly #reads: ReadBatcher<string>;
   #migrated: Promise<void> | undefined;
 
@@ -155,13 +155,13 @@ export class StateDatabase {
    * From now on, commits writes to stage `stagePath` (`app/stage`, any scope
    * of it) only while its lock is `lockId`. Replaces an earlier fence of the stage.
    */
-  fence(stagePath: string, lockId: string): void {
-    this.#fences.set(stagePath, lockId);
+  fence(stagePath: string, lockId: string, leaseMs: number): void {
+    this.#fences.set(stagePath, { lockId, leaseMs });
   }
 
   /** Lifts the fence of `stagePath` if it is `lockId`'s (a later lock's fence stays). */
   unfence(stagePath: string, lockId: string): void {
-    if (this.#fences.get(stagePath) === lockId) this.#fences.delete(stagePath);
+    if (this.#fences.get(stagePath)?.lockId === lockId) this.#fences.delete(stagePath);
   }
 
   /**
@@ -211,10 +211,10 @@ export class StateDatabase {
     const params = records.length > 0 ? writeParams(records) : undefined;
     for (let attempt = 1; ; attempt++) {
       // Read at each attempt: a lock taken while this batch waited fences it too.
-      const lockId = this.#fences.get(stagePath);
+      const fence = this.#fences.get(stagePath);
       try {
-        if (lockId === undefined && meta === undefined) await this.#pool.query(this.sql.write, params);
-        else await this.#commitInTransaction(stagePath, lockId, params, meta);
+        if (fence === undefined && meta === undefined) await this.#pool.query(this.sql.write, params);
+        else await this.#commitInTransaction(stagePath, fence, params, meta);
         return;
       } catch (error) {
         // The statement is atomic and idempotent: after a deadlock it can simply run again.
@@ -225,19 +225,26 @@ export class StateDatabase {
   }
 
   /**
-   * One transaction: when fenced (`lockId`), the stage's lock row `FOR
-   * SHARE` and nothing more unless the lock is `lockId`; then the records
+   * One transaction: when fenced, the stage's lock row `FOR SHARE` and
+   * nothing more unless the lock is `fence.lockId`; then the records
    * (`params`) and the stage's metadata (`meta`), whichever the batch holds.
+   *
+   * A holder paused in the middle of it (SIGSTOP, a suspended machine) would
+   * keep the lock row locked, and so block the run that takes the stage over
+   * once the lease runs out, for as long as it stays paused. The server ends
+   * such a session once it has been idle in the transaction for the lease
+   * (`idle_in_transaction_session_timeout`), which rolls the batch back and
+   * frees the row.
    */
-  async #commitInTransaction(stagePath: string, lockId: string | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
+  async #commitInTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
     const [app, stage] = stagePath.split("/") as [string, string];
     const client = await this.#pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query("BEGIN");
-      if (lockId !== undefined) {
+      await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
+      if (fence !== undefined) {
         const current = await this.locks.holding(client, app, stage);
-        if (current?.id !== lockId) throw new LockLostError(stagePath, lockId, current);
+        if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
       }
       if (params !== undefined) await client.query(this.sql.write, params);
       if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
