@@ -15,7 +15,7 @@
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
 import { FileSystemStateStore } from "./fs/fs-state-store.js";
-import { redactConnectionString } from "./postgres/connection-string.js";
+import { redactConnectionString, splitSchema } from "./postgres/connection-string.js";
 import { PostgresStateStore } from "./postgres/postgres-state-store.js";
 import { SQLiteStateStore } from "./sqlite/sqlite-state-store.js";
 import type { StateStoreFactory } from "./state-store.js";
@@ -26,13 +26,16 @@ export type StoreLocation =
   | { kind: "sqlite"; filename: string }
   | { kind: "postgres"; connectionString: string; schema?: string };
 
-/** Parses a store URL; throws an {@link AlchemyError} saying which forms exist. */
+/**
+ * Parses a store URL; throws an {@link AlchemyError} saying which forms exist,
+ * or a `StateStoreError` for a `postgres://` URL that is malformed or names
+ * several schemas.
+ */
 export function parseStoreUrl(url: string, cwd: string): StoreLocation {
   if (/^postgres(ql)?:\/\//.test(url)) {
-    const parsed = new URL(url);
-    const schema = parsed.searchParams.get("schema") ?? undefined;
-    parsed.searchParams.delete("schema");
-    return { kind: "postgres", connectionString: parsed.toString(), schema };
+    // The same reading of ?schema= as a PostgresStateStore's connectionString gets.
+    const { connectionString, schema } = splitSchema(url);
+    return { kind: "postgres", connectionString, schema };
   }
   if (url.startsWith("sqlite:")) {
     const file = url.slice("sqlite:".length);

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { StateStoreError } from "../../core/errors.js";
 import type { State } from "../state-store.js";
+import { parseStoreUrl, storeFactory } from "../store-url.js";
 import { DATABASE_URL_VARIABLE, redactConnectionString, resolveTarget } from "./connection-string.js";
 import { useTestSchema } from "./postgres.test-fixture.js";
 import { PostgresStateStore } from "./postgres-state-store.js";
@@ -10,6 +11,13 @@ const STAGE = ["app", "dev"];
 const state = (id: string): State => ({
   status: "created", kind: "test::Thing", id, fqn: `app/dev/${id}`, seq: 1, data: {}, props: {}, output: {}, deps: [],
 });
+
+/** `url` with `?schema=<schema>` added (kept apart from any query it has). */
+const withSchema = (url: string, schema: string) => {
+  const parsed = new URL(url);
+  parsed.searchParams.append("schema", schema);
+  return parsed.href;
+};
 
 /** Everything an error shows: message, location, its string form and its stack. */
 async function shownBy(attempt: () => Promise<unknown> | unknown): Promise<string> {
@@ -53,6 +61,66 @@ describe("the connection string of PostgresStateStore", () => {
   it("rejects a schema that is not a plain identifier", () => {
     expect(() => new PostgresStateStore({ chain: STAGE }, { connectionString: db.connectionString, schema: 'x"; DROP' })).toThrow(
       /Invalid schema .* letters, digits and "_"/,
+    );
+  });
+
+  it("honours ?schema= in the connectionString option: the records go to that schema, and pg is not handed the parameter", async () => {
+    const connectionString = withSchema(db.connectionString, db.schema);
+    const target = resolveTarget({ connectionString }, process.env);
+    expect(target).toMatchObject({ schema: db.schema, connectionString: db.connectionString });
+    const store = new PostgresStateStore({ chain: STAGE }, { connectionString });
+    try {
+      await store.set("api", state("api"));
+    } finally {
+      await store.deinit();
+    }
+    expect(await db.query(`SELECT scope, id FROM ${db.schema}.records`)).toEqual([{ scope: "app/dev", id: "api" }]);
+  });
+
+  it("honours ?schema= in ALCHEMY_STATE_DATABASE_URL too, and keeps the other parameters", () => {
+    vi.stubEnv(DATABASE_URL_VARIABLE, "postgres://me:pw@db.internal:6543/state?sslmode=require&schema=reports");
+    expect(resolveTarget({}, process.env)).toMatchObject({
+      schema: "reports",
+      connectionString: "postgres://me:pw@db.internal:6543/state?sslmode=require",
+      server: "postgres://db.internal:6543/state",
+    });
+  });
+
+  it("reads ?schema= the same in a connectionString as in a --state store URL", () => {
+    const url = "postgres://me:pw@db.internal:6543/state?schema=reports";
+    const location = parseStoreUrl(url, "/");
+    expect(location).toEqual({ kind: "postgres", connectionString: "postgres://me:pw@db.internal:6543/state", schema: "reports" });
+    const fromOption = resolveTarget({ connectionString: url }, process.env);
+    expect(resolveTarget(location.kind === "postgres" ? location : {}, process.env)).toEqual(fromOption);
+    expect(() => storeFactory(location)({ chain: STAGE })).not.toThrow();
+  });
+
+  it("accepts a schema option equal to ?schema=, and refuses one that disagrees, naming both and the fix, without the password", () => {
+    const connectionString = `postgres://me:${PASSWORD}@db.internal:6543/state?schema=reports`;
+    expect(resolveTarget({ connectionString, schema: "reports" }, process.env).schema).toBe("reports");
+    const attempt = () => new PostgresStateStore({ chain: STAGE }, { connectionString, schema: "alchemy_state" });
+    expect(attempt).toThrow(StateStoreError);
+    expect(attempt).toThrow(
+      'PostgresStateStore was given two schemas: the connectionString option (postgres://me:***@db.internal:6543/state?schema=reports) ' +
+        'names schema "reports" with ?schema=, and the schema option says "alchemy_state". ' +
+        "Give the schema once: drop ?schema=reports from the connection string, or drop the schema option.",
+    );
+    vi.stubEnv(DATABASE_URL_VARIABLE, connectionString);
+    expect(() => resolveTarget({ schema: "alchemy" }, process.env)).toThrow(
+      /^PostgresStateStore was given two schemas: ALCHEMY_STATE_DATABASE_URL \(postgres:\/\/me:\*\*\*@db.internal:6543\/state\?schema=reports\) names schema "reports"/,
+    );
+  });
+
+  it("refuses a connection string naming several schemas, or an empty or invalid one, in a store URL too", () => {
+    const several = "postgres://me@db/state?schema=a&schema=b";
+    expect(() => resolveTarget({ connectionString: several }, process.env)).toThrow(
+      'The PostgreSQL connection string postgres://me@db/state?schema=a&schema=b names several schemas ("a", "b"): give one ?schema= parameter.',
+    );
+    expect(() => parseStoreUrl(several, "/")).toThrow(/names several schemas \("a", "b"\)/);
+    expect(resolveTarget({ connectionString: "postgres://me@db/state?schema=a&schema=a" }, process.env).schema).toBe("a");
+    expect(() => resolveTarget({ connectionString: "postgres://me@db/state?schema=" }, process.env)).toThrow(/^Invalid schema "" for PostgresStateStore/);
+    expect(() => resolveTarget({ connectionString: "postgres://me@db/state?schema=x%22%3B%20DROP" }, process.env)).toThrow(
+      'Invalid schema "x\\"; DROP" for PostgresStateStore',
     );
   });
 

@@ -30,28 +30,43 @@ export interface DatabaseTarget {
 
 /**
  * Resolves the connection string (option, else `ALCHEMY_STATE_DATABASE_URL`)
- * and the schema (option, else `alchemy`).
+ * and the schema: the `schema` option, else the connection string's
+ * `?schema=` parameter (as in a `--state` store URL), else `alchemy`. The
+ * `schema` parameter is taken out of the connection string handed to `pg`.
  *
  * @throws StateStoreError when neither gives a connection string, when it is
- * not a valid `postgres://` (or `postgresql://`) URL, or when `schema` is not
- * a plain identifier.
+ * not a valid `postgres://` (or `postgresql://`) URL, when the `schema` option
+ * and the `?schema=` parameter name different schemas, or when the schema is
+ * not a plain identifier.
  * @example
  * resolveTarget({ connectionString: "postgres://u:pw@db:5432/state" }, process.env);
  * // { server: "postgres://db:5432/state", schema: "alchemy", ... }
+ * resolveTarget({ connectionString: "postgres://u:pw@db:5432/state?schema=reports" }, process.env);
+ * // { server: "postgres://db:5432/state", schema: "reports", connectionString: "postgres://u:pw@db:5432/state", ... }
  */
 export function resolveTarget(
   options: { connectionString?: string; schema?: string },
   env: NodeJS.ProcessEnv,
 ): DatabaseTarget {
-  const connectionString = options.connectionString ?? env[DATABASE_URL_VARIABLE];
-  if (connectionString === undefined || connectionString.trim() === "") {
+  const given = options.connectionString ?? env[DATABASE_URL_VARIABLE];
+  if (given === undefined || given.trim() === "") {
     throw new StateStoreError(
       `PostgresStateStore needs a database: pass { connectionString: "postgres://user:password@host:5432/db" } ` +
         `or set ${DATABASE_URL_VARIABLE}.`,
       "connectionString",
     );
   }
-  const schema = options.schema ?? DEFAULT_SCHEMA;
+  const { connectionString, schema: named } = splitSchema(given);
+  if (options.schema !== undefined && named !== undefined && options.schema !== named) {
+    const source = options.connectionString !== undefined ? "the connectionString option" : DATABASE_URL_VARIABLE;
+    throw new StateStoreError(
+      `PostgresStateStore was given two schemas: ${source} (${redactConnectionString(given)}) names schema ${JSON.stringify(named)} ` +
+        `with ?schema=, and the schema option says ${JSON.stringify(options.schema)}. Give the schema once: ` +
+        `drop ?schema=${named} from the connection string, or drop the schema option.`,
+      "schema",
+    );
+  }
+  const schema = options.schema ?? named ?? DEFAULT_SCHEMA;
   if (!SCHEMA_PATTERN.test(schema)) {
     throw new StateStoreError(
       `Invalid schema ${JSON.stringify(schema)} for PostgresStateStore: use letters, digits and "_", ` +
@@ -59,8 +74,33 @@ export function resolveTarget(
       "schema",
     );
   }
-  const parsed = parseConnectionString(connectionString);
-  return { connectionString, schema, ...parsed };
+  return { connectionString, schema, ...parseConnectionString(connectionString) };
+}
+
+/**
+ * The schema a connection string names with `?schema=` (the form store URLs
+ * use), and the connection string without that parameter, as the driver
+ * takes it. A connection string without it is returned unchanged.
+ *
+ * @throws StateStoreError when `connectionString` is not a valid
+ * `postgres://` URL, or names different schemas in several `schema` parameters.
+ * @example
+ * splitSchema("postgres://me@db/state?schema=reports&sslmode=require");
+ * // { connectionString: "postgres://me@db/state?sslmode=require", schema: "reports" }
+ */
+export function splitSchema(connectionString: string): { connectionString: string; schema?: string } {
+  const url = postgresUrl(connectionString);
+  const named = [...new Set(url.searchParams.getAll("schema"))];
+  if (named.length === 0) return { connectionString };
+  if (named.length > 1) {
+    throw new StateStoreError(
+      `The PostgreSQL connection string ${redactConnectionString(connectionString)} names several schemas ` +
+        `(${named.map((name) => JSON.stringify(name)).join(", ")}): give one ?schema= parameter.`,
+      "schema",
+    );
+  }
+  url.searchParams.delete("schema");
+  return { connectionString: url.href, schema: named[0] };
 }
 
 /**
@@ -98,6 +138,15 @@ export function quoteIdent(name: string): string {
 }
 
 function parseConnectionString(connectionString: string): { server: string; password: string | undefined } {
+  const url = postgresUrl(connectionString);
+  const host = url.hostname || url.searchParams.get("host") || "localhost";
+  const database = decodeURIComponent(url.pathname.replace(/^\//, "")) || decodeURIComponent(url.username) || "postgres";
+  const password = url.password === "" ? url.searchParams.get("password") ?? undefined : decodeURIComponent(url.password);
+  return { server: `postgres://${host}${url.port ? `:${url.port}` : ""}/${database}`, password };
+}
+
+/** `connectionString` as a URL; a StateStoreError (password redacted) when it is not a `postgres://` one. */
+function postgresUrl(connectionString: string): URL {
   let url: URL | undefined;
   try {
     url = /^postgres(ql)?:\/\//i.test(connectionString) ? new URL(connectionString) : undefined;
@@ -112,8 +161,5 @@ function parseConnectionString(connectionString: string): { server: string; pass
       "connectionString",
     );
   }
-  const host = url.hostname || url.searchParams.get("host") || "localhost";
-  const database = decodeURIComponent(url.pathname.replace(/^\//, "")) || decodeURIComponent(url.username) || "postgres";
-  const password = url.password === "" ? url.searchParams.get("password") ?? undefined : decodeURIComponent(url.password);
-  return { server: `postgres://${host}${url.port ? `:${url.port}` : ""}/${database}`, password };
+  return url;
 }

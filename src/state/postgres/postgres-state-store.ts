@@ -21,13 +21,16 @@ export interface PostgresStateStoreOptions {
   /**
    * Where the database is: a URL such as `postgres://user:password@host:5432/db`
    * (`postgresql://` too; query parameters as the `pg` driver takes them, e.g. `?sslmode=require`).
+   * A `?schema=name` parameter picks the schema, as in a `--state` store URL.
    * @default process.env.ALCHEMY_STATE_DATABASE_URL
+   * @example "postgres://deployer:secret@db.internal:5432/infra?schema=reports"
    */
   connectionString?: string;
   /**
    * The PostgreSQL schema holding the state tables; created on first use.
-   * Letters, digits and `_`.
-   * @default "alchemy"
+   * Letters, digits and `_`. A connection string whose `?schema=` names
+   * another schema is refused.
+   * @default the connection string's `?schema=`, else "alchemy"
    */
   schema?: string;
 }
@@ -77,7 +80,8 @@ export class PostgresStateStore implements StateStore, StageLocking {
   /**
    * @throws ScopeError when a segment of `scope.chain` is not a valid name.
    * @throws StateStoreError when no connection string is given (option or
-   * `ALCHEMY_STATE_DATABASE_URL`), or it or `schema` is malformed.
+   * `ALCHEMY_STATE_DATABASE_URL`), when it or `schema` is malformed, or when
+   * `schema` and the connection string's `?schema=` disagree.
    */
   constructor(scope: StateStoreScope, options: PostgresStateStoreOptions = {}) {
     const chain = [...scope.chain];
