@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { StateStoreError } from "../core/errors.js";
-import { assertWritableState, parseStateFile, stateProblem } from "./state-record.js";
+import { assertWritableState, parseStateFile, readStoredState, stateProblem } from "./state-record.js";
 import type { State } from "./state-store.js";
 
 const record = (overrides: Partial<State> = {}): State => ({
@@ -42,5 +42,27 @@ describe("a record is checked against the place it is stored at", () => {
       /Refusing to write record "a" at memory:y\/dev\/a: the value holds fqn "y\/prod\/a" but is stored as "y\/dev\/a"/,
     );
     expect(() => assertWritableState(record(), "a", "memory:y/dev/a", "y/dev/a")).not.toThrow();
+  });
+});
+
+describe("a record in seed 002's format, without deps", () => {
+  const { deps: _none, ...seedFormat } = record();
+
+  it("is read as a record without dependencies", () => {
+    expect(parseStateFile(JSON.stringify(seedFormat), FILE, "a", "y/dev/a")).toEqual(record({ deps: [] }));
+    expect(readStoredState(seedFormat, "a", "y/dev/a")).toEqual(record({ deps: [] }));
+  });
+
+  it("is still checked like any record: a deps that is there must be a list of fqns", () => {
+    for (const deps of [null, "y/dev/b", [1], {}]) {
+      expect(readStoredState({ ...seedFormat, deps }, "a", "y/dev/a")).toMatch(/^has field "deps" .*, expected an array of fqn strings$/);
+    }
+    expect(readStoredState({ ...seedFormat, fqn: "y/prod/a" }, "a", "y/dev/a")).toMatch(/^holds fqn "y\/prod\/a" but is stored as "y\/dev\/a"/);
+  });
+
+  it("is never written: a record without deps is refused by every write", () => {
+    expect(() => assertWritableState(seedFormat, "a", "memory:y/dev/a", "y/dev/a")).toThrow(
+      'Refusing to write record "a" at memory:y/dev/a: the value has field "deps" missing, expected an array of fqn strings.',
+    );
   });
 });

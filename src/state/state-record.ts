@@ -49,6 +49,33 @@ export function stateProblem(value: unknown, id: string, fqn?: string): string |
 }
 
 /**
+ * A record as a store read it, with what seed 002's format leaves out filled
+ * in: seed 002 shows records without `deps`, and such a record records no
+ * dependencies (`deps: []`). Anything else is returned as it is, for
+ * {@link stateProblem} to judge. Only reads use it: every record this engine
+ * writes carries its `deps`.
+ *
+ */
+function withSeedDefaults(value: unknown): unknown {
+  if (!isPlainObject(value) || (value as { deps?: unknown }).deps !== undefined) return value;
+  return { ...(value as object), deps: [] };
+}
+
+/**
+ * What is wrong with `value`, read from a store as the record stored under
+ * `id` (at `fqn`), or the {@link State} it is: {@link stateProblem} after
+ * {@link withSeedDefaults}, so every store reads seed 002's records alike.
+ *
+ * @example
+ * const read = readStoredState(JSON.parse(text), "api", "my-app/prod/api");
+ * if (typeof read === "string") throw corrupt(`is not a state record: it ${read}`);
+ */
+export function readStoredState(value: unknown, id: string, fqn: string): State | string {
+  const state = withSeedDefaults(value);
+  return stateProblem(state, id, fqn) ?? (state as State);
+}
+
+/**
  * Rejects a record the caller is about to write, so that a store never holds a
  * record it could not read back. `fqn`, when given, is the place the record is
  * written to (scope path plus `/<id>`), which its own `fqn` must equal.
@@ -87,7 +114,8 @@ export function stateJson(state: unknown, location: string, space?: number): str
 }
 
 /**
- * Parses the text of a record file stored as `fqn`. Rejects with a
+ * Parses the text of a record file stored as `fqn`; a record in seed 002's
+ * format (no `deps`) reads as one without dependencies. Rejects with a
  * {@link StateStoreError} naming `file` (an absolute path), what is wrong and
  * how to fix it, also when the record's own `fqn` is not `fqn`.
  *
@@ -102,9 +130,9 @@ export function parseStateFile(text: string, file: string, id: string, fqn: stri
     const what = text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
     throw corruptRecord(file, fqn, what, error);
   }
-  const problem = stateProblem(value, id, fqn);
-  if (problem !== undefined) throw corruptRecord(file, fqn, `is not a state record: it ${problem}`);
-  return value as State;
+  const state = readStoredState(value, id, fqn);
+  if (typeof state === "string") throw corruptRecord(file, fqn, `is not a state record: it ${state}`);
+  return state;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { assertValidName } from "../../core/names.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { StateStoreError } from "../../core/errors.js";
-import { assertWritableState, getEach, putEntry, stateJson, stateProblem } from "../state-record.js";
+import { assertWritableState, getEach, putEntry, readStoredState, stateJson } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 
 /**
@@ -219,15 +219,15 @@ export class MemoryStateStore implements StateStore {
     } catch (error) {
       throw new StateStoreError(`The record ${location} is not valid JSON (${(error as Error).message}). Write it again with set().`, location, { cause: error });
     }
-    const problem = stateProblem(value, id, `${this.#key}/${id}`);
-    if (problem !== undefined) {
+    const state = readStoredState(value, id, `${this.#key}/${id}`);
+    if (typeof state === "string") {
       throw new StateStoreError(
-        `The record ${location} is not a state record: it ${problem}. Nothing was changed. ` +
+        `The record ${location} is not a state record: it ${state}. Nothing was changed. ` +
           `Write it again with set(), or remove it with delete() (the resource it describes is then no longer tracked).`,
         location,
       );
     }
-    return value as State;
+    return state;
   }
 
   #check(id: string): void {

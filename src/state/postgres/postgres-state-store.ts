@@ -8,7 +8,7 @@
 import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
-import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
+import { assertWritableState, putEntry, readStoredState, stateJson } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
@@ -292,9 +292,9 @@ export class PostgresStateStore implements StateStore, StageLocking {
     } catch (error) {
       throw this.#corrupt(id, `is not valid JSON (${(error as Error).message})`, error);
     }
-    const problem = stateProblem(value, id, `${this.#scope}/${id}`);
-    if (problem !== undefined) throw this.#corrupt(id, `is not a state record: it ${problem}`);
-    return value as State;
+    const state = readStoredState(value, id, `${this.#scope}/${id}`);
+    if (typeof state === "string") throw this.#corrupt(id, `is not a state record: it ${state}`);
+    return state;
   }
 
   #corrupt(id: string, what: string, cause?: unknown): StateStoreError {

@@ -7,7 +7,7 @@
 import path from "node:path";
 import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
-import { assertWritableState, putEntry, stateJson, stateProblem } from "../state-record.js";
+import { assertWritableState, putEntry, readStoredState, stateJson } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
@@ -244,9 +244,9 @@ export class SQLiteStateStore implements StateStore, StageLocking {
       const what = body.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
       throw corruptRow(this.filename, this.#scope, id, what, error);
     }
-    const problem = stateProblem(value, id, `${this.#scope}/${id}`);
-    if (problem !== undefined) throw corruptRow(this.filename, this.#scope, id, `is not a state record: it ${problem}`);
-    return value as State;
+    const state = readStoredState(value, id, `${this.#scope}/${id}`);
+    if (typeof state === "string") throw corruptRow(this.filename, this.#scope, id, `is not a state record: it ${state}`);
+    return state;
   }
 
   #open(): StateDatabase {
