@@ -10,8 +10,32 @@ import { toStorable } from "./storable.js";
 /** The handler phase: what the engine asks of the provider. */
 export type HandlerPhase = "create" | "update" | "delete" | "read";
 
-const REPLACE = Symbol.for("alchemy.replace");
-const DESTROYED = Symbol.for("alchemy.destroyed");
+/**
+ * What `this.replace()` and `this.destroy()` throw to stop the handler on the
+ * spot, so that nothing after the call runs whether or not it is written as
+ * `return this.replace()` (handlers written for Alchemy 0.94 leave the
+ * `return` out). {@link invokeHandler} recognises the very object it threw,
+ * never a look-alike. Not an Error (no stack to capture on every delete), but
+ * it has a `message`, so a catch-all in a handler that logs what it caught
+ * says what went wrong.
+ */
+class HandlerStop {
+  readonly name = "HandlerStop";
+  readonly message: string;
+  constructor(
+    readonly result: Extract<HandlerResult, { type: "replace" | "destroyed" }>,
+    readonly call: string,
+    fqn: string,
+  ) {
+    this.message =
+      `${call} stops the handler of "${fqn}" here, and the engine takes it from there. ` +
+      "Seeing this means a try/catch in the handler caught it: let it through (rethrow what you did not throw yourself).";
+  }
+
+  toString(): string {
+    return `${this.name}: ${this.message}`;
+  }
+}
 
 /**
  * What a handler sees as `this`.
@@ -44,13 +68,32 @@ export interface Context<Output, Props = unknown> {
    */
   credentials<T extends object = Record<string, unknown>>(provider: string): T;
   /**
-   * Call as `return this.replace()` during update: the engine creates a new
-   * instance (phase "create") and deletes this one when the scope is finalized.
-   * `this.replace(true)` deletes this one first.
+   * During update: replace this instance instead of updating it. The engine
+   * creates a new instance (phase "create") and deletes this one when the
+   * scope is finalized; `this.replace(true)` deletes this one first.
+   *
+   * The call stops the handler where it is (it throws a signal the engine
+   * catches), so `return this.replace()` and a bare `this.replace();` (the
+   * Alchemy 0.94 form) do the same and nothing after the call runs. A
+   * try/catch around it must let that signal through: a handler that
+   * catches it and returns normally has gone on past its decision, and the
+   * engine refuses the update (the record stays `updating`; the next run
+   * updates again). Throws an error when called outside update.
+   *
+   * @example
+   * if (props.name !== this.props.name) return this.replace();
    */
-  replace(force?: boolean): Output;
-  /** Call as `return this.destroy()` at the end of the delete phase. */
-  destroy(): Output;
+  replace(force?: boolean): never;
+  /**
+   * At the end of the delete phase: the resource is gone. Like
+   * {@link replace}, the call stops the handler where it is, with or without
+   * `return`. Returning from a delete handler in any other way means the same.
+   *
+   * @example
+   * await api.remove(this.output.name);
+   * return this.destroy();
+   */
+  destroy(): never;
 }
 
 /** What the engine needs to call a handler. */
@@ -78,7 +121,8 @@ export type RawHandler = (this: Context<unknown, unknown>, id: string, props: un
 export async function invokeHandler(handler: RawHandler, call: Invocation): Promise<HandlerResult> {
   // A run paused past its stage lock's lease may no longer act: another run may hold the stage now.
   call.scope.context.assertMayAct();
-  let replaceAsked: boolean | undefined;
+  // Set by replace() or destroy() to the signal they throw (a property, so closures may set it).
+  const stopped: { signal?: HandlerStop } = {};
   const resourceScope = call.scope.resourceScope(call.id);
   if (call.phase === "create" || call.phase === "update") resourceScope.ran = true;
   const context: Context<unknown, unknown> = {
@@ -91,24 +135,33 @@ export async function invokeHandler(handler: RawHandler, call: Invocation): Prom
     scope: resourceScope,
     adopt: call.scope.context.options.adopt,
     credentials: <T extends object>(provider: string) => call.scope.credentials.for<T>(provider),
-    replace(force = false) {
+    replace(force = false): never {
       if (call.phase !== "update") {
         throw new Error(`this.replace() was called during ${call.phase} of "${call.fqn}"; it is only meaningful during update.`);
       }
-      replaceAsked = force;
-      return REPLACE;
+      throw (stopped.signal = new HandlerStop({ type: "replace", force: Boolean(force) }, "this.replace()", call.fqn));
     },
-    destroy() {
-      return DESTROYED;
+    destroy(): never {
+      throw (stopped.signal = new HandlerStop({ type: "destroyed" }, "this.destroy()", call.fqn));
     },
   };
-  const result = await runInScope(resourceScope, () => handler.call(context, call.id, call.props));
-  if (result === REPLACE) return { type: "replace", force: replaceAsked ?? false };
-  if (replaceAsked !== undefined) {
-    throw new Error(`The handler of "${call.fqn}" called this.replace() but did not return its result; write \`return this.replace()\`.`);
+  let result: unknown;
+  try {
+    result = await runInScope(resourceScope, () => handler.call(context, call.id, call.props));
+  } catch (thrown) {
+    if (stopped.signal !== undefined && thrown === stopped.signal) return stopped.signal.result;
+    throw thrown;
   }
+  const stop = stopped.signal;
   // Nothing of a delete is recorded, so whatever it returns means done.
-  if (result === DESTROYED || call.phase === "delete") return { type: "destroyed" };
+  if (call.phase === "delete") return { type: "destroyed" };
+  if (stop !== undefined) {
+    throw new Error(
+      `The handler of "${call.fqn}" called ${stop.call} during ${call.phase}, then went on and returned: a try/catch in it caught ` +
+        `the signal with which ${stop.call} stops the handler. Let it through (rethrow what you did not throw yourself), ` +
+        `or call ${stop.call} outside the try.`,
+    );
+  }
   if (result === undefined) return { type: "output", output: {} };
   if (result === null || typeof result !== "object" || Array.isArray(result)) {
     throw new Error(`The handler of "${call.fqn}" returned ${describeResult(result)} from ${call.phase}; return an object (the resource's output).`);
