@@ -15,6 +15,7 @@ import { listStages } from "./commands/stages.js";
 import { pruneStages } from "./commands/stages-prune.js";
 import { nameProblem } from "../core/names.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
+import { IMPORT_FORMATS, stateImportV094 } from "./commands/state-import-v094.js";
 import { stateRekey } from "./commands/state-rekey.js";
 import { unlock } from "./commands/unlock.js";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -163,9 +164,17 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("--from <store-url>", "source store (default: file:<--state>)")
     .option("-o, --output <file>", "write to a file (mode 0600) instead of stdout")
     .action(async (flags) => done(await stateExport({ ...stateOptions(flags, io.env), stage: flags.stage, from: flags.from, output: flags.output, command: commandLine(argv) }, io)));
-  stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty").argument("<file>", "an export, or - for stdin"))
+  stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty; with --from alchemy-0.94, convert a stage Alchemy 0.94 wrote").argument("[file]", "an export, or - for stdin; with --from alchemy-0.94: the .alchemy directory Alchemy 0.94 wrote (default .alchemy)"))
     .option("--to <store-url>", "target store (default: file:<--state>)")
-    .action(async (file: string, flags) => done(await stateImport(file, { ...stateOptions(flags, io.env), to: flags.to, command: commandLine(argv) }, io)));
+    .addOption(new Option("--from <format>", "convert state another tool wrote instead of reading an export (in place when --to is that directory; the original is kept as a backup)").choices(IMPORT_FORMATS))
+    .option("-s, --stage <stage>", "with --from: the stage to convert (default: the only one there)")
+    .action(async (file: string | undefined, flags) => {
+      const opts = { ...stateOptions(flags, io.env), to: flags.to, command: commandLine(argv) };
+      if (flags.from !== undefined) return done(await stateImportV094({ ...opts, stage: flags.stage, source: file }, io));
+      if (flags.stage !== undefined) throw new UsageError("--stage goes with --from: an export names its own stage.");
+      if (file === undefined) throw new UsageError("Pass the export to import (a file, or - for stdin), or --from alchemy-0.94 to convert a stage Alchemy 0.94 wrote.");
+      done(await stateImport(file, opts, io));
+    });
 
   stateFlags(state.command("rekey").description("re-encrypt every secret of a stage with a new password (old: ALCHEMY_PASSWORD; new: ALCHEMY_NEW_PASSWORD or a prompt)"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")

@@ -123,7 +123,12 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
   });
 }
 
-async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[], meta: StageMeta | undefined): Promise<void> {
+/**
+ * Writes `records` (and `meta`, first) into stage `app/stage` of `target`,
+ * which must hold no record of it yet, then reads every record back and
+ * compares. The caller holds the stage's lock.
+ */
+export async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[], meta: StageMeta | undefined): Promise<void> {
   const existing = await readStage(target, app, stage);
   if (existing.length > 0) {
     throw new StateCommandError(
@@ -140,7 +145,7 @@ async function copyInto(target: StoreSession, to: StoreLocation, app: string, st
 }
 
 /** Takes the stage's lock in a store that can lock; none otherwise. */
-async function lockStage(session: StoreSession, app: string, stage: string, command: string): Promise<StageLock[]> {
+export async function lockStage(session: StoreSession, app: string, stage: string, command: string): Promise<StageLock[]> {
   // Before any read of the stage: the lock comes first.
   const store = session.make([app, stage]);
   if (!canLock(store)) return [];
