@@ -30,8 +30,13 @@ const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const APP = "stress";
 const STAGE = "st";
 const SCOPES = ["s", "a", "b"] as const;
-/** The lease of every deploy: a paused deployer is taken over after it. */
-const LEASE_MS = 3_000;
+/**
+ * The lease of every deploy: a paused deployer is taken over after it. Short,
+ * so that a pause round does not take long, but a deploy on a machine so
+ * loaded that it cannot heartbeat within it rightly stops (LockLostError),
+ * which this run would count as a failure: 5 s leaves room for a busy CI.
+ */
+const LEASE_MS = 5_000;
 
 /** Options of {@link runStress}. */
 export interface StressOptions {
