@@ -14,6 +14,9 @@
 // settings come from the environment. Telemetry is off
 // (ALCHEMY_TELEMETRY_DISABLED=1, DO_NOT_TRACK=1).
 //
+// A third deploy, whose worker update fails, leaves v094-interrupted/: the same
+// state with the worker's record left `updating` by 0.94.
+//
 // The output differs from run to run only in its ciphertexts (each secret is
 // encrypted with a fresh salt and IV). Commit it with the change that needs it.
 import { spawnSync } from "node:child_process";
@@ -26,6 +29,7 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, "../..");
 const FIXTURES = path.join(REPO, "src/state/import-v094/fixtures");
 const OUT = path.join(FIXTURES, "v094-state");
+const INTERRUPTED = path.join(FIXTURES, "v094-interrupted");
 const ROUNDS = ["staging", "live"];
 const program = await import(pathToFileURL(path.join(FIXTURES, "storefront.mjs")).href);
 
@@ -43,29 +47,39 @@ function generate() {
   const dir = mkdtempSync(path.join(tmpdir(), "v094-fixture-"));
   try {
     for (const mode of ROUNDS) {
-      const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
-        cwd: dir,
-        stdio: "inherit",
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          USER: process.env.USER,
-          ALCHEMY_TELEMETRY_DISABLED: "1",
-          DO_NOT_TRACK: "1",
-          ALCHEMY_CI_STATE_STORE_CHECK: "false",
-          ALCHEMY_PASSWORD: program.PASSWORD,
-          V094_FIXTURE_DIR: dir,
-          V094_FIXTURE_MODE: mode,
-        },
-      });
-      if (child.status !== 0) throw new Error(`Alchemy 0.94 deploy (mode ${mode}) exited with ${child.status ?? child.signal}`);
+      const status = deployInChild(dir, mode);
+      if (status !== 0) throw new Error(`Alchemy 0.94 deploy (mode ${mode}) exited with ${status}`);
     }
     rmSync(OUT, { recursive: true, force: true });
     cpSync(path.join(dir, ".alchemy"), OUT, { recursive: true });
-    console.log(`Wrote ${path.relative(REPO, OUT)} with Alchemy ${v094Version()}.`);
+    if (deployInChild(dir, "fail") === 0) throw new Error("Alchemy 0.94 deploy (mode fail) succeeded; it should have failed");
+    rmSync(INTERRUPTED, { recursive: true, force: true });
+    cpSync(path.join(dir, ".alchemy"), INTERRUPTED, { recursive: true });
+    console.log(`Wrote ${path.relative(REPO, OUT)} and ${path.relative(REPO, INTERRUPTED)} with Alchemy ${v094Version()}.`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** One deploy of the storefront by Alchemy 0.94 in a child process; resolves to its exit status. */
+function deployInChild(dir, mode) {
+  if (mode === "fail") console.log("Deploying with mode fail: Alchemy 0.94 reports the worker's failed update below, on purpose.");
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    cwd: dir,
+    stdio: "inherit",
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      USER: process.env.USER,
+      ALCHEMY_TELEMETRY_DISABLED: "1",
+      DO_NOT_TRACK: "1",
+      ALCHEMY_CI_STATE_STORE_CHECK: "false",
+      ALCHEMY_PASSWORD: program.PASSWORD,
+      V094_FIXTURE_DIR: dir,
+      V094_FIXTURE_MODE: mode,
+    },
+  });
+  return child.status ?? child.signal;
 }
 
 /** Child: one deploy of the storefront with Alchemy 0.94. */

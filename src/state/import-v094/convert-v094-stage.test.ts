@@ -13,10 +13,13 @@ import { APP, PASSWORD, STAGE } from "./fixtures/storefront.mjs";
 // State that Alchemy 0.94 itself wrote (bench/v094-fixture/generate.mjs).
 const FIXTURE = fileURLToPath(new URL("./fixtures/v094-state", import.meta.url));
 const fixture = () => readV094Stage(FIXTURE, APP, STAGE);
-const byFqn = async (stage: V094Stage = fixture()) => {
+const convert = async (stage: V094Stage) => {
   const conversion = await convertV094Stage(stage, { password: PASSWORD });
   return { conversion, state: (fqn: string) => conversion.records.find((r) => r.state.fqn === `storefront/prod/${fqn}`)!.state };
 };
+// The fixture converted once (each secret costs a scrypt derivation); tests only read it.
+let converted: ReturnType<typeof convert> | undefined;
+const byFqn = (stage?: V094Stage) => (stage ? convert(stage) : (converted ??= convert(fixture())));
 
 describe("converting a stage Alchemy 0.94 wrote", () => {
   it("takes every resource record with its fqn from 0.94's chain and drops the alchemy::Scope records", async () => {
@@ -72,6 +75,20 @@ describe("converting a stage Alchemy 0.94 wrote", () => {
     expect(state("www").status).toBe("updated");
     expect(state("assets").status).toBe("created");
     expect((state("backend/workers/api").props as { env: { MODE: string } }).env.MODE).toBe("live");
+  });
+
+  it("gives a record 0.94 left updating the props it had before that update, as this engine records an unfinished update", async () => {
+    // v094-interrupted/: the same state after a third deploy whose worker update failed (mode "fail").
+    const interrupted = readV094Stage(fileURLToPath(new URL("./fixtures/v094-interrupted", import.meta.url)), APP, STAGE);
+    const raw = interrupted.files.find((f) => f.id === "api")!.value as { status: string; props: { env: { MODE: string } }; oldProps: { env: { MODE: string } } };
+    expect([raw.status, raw.props.env.MODE, raw.oldProps.env.MODE]).toEqual(["updating", "fail", "live"]);
+    const { state } = await byFqn(interrupted);
+    const api = state("backend/workers/api");
+    expect(api.status).toBe("updating");
+    expect((api.props as { env: { MODE: string } }).env.MODE).toBe("live");
+    expect((api.output as { env: { MODE: string } }).env.MODE).toBe("live");
+    expect(api.deps).toEqual(["storefront/prod/assets", "storefront/prod/backend/db"]);
+    expect(api).not.toHaveProperty("oldProps");
   });
 
   it("refuses without a password, naming the first secret, and with a wrong one", async () => {
