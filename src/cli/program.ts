@@ -110,6 +110,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       .option("-p, --profile <profile>", "credential profile (default: $ALCHEMY_PROFILE, else default)")
       .option("--json", "print one JSON document with every resource's action and the summary")
       .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
+      .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
       .option("--state <dir|store-url>", "state store when the program sets none: a directory, sqlite:<file> or postgres://... (default: $ALCHEMY_STATE_STORE, else .alchemy)");
 
   runCmd("deploy", "create, update and delete resources so that they match the program")
@@ -305,6 +306,7 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     concurrency: flags.concurrency as number | undefined,
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,
+    verbose: !!flags.verbose,
   };
 }
 

@@ -33,10 +33,10 @@ describe("alchemy deploy", () => {
     expect(readdirSync(path.join(dir, ".alchemy/shop")).sort()).toEqual(["env", "flag", "someone"]);
   });
 
-  it("stops with an error naming both when --stage contradicts the stage the program pins, and deploys nothing", async () => {
+  it("stops with a usage error (exit 2) naming both when --stage contradicts the stage the program pins, and deploys nothing", async () => {
     const dir = project(TWO, `{ stage: "dev" }`);
     const result = await runAlchemy(["deploy", "--stage", "prod"], dir);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stdout).toContain(`--stage prod contradicts stage: "dev" set by application "shop" in the program`);
     expect(result.stdout).toMatch(/Nothing was changed \(\d+\.\ds\)\.\n$/);
     expect(world(dir)).toEqual([]);
@@ -102,7 +102,7 @@ describe("alchemy deploy", () => {
     }
   });
 
-  it("stops cleanly on Ctrl-C: the create in flight finishes and is recorded, the rest never start, exit 130", async () => {
+  it("stops cleanly on Ctrl-C: the create in flight finishes and is recorded, the rest never start and are named, exit 130", async () => {
     const dir = project(`
 for (const id of ["one", "two", "three"]) await Note(id, { text: id, slowMs: 1500 });
 `);
@@ -117,7 +117,7 @@ for (const id of ["one", "two", "three"]) await Note(id, { text: id, slowMs: 150
     expect(result.code).toBe(130);
     expect(result.stderr).toContain("started one");
     expect(result.stderr).not.toContain("started two");
-    expect(result.stdout).toContain("Interrupted by SIGINT");
+    expect(result.stdout).toContain("Interrupted by SIGINT: every operation that had started finished and is recorded; 1 not started (run again to finish):\n  shop/dev/two\n");
     expect(record(dir, "dev", "one").status).toBe("created");
     expect(existsSync(path.join(dir, ".alchemy/shop/dev/two.json"))).toBe(false);
     expect(world(dir)).toEqual(["one"]);
@@ -181,7 +181,7 @@ describe("alchemy destroy", () => {
 });
 
 describe("alchemy destroy, interrupted", () => {
-  it("stops on Ctrl-C after the delete in flight: it is recorded gone, the others stay recorded as they were, exit 130", async () => {
+  it("stops on Ctrl-C after the delete in flight: it is recorded gone, the others stay recorded as they were and are named, exit 130", async () => {
     const dir = project(`for (const id of ["one", "two", "three"]) await Note(id, { text: id, slowMs: 700 });`);
     expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
     let sent = false;
@@ -198,6 +198,8 @@ describe("alchemy destroy, interrupted", () => {
     expect(world(dir)).toHaveLength(2);
     const left = world(dir);
     for (const id of left) expect(record(dir, "dev", id).status).toBe("created");
+    expect(result.stdout).toContain("; 2 not started (run again to finish):\n  shop/dev/");
+    for (const id of left) expect(result.stdout).toContain(`\n  shop/dev/${id}\n`);
     const rerun = await runAlchemy(["destroy", "--stage", "dev", "--force"], dir);
     expect(rerun.code).toBe(0);
     expect(rerun.stdout).toMatch(/deleted 2/);
@@ -216,13 +218,14 @@ describe("on a terminal", () => {
     expect(result.stdout).toMatch(/created 3, updated 0, deleted 0, unchanged 0 in \d+\.\ds/);
   });
 
-  it("asks before destroy: any answer but yes deletes nothing, yes deletes the stage", async () => {
+  it("asks before destroy: any answer but yes cancels (no error, exit 1) and deletes nothing, yes deletes the stage", async () => {
     const dir = project(TWO);
     expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
     const no = await runAlchemyOnTerminal(["destroy", "--stage", "dev"], dir, "no\n", 1500);
     expect(no.stdout).toContain(`Destroy 2 resource(s) of shop/dev? This cannot be undone. Type "yes" to go on:`);
     expect(no.code).toBe(1);
-    expect(no.stdout).toContain(`Destroy of stage "dev" of application "shop" cancelled; nothing was deleted.`);
+    expect(no.stdout).toMatch(/\nCancelled, nothing was changed\.\r?\n$/);
+    expect(no.stdout).not.toContain("error");
     expect(world(dir)).toEqual(["a", "b"]);
     const yes = await runAlchemyOnTerminal(["destroy", "--stage", "dev"], dir, "yes\n", 1500);
     expect(yes.code).toBe(0);

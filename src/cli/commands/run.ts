@@ -19,7 +19,7 @@
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
 import type { Application } from "../../core/application.js";
-import { AlchemyError, DestroyError, InterruptedError, ResourceError, toError } from "../../core/errors.js";
+import { AlchemyError, DestroyCancelledError, DestroyError, InterruptedError, OptionConflictError, ResourceError, toError } from "../../core/errors.js";
 import { changeCount, SummaryCounter, type RunEvent } from "../../core/events.js";
 import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
 import type { DestroyStrategy, Phase } from "../../core/options.js";
@@ -29,10 +29,10 @@ import { stateLocationOf } from "../state-target.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import { listenForInterrupts, STOP_SIGNALS } from "../interrupt.js";
 import type { CliIO } from "../io.js";
-import { programErrorMessage, userLocation } from "../program-error.js";
+import { fullStack, handlerLocation, programErrorMessage, thrownByHandler, userLocation } from "../program-error.js";
 import { confirm } from "../prompt.js";
 import { pickReporter } from "../report/pick.js";
-import type { ReportedError, RunCommandName, RunOutcome, Unfinished } from "../report/outcome.js";
+import type { NewStageNote, ReportedError, RunCommandName, RunOutcome, Unfinished } from "../report/outcome.js";
 import { PendingOperations } from "../report/pending.js";
 import { exitError, pendingErrors, stuckProgramError } from "../report/unfinished.js";
 import { STUCK, watchRun } from "../run-watch.js";
@@ -56,6 +56,8 @@ export interface RunCommandOptions {
   concurrency?: number;
   strategy?: DestroyStrategy;
   detailedExitcode: boolean;
+  /** `--verbose`: every error with its whole stack. */
+  verbose?: boolean;
 }
 
 const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read" };
@@ -92,6 +94,7 @@ export async function executeRun(
   const reporter = pickReporter(io, opts);
   const pending = new PendingOperations();
   const events: RunEvent[] = [];
+  const newStages: NewStageNote[] = [];
   const counter = new SummaryCounter();
   const startedAt = performance.now();
   let exitingOnSignal = false;
@@ -116,6 +119,10 @@ export async function executeRun(
       reporter.event(event);
     },
     onWarning: (message) => reporter.warning(message),
+    onNewStage: ({ appName, stage, existing }) => {
+      newStages.push({ app: appName, stage, existing });
+      reporter.notice(`Creating new stage "${stage}" (existing: ${existing.join(", ")})`);
+    },
     signal: interrupts.signal,
     requireState: command === "destroy",
     confirmDestroy:
@@ -130,7 +137,8 @@ export async function executeRun(
   const restoreStdout = opts.json ? sendStdoutToStderr() : () => {};
   const thrown: unknown[] = [];
   const outcomeOf = (unfinished?: Unfinished) => {
-    const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received);
+    const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received, !!opts.verbose);
+    outcome.newStages = newStages;
     outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
     if (unfinished) {
       outcome.unfinished = unfinished;
@@ -222,16 +230,28 @@ function buildOutcome(
   events: RunEvent[],
   thrown: unknown[],
   interrupted: string | undefined,
+  verbose: boolean,
 ): RunOutcome {
   const errors: ReportedError[] = [];
   const notStarted: string[] = [];
+  let cancelled = false;
   const listed = new Set<string>();
   const add = (error: ReportedError) => {
     const key = `${error.fqn ?? ""}\0${error.message}`;
     if (!listed.has(key)) errors.push(error);
     listed.add(key);
   };
-  for (const event of events) if (event.status === "failed") add({ fqn: event.fqn, message: event.error?.message ?? "failed" });
+  for (const event of events) {
+    if (event.status !== "failed") continue;
+    const handlerThrew = event.error && thrownByHandler(event.error);
+    const location = handlerThrew && handlerLocation(handlerThrew);
+    add({
+      fqn: event.fqn,
+      message: event.error?.message ?? "failed",
+      ...(location ? { location } : {}),
+      ...(verbose && event.error ? { stack: fullStack(handlerThrew ?? event.error) } : {}),
+    });
+  }
   const failedFqns = new Set(errors.map((e) => e.fqn));
   const seen = new Set<unknown>();
   const visit = (value: unknown) => {
@@ -239,6 +259,7 @@ function buildOutcome(
     if (seen.has(error)) return;
     seen.add(error);
     if (error instanceof InterruptedError) notStarted.push(error.fqn);
+    else if (error instanceof DestroyCancelledError) cancelled = true;
     else if (error instanceof DestroyError) {
       for (const f of error.failures) {
         if (f.error instanceof InterruptedError) notStarted.push(f.fqn);
@@ -246,7 +267,14 @@ function buildOutcome(
       }
     } else if (error instanceof ResourceError && failedFqns.has(error.fqn)) {
       // Already listed from its event.
-    } else add({ message: programErrorMessage(error), location: userLocation(error, entry) });
+    } else {
+      add({
+        message: programErrorMessage(error),
+        location: userLocation(error, entry),
+        ...(verbose ? { stack: fullStack(error) } : {}),
+        ...(error instanceof OptionConflictError ? { usage: true as const } : {}),
+      });
+    }
   };
   thrown.forEach(visit);
   for (const app of applications) app.context.failures.forEach(visit);
@@ -259,6 +287,8 @@ function buildOutcome(
     errors,
     interrupted,
     notStarted: [...new Set(notStarted)],
+    ...(cancelled ? { cancelled } : {}),
+    newStages: [],
     pending: [],
     lockedStages: [],
     exitCode: EXIT.ok,
@@ -267,7 +297,9 @@ function buildOutcome(
 
 function exitCode(outcome: RunOutcome, opts: RunCommandOptions): number {
   if (outcome.interrupted) return STOP_SIGNALS[outcome.interrupted as keyof typeof STOP_SIGNALS];
-  if (outcome.errors.length) return EXIT.failed;
+  // A flag that contradicts the program is the command line used wrongly.
+  if (outcome.errors.length) return outcome.errors.every((e) => e.usage) ? EXIT.usage : EXIT.failed;
+  if (outcome.cancelled) return EXIT.failed;
   if (outcome.command === "plan" && opts.detailedExitcode) {
     if (changeCount(outcome.summary) > 0) return EXIT.changes;
   }

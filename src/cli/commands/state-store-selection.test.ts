@@ -40,12 +40,12 @@ describe("choosing the state store from the command line", () => {
     expect(await stageNames(dir, env)).toEqual([]);
   });
 
-  it("stops before anything runs when --state contradicts the store the program sets", async () => {
+  it("stops before anything runs, a usage error (exit 2), when --state contradicts the store the program sets", async () => {
     const dir = project(BODY, `{ stateStore: (scope) => new FileSystemStateStore(scope, { dir: "pinned" }) }`);
     const run = path.join(dir, "alchemy.run.ts");
     writeFileSync(run, `import { FileSystemStateStore } from "alchemy/state";\n${readFileSync(run, "utf8")}`);
     const result = await runAlchemy(["deploy", "--stage", "dev", "-q", "--state", "sqlite:flag.sqlite"], dir);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(2);
     expect(result.stdout).toContain(`--state sqlite:${path.join(dir, "flag.sqlite")} contradicts stateStore: (a store factory) set by application "shop" in the program`);
     expect(world(dir)).toEqual([]);
   });

@@ -40,7 +40,10 @@ export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
   return [`${pc.green("✓")} ${PAST[event.action] ?? event.action} ${event.fqn}${paths}${note}${time}`];
 }
 
-/** The closing lines: failures with their cause, the interruption, the summary. */
+/** How many resources an interruption names before it only counts the rest (`--json` lists every one). */
+const NAMED_NOT_STARTED = 20;
+
+/** The closing lines: failures with their cause and place, the interruption and what it left, the summary. */
 export function outcomeLines(outcome: RunOutcome): string[] {
   const lines: string[] = [];
   if (outcome.errors.length) {
@@ -48,26 +51,29 @@ export function outcomeLines(outcome: RunOutcome): string[] {
     for (const error of outcome.errors) {
       const where = error.fqn ? `${error.fqn}: ` : "";
       lines.push(`  ${pc.red("✗")} ${where}${error.message.split("\n").join("\n    ")}`);
-      if (error.location) lines.push(pc.dim(`      at ${error.location}`));
+      if (error.stack) lines.push(pc.dim(indent(error.stack, "      ")));
+      else if (error.location) lines.push(pc.dim(`      at ${error.location}`));
     }
   }
   if (outcome.unfinished) lines.push(pc.yellow(unfinishedLine(outcome.unfinished, outcome.lockedStages)));
   if (outcome.interrupted && outcome.unfinished === "exited") {
     lines.push(pc.yellow(`Interrupted by ${outcome.interrupted}, then exited without waiting for the operations in flight.`));
   } else if (outcome.interrupted) {
-    const left = outcome.notStarted.length;
+    const left = outcome.notStarted;
     lines.push(
       pc.yellow(
         `Interrupted by ${outcome.interrupted}: every operation that had started finished and is recorded` +
-          (left ? `; ${left} not started (run again to finish)` : "") +
-          ".",
+          (left.length ? `; ${left.length} not started (run again to finish):` : "."),
       ),
     );
+    for (const fqn of left.slice(0, NAMED_NOT_STARTED)) lines.push(`  ${fqn}`);
+    if (left.length > NAMED_NOT_STARTED) lines.push(pc.dim(`  … and ${left.length - NAMED_NOT_STARTED} more (--json lists every one)`));
   }
   const s = outcome.summary;
   const changed = changeCount(s) + s.failed;
-  // After an error that stopped the run before any resource, "No changes" would read like success.
-  if (outcome.errors.length > 0 && changed === 0 && s.unchanged === 0) lines.push(`Nothing was changed (${seconds(s.elapsedMs)}).`);
+  // A declined destroy is no error; after an error that stopped the run before any resource, "No changes" would read like success.
+  if (outcome.cancelled && changed === 0) lines.push("Cancelled, nothing was changed.");
+  else if (outcome.errors.length > 0 && changed === 0 && s.unchanged === 0) lines.push(`Nothing was changed (${seconds(s.elapsedMs)}).`);
   else lines.push(formatSummary(s, outcome.command === "plan"));
   return lines;
 }
@@ -75,6 +81,13 @@ export function outcomeLines(outcome: RunOutcome): string[] {
 /** `1.4s` */
 export function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)}s`;
+}
+
+function indent(text: string, by: string): string {
+  return text
+    .split("\n")
+    .map((line) => by + line)
+    .join("\n");
 }
 
 function value(v: unknown, max = 60): string {

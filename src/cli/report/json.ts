@@ -36,6 +36,7 @@ export class JsonReporter implements Reporter {
         status: e.status,
         ...(e.changes ? { changes: e.changes } : {}),
         ...(e.unknown ? { unknown: true } : {}),
+        ...(e.alternatives ? { alternatives: e.alternatives } : {}),
         ...(e.note ? { note: e.note } : {}),
         ...(e.error ? { error: e.error.message } : {}),
         ...(e.output !== undefined ? { output: e.output } : {}),
@@ -43,6 +44,8 @@ export class JsonReporter implements Reporter {
       summary: outcome.summary,
       errors: outcome.errors,
       warnings: this.warnings,
+      ...(outcome.newStages.length ? { newStages: outcome.newStages } : {}),
+      ...(outcome.cancelled ? { cancelled: true } : {}),
       ...(outcome.interrupted ? { interrupted: outcome.interrupted, notStarted: outcome.notStarted } : {}),
       ...(outcome.unfinished ? { unfinished: outcome.unfinished, pending: outcome.pending } : {}),
     };

@@ -14,8 +14,20 @@ export interface ReportedError {
   message: string;
   /** The resource concerned, when there is one. */
   fqn?: string;
-  /** `file:line:column` in the user's program, for errors the program threw. */
+  /** `file:line:column` in the user's code, for errors the program or a resource's handler threw. */
   location?: string;
+  /** The whole stack, the causes' included (only under `--verbose`). */
+  stack?: string;
+  /** The command line was used wrongly (a flag contradicts the program): exit code 2 when every error is one. */
+  usage?: true;
+}
+
+/** A stage the run created while the application's store held others (a mistyped `--stage` shows). */
+export interface NewStageNote {
+  app: string;
+  stage: string;
+  /** The stages the store held, sorted. */
+  existing: string[];
 }
 
 /** An operation on a resource that started and never finished. */
@@ -44,6 +56,10 @@ export interface RunOutcome {
   interrupted?: string;
   /** Operations that were never started because of the interruption. */
   notStarted: string[];
+  /** Set when a destroy was declined at its confirmation: nothing was deleted, and it is not an error. */
+  cancelled?: boolean;
+  /** Stages the run created next to existing ones. */
+  newStages: NewStageNote[];
   /** Set when the run ended without finishing. */
   unfinished?: Unfinished;
   /** Operations in flight when the run ended unfinished. */
