@@ -291,7 +291,8 @@ describe("the example program run as the workflows run it", () => {
   });
 
   it("warns on CI that state is lost with the runner when ALCHEMY_STATE_STORE is not set", async () => {
-    const unshared = await runAlchemy(["deploy", "--stage", "pr-124"], dir, { CI: "true" });
+    // The password stays: the program's preview key is a secret, as in the workflows.
+    const unshared = await runAlchemy(["deploy", "--stage", "pr-124"], dir, { CI: "true", ALCHEMY_PASSWORD: env.ALCHEMY_PASSWORD });
     expect(unshared.code, unshared.stderr).toBe(0);
     expect(unshared.stderr).toMatch(/\blost\b/);
   });

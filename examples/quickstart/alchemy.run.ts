@@ -16,9 +16,13 @@ import { RandomString } from "alchemy/random";
 // State goes to .alchemy/quickstart/<stage>/, one JSON file per resource.
 const app = await alchemy("quickstart");
 
-// Stage-level resources: a folder per stage, and a secret generated once and kept.
+// Stage-level resources: a folder per stage, and a random string generated once and kept.
 const out = await Folder("out", { path: `out/${app.stage.name}` });
-const sessionSecret = await RandomString("session-secret", { length: 24 });
+// A RandomString is a secret by default: kept encrypted in state, shown as [secret],
+// and deploying it needs a password (ALCHEMY_PASSWORD). This demo value opts out with
+// `secret: false` so that the quickstart runs without one; for a real secret, leave
+// `secret` out and set ALCHEMY_PASSWORD.
+const sessionSecret = await RandomString("session-secret", { length: 24, secret: false });
 
 // A nested scope: its resources are recorded under .alchemy/quickstart/<stage>/site/.
 await alchemy.run("site", async (scope) => {

@@ -107,7 +107,10 @@ const app = await alchemy(${name});
 const out = await Folder("out", { path: \`out/\${app.stage.name}\` });
 
 // Generated on the first deploy, then kept: later deploys reuse the recorded value.
-const secret = await RandomString("secret", { length: 24 });
+// A RandomString is a secret by default: kept encrypted, which needs ALCHEMY_PASSWORD.
+// This one opts out so that the first deploy needs no setup; for a real secret, leave
+// \`secret: false\` out and set ALCHEMY_PASSWORD (the CI workflows already pass it).
+const secret = await RandomString("secret", { length: 24, secret: false });
 
 // Passing \`out\` and \`secret\` themselves makes these files depend on them.
 await File("index", { folder: out, path: "index.html", content: ${JSON.stringify(`<h1>Hello from ${appName}</h1>\n`)} });

@@ -139,24 +139,42 @@ describe("fs::File", () => {
     expect(await read("v2", "a.txt")).toBe("a");
   });
 
-  it("embeds a RandomString given in `json`, depends on it, and is rewritten when it is regenerated", async () => {
+  it("embeds a RandomString given in `json` with its value, keeps it sealed in its own record, and is rewritten when it is regenerated", async () => {
+    const password = "file test password";
     const program = (length: number) => async () => {
       const secret = await RandomString("secret", { length });
       await File("config", { path: "config.json", json: { secret } });
       return secret;
     };
-    const first = await deploy(program(16));
+    const first = await deploy(program(16), { password });
+    const value = first.result.value.unwrap();
     const written = JSON.parse(await read("config.json"));
-    expect(written).toEqual({ secret: { value: first.result.value, length: 16, charset: "alphanumeric" } });
-    expect((await record("config"))?.deps).toEqual(["test-app/t/secret"]);
+    expect(written).toEqual({ secret: { value, length: 16, charset: "alphanumeric" } });
+    const config = await record("config");
+    expect(config?.deps).toEqual(["test-app/t/secret"]);
+    expect(JSON.stringify(config)).not.toContain(value);
+    expect(config?.props).toMatchObject({ json: { secret: { value: { "@secret": expect.any(String) }, length: 16 } } });
 
-    const again = await deploy(program(16));
+    const again = await deploy(program(16), { password });
     expect(actions(again.app, "test-app/t/config")).toEqual(["noop"]);
 
-    const second = await deploy(program(24));
+    const second = await deploy(program(24), { password });
     expect(actions(second.app, "test-app/t/config")).toEqual(["update"]);
-    expect(JSON.parse(await read("config.json")).secret.value).toBe(second.result.value);
-    expect(second.result.value).not.toBe(first.result.value);
+    expect(JSON.parse(await read("config.json")).secret.value).toBe(second.result.value.unwrap());
+    expect(second.result.value.unwrap()).not.toBe(value);
+  });
+
+  it("writes a secret given as `content` or inside `json` as its value", async () => {
+    await deploy(
+      async () => {
+        await File("key", { path: "key.txt", content: alchemy.secret("s3cret"), mode: 0o600 });
+        await File("env", { path: "env.json", json: { token: alchemy.secret("t0ken"), list: [alchemy.secret("x")] } });
+      },
+      { password: "file test password" },
+    );
+    expect(await read("key.txt")).toBe("s3cret");
+    expect(JSON.parse(await read("env.json"))).toEqual({ token: "t0ken", list: ["x"] });
+    expect(JSON.stringify(await record("key"))).not.toContain("s3cret");
   });
 
   it("fails with an error naming the file when neither or both of `content` and `json` are given", async () => {

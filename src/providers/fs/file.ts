@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
-import { Resource, ResourceError, type Context } from "../../index.js";
+import { isSecret, Resource, ResourceError, type Context, type Secret } from "../../index.js";
 import { errorCode, resolveUnder, type Folder, type ResolvedPath } from "./folder.js";
 
 /**
@@ -25,15 +25,18 @@ export interface FileProps {
    */
   folder?: Folder;
   /**
-   * The file's text, written as UTF-8.
+   * The file's text, written as UTF-8. A {@link Secret} is written as its
+   * value (and stays encrypted in state).
    *
    * @default undefined
    */
-  content?: string;
+  content?: string | Secret;
   /**
    * A value written as pretty-printed JSON (two-space indent, trailing newline).
    * Resource outputs inside it are written as their output objects, and the
    * file then depends on those resources: it is rewritten when they change.
+   * Secrets inside it (`alchemy.secret()`, a secret `RandomString`'s value)
+   * are written as their values: the file is where they are meant to go.
    *
    * @default undefined
    */
@@ -165,6 +168,7 @@ function renderContent(ctx: Context<File, FileProps>, props: FileProps): string 
     );
   }
   if (hasContent) {
+    if (isSecret(props.content)) return props.content.unwrap();
     if (typeof props.content !== "string") {
       throw new ResourceError(
         `File ${ctx.fqn} (${props.path}) has a ${typeof props.content} \`content\`; pass a string, or use \`json\` for other values.`,
@@ -174,7 +178,7 @@ function renderContent(ctx: Context<File, FileProps>, props: FileProps): string 
     }
     return props.content;
   }
-  const text = JSON.stringify(props.json, null, 2);
+  const text = JSON.stringify(props.json, unwrapSecrets, 2);
   if (text === undefined) {
     throw new ResourceError(
       `File ${ctx.fqn} (${props.path}) has a \`json\` value that JSON cannot represent (a ${typeof props.json}).`,
@@ -183,6 +187,16 @@ function renderContent(ctx: Context<File, FileProps>, props: FileProps): string 
     );
   }
   return text + "\n";
+}
+
+/**
+ * A `JSON.stringify` replacer that writes each Secret's value: it looks at the
+ * holder's own property, since the value it is handed has already been
+ * through `Secret.toJSON` (`"[secret]"`).
+ */
+function unwrapSecrets(this: unknown, key: string, value: unknown): unknown {
+  const original = (this as Record<string, unknown>)[key];
+  return isSecret(original) ? original.unwrap() : value;
 }
 
 /** Writes `data` to a temporary sibling, flushes it, then renames it over `target`. */

@@ -3,7 +3,8 @@
  *
  * @example
  * import { RandomString } from "alchemy/random";
- * const secret = await RandomString("session-secret", { length: 48 });
+ * const secret = await RandomString("session-secret", { length: 48 });  // secret.value is a Secret, stored encrypted
+ * const suffix = await RandomString("suffix", { length: 8, secret: false }); // suffix.value is a plain string
  *
  * @module
  */
@@ -12,5 +13,6 @@ export {
   RANDOM_STRING_CHARSETS,
   RandomString,
   type RandomStringCharsetName,
+  type RandomStringFactory,
   type RandomStringProps,
 } from "./random-string.js";

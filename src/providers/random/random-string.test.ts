@@ -1,43 +1,153 @@
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTestProject } from "../test-project.test-fixture.js";
-import { ResourceError } from "alchemy";
+import { isSecret, ResourceError, SecretError, type AlchemyOptions } from "alchemy";
+import { File } from "alchemy/fs";
 import { RandomString, type RandomStringProps } from "alchemy/random";
 
 const project = useTestProject("alchemy-random-");
-const { deploy, record, actions } = project;
+const { record, actions } = project;
+const password = "random test password";
 
-const generate = async (props?: RandomStringProps) => (await deploy(() => RandomString("r", props))).result;
+/** A run with the password a secret RandomString needs. */
+const deploy = <T>(program: () => Promise<T>, options: AlchemyOptions = {}) => project.deploy(program, { password, ...options });
+/** The drawn string of a RandomString, secret or not. */
+const text = (value: unknown): string => (isSecret(value) ? value.unwrap() : (value as string));
+const generate = async (props?: RandomStringProps) => {
+  const { result } = await deploy(() => RandomString("r", props));
+  return { ...result, value: text(result.value) };
+};
 
 describe("random::RandomString", () => {
-  it("generates 32 alphanumeric characters by default and records them", async () => {
+  it("generates 32 alphanumeric characters by default, as a secret recorded only encrypted", async () => {
     const { result } = await deploy(() => RandomString("token"));
-    expect(result.value).toMatch(/^[A-Za-z0-9]{32}$/);
-    expect(result).toEqual({ value: result.value, length: 32, charset: "alphanumeric" });
-    expect(await record("token")).toMatchObject({ status: "created", output: result });
+    expect(isSecret(result.value)).toBe(true);
+    const value = result.value.unwrap();
+    expect(value).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect({ ...result, value }).toEqual({ value, length: 32, charset: "alphanumeric" });
+    expect(JSON.stringify(result)).toBe('{"value":"[secret]","length":32,"charset":"alphanumeric"}');
+    const stored = await record("token");
+    expect(stored).toMatchObject({
+      status: "created",
+      props: { secret: true },
+      output: { value: { "@secret": expect.stringMatching(/^v1\./) }, length: 32, charset: "alphanumeric" },
+    });
+    expect(await readFile(path.join(project.root, ".alchemy", "test-app", "t", "token.json"), "utf8")).not.toContain(value);
   });
 
   it("keeps the same value across runs without calling its handler", async () => {
     const first = await deploy(() => RandomString("token", { length: 20 }));
     const second = await deploy(() => RandomString("token", { length: 20 }));
-    expect(second.result.value).toBe(first.result.value);
+    expect(second.result.value.unwrap()).toBe(first.result.value.unwrap());
     expect(actions(second.app, "test-app/t/token")).toEqual(["noop"]);
+  });
+
+  it("with `secret: false`, gives and records the value as a plain string, and needs no password", async () => {
+    const { result } = await project.deploy(() => RandomString("suffix", { length: 8, secret: false }));
+    expect(result.value).toMatch(/^[A-Za-z0-9]{8}$/);
+    expect(await record("suffix")).toMatchObject({ props: { length: 8, secret: false }, output: { value: result.value } });
+  });
+
+  it("refuses to deploy a secret one without a password, before anything is recorded, saying how to fix it", async () => {
+    const error = await project.deploy(() => RandomString("token")).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SecretError);
+    expect((error as SecretError).reason).toBe("no-password");
+    expect((error as Error).message).toContain('RandomString "test-app/t/token" is a secret (the default)');
+    expect((error as Error).message).toContain("ALCHEMY_PASSWORD");
+    expect((error as Error).message).toContain("`secret: false`");
+    expect(await record("token")).toBeUndefined();
+  });
+
+  it("keeps the value when `secret` changes: only how it is stored changes", async () => {
+    const first = await deploy(() => RandomString("token", { length: 20 }));
+    const value = first.result.value.unwrap();
+    const plain = await deploy(() => RandomString("token", { length: 20, secret: false }));
+    expect(actions(plain.app, "test-app/t/token")).toEqual(["update"]);
+    expect(plain.result.value).toBe(value);
+    expect((await record("token"))?.output).toEqual({ value, length: 20, charset: "alphanumeric" });
+    const sealed = await deploy(() => RandomString("token", { length: 20, secret: true }));
+    expect(sealed.result.value.unwrap()).toBe(value);
+    expect(JSON.stringify(await record("token"))).not.toContain(value);
+  });
+
+  it("seals the plain value of a record written before `secret` existed on the next deploy, without regenerating it", async () => {
+    // The record as earlier versions wrote it: no `secret` prop, the value in plain text.
+    const value = "5MR9jEnIpaV5aODj3FuxBXYX";
+    const file = path.join(project.root, ".alchemy", "test-app", "t", "token.json");
+    await mkdir(path.dirname(file), { recursive: true });
+    const old = {
+      status: "created", kind: "random::RandomString", id: "token", fqn: "test-app/t/token", seq: 2, data: {},
+      props: { length: 24 }, output: { value, length: 24, charset: "alphanumeric" }, deps: [],
+    };
+    await writeFile(file, JSON.stringify(old));
+    const program = () => RandomString("token", { length: 24 });
+
+    const refused = await project.deploy(program).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(SecretError);
+    expect(await record("token")).toMatchObject({ props: { length: 24 }, output: { value } });
+
+    const plan = await deploy(program, { phase: "plan" });
+    expect(plan.app.plan.find((e) => e.fqn === "test-app/t/token")).toMatchObject({
+      action: "update",
+      changes: [{ path: "secret", before: undefined, after: true }],
+    });
+
+    const migrated = await deploy(program);
+    expect(actions(migrated.app, "test-app/t/token")).toEqual(["update"]);
+    expect(migrated.result.value.unwrap()).toBe(value);
+    expect(await readFile(file, "utf8")).not.toContain(value);
+    expect(await record("token")).toMatchObject({ status: "updated", props: { length: 24, secret: true } });
+
+    const again = await deploy(program);
+    expect(actions(again.app, "test-app/t/token")).toEqual(["noop"]);
+    expect(again.result.value.unwrap()).toBe(value);
+  });
+
+  it("once made secret, is sealed in the records of resources that embed it too, with the same value", async () => {
+    const program = (secret: boolean) => async () => {
+      const token = await RandomString("token", { length: 24, secret });
+      await File("config", { path: "config.json", json: { token } });
+      return token;
+    };
+    const plain = await deploy(program(false));
+    const value = plain.result.value as string;
+    expect(JSON.stringify(await record("config"))).toContain(value);
+    const sealed = await deploy(program(true));
+    expect(actions(sealed.app, "test-app/t/config")).toEqual(["update"]);
+    expect(JSON.stringify(await record("config"))).not.toContain(value);
+    expect(JSON.parse(await readFile(path.join(project.root, "config.json"), "utf8")).token.value).toBe(value);
+  });
+
+  it("shows a secret value as [secret] in the read phase", async () => {
+    const { result } = await deploy(() => RandomString("token"));
+    const read = await deploy(() => RandomString("token"), { phase: "read" });
+    expect(read.result.value.unwrap()).toBe(result.value.unwrap());
+    const event = read.app.events.find((e) => e.fqn === "test-app/t/token" && e.action === "read");
+    expect(JSON.stringify(event?.output)).toBe('{"value":"[secret]","length":32,"charset":"alphanumeric"}');
+  });
+
+  it("rejects a `secret` that is not a boolean", async () => {
+    const error = await generate({ secret: "yes" as unknown as boolean }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ResourceError);
+    expect((error as Error).message).toContain('RandomString test-app/t/r has secret "yes"; use true (the default) or false.');
   });
 
   it("regenerates the value when its length or charset changes", async () => {
     const first = await deploy(() => RandomString("token", { length: 20 }));
     const longer = await deploy(() => RandomString("token", { length: 40 }));
     expect(actions(longer.app, "test-app/t/token")).toEqual(["update"]);
-    expect(longer.result.value).toHaveLength(40);
-    expect(longer.result.value.startsWith(first.result.value)).toBe(false);
+    expect(longer.result.value.unwrap()).toHaveLength(40);
+    expect(longer.result.value.unwrap().startsWith(first.result.value.unwrap())).toBe(false);
     const hex = await deploy(() => RandomString("token", { length: 40, charset: "hex" }));
-    expect(hex.result.value).toMatch(/^[0-9a-f]{40}$/);
-    expect(hex.result.value).not.toBe(longer.result.value);
+    expect(hex.result.value.unwrap()).toMatch(/^[0-9a-f]{40}$/);
+    expect(hex.result.value.unwrap()).not.toBe(longer.result.value.unwrap());
   });
 
   it("keeps the value when props only spell out the defaults", async () => {
     const first = await deploy(() => RandomString("token"));
-    const second = await deploy(() => RandomString("token", { length: 32, charset: "alphanumeric" }));
-    expect(second.result.value).toBe(first.result.value);
+    const second = await deploy(() => RandomString("token", { length: 32, charset: "alphanumeric", secret: true }));
+    expect(second.result.value.unwrap()).toBe(first.result.value.unwrap());
   });
 
   it("draws only from the named or custom alphabet", async () => {
@@ -91,7 +201,7 @@ describe("random::RandomString", () => {
   it("resolves to the recorded value in the destroy phase, then is destroyed", async () => {
     const first = await deploy(() => RandomString("token"));
     const destroyed = await deploy(() => RandomString("token"), { phase: "destroy" });
-    expect(destroyed.result.value).toBe(first.result.value);
+    expect(destroyed.result.value.unwrap()).toBe(first.result.value.unwrap());
     expect(await record("token")).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
-import { Resource, ResourceError, type Context, type HandlerPhase } from "../../index.js";
+import { currentScope } from "../../core/context.js";
+import { isSecret, Resource, ResourceError, Secret, SecretError, type Context, type HandlerPhase, type ResourceFactory } from "../../index.js";
 
 /** The alphabets a {@link RandomString} can be drawn from by name. */
 export const RANDOM_STRING_CHARSETS = {
@@ -33,31 +34,100 @@ export interface RandomStringProps {
    * @default "alphanumeric"
    */
   charset?: RandomStringCharsetName | (string & {});
+  /**
+   * Whether the value is a secret. A secret `value` is a {@link Secret}, like
+   * `alchemy.secret(...)`: stored encrypted with the run's password
+   * (`ALCHEMY_PASSWORD`), shown as `[secret]` by `read`, `plan`, `--json` and
+   * logs, and read with `value.unwrap()`. `false` is for values that are not
+   * secret (unique names, ids): `value` is then a plain string, stored and
+   * printed as is, and no password is needed.
+   *
+   * Changing it keeps the value: only how it is stored changes.
+   *
+   * @default true
+   * @example
+   * const suffix = await RandomString("suffix", { length: 8, secret: false });
+   * await Folder("out", { path: `out-${suffix.value}` });
+   */
+  secret?: boolean;
 }
 
-/** Output of a {@link RandomString}. */
-export interface RandomString {
+/**
+ * Output of a {@link RandomString}: `Value` is {@link Secret} unless the
+ * props say `secret: false` (then `RandomString<string>`).
+ */
+export interface RandomString<Value extends string | Secret = Secret> {
   /**
-   * The generated string. It is recorded in state as plain text, like every
-   * output: treat the state directory as secret if the value is.
+   * The generated string: a {@link Secret} (stored encrypted; `value.unwrap()`
+   * gives the string), or with `secret: false` the plain string.
    */
-  value: string;
+  value: Value;
   /** Number of characters in `value`. */
   length: number;
   /** The charset name or custom alphabet it was drawn from. */
   charset: string;
 }
 
+/** `RandomString(...)`: the value is a {@link Secret} unless the props say `secret: false`. */
+export interface RandomStringFactory extends Omit<ResourceFactory<RandomString, RandomStringProps | undefined>, never> {
+  (id: string, props: RandomStringProps & { secret: false }): Promise<RandomString<string>>;
+  (id: string, props?: RandomStringProps & { secret?: true }): Promise<RandomString<Secret>>;
+  (id: string, props?: RandomStringProps): Promise<RandomString<Secret | string>>;
+}
+
+/** What a handler call produces and finds recorded: plain in records from before `secret` existed. */
+type Drawn = RandomString<Secret | string>;
+
+const RandomStringResource = Resource(
+  "random::RandomString",
+  async function (
+    this: Context<Drawn, RandomStringProps | undefined>,
+    id: string,
+    props?: RandomStringProps,
+  ): Promise<Drawn> {
+    if (this.phase === "delete") return this.destroy();
+
+    const length = validateLength(this.fqn, this.phase, props?.length);
+    const charset = props?.charset ?? "alphanumeric";
+    const secret = validateSecret(this.fqn, this.phase, props?.secret);
+    const alphabet = alphabetOf(this.fqn, this.phase, charset);
+    const previous = this.output;
+    const recorded = previous?.value;
+    const kept = isSecret(recorded) ? recorded.unwrap() : recorded;
+    if (this.phase === "update" && previous && typeof kept === "string" && previous.length === length && previous.charset === charset) {
+      // The same draw: keep the value. A record written before `secret` existed holds it in
+      // plain text; this is where it becomes a Secret (sealed when recorded), unchanged.
+      return { value: secret ? new Secret(kept) : kept, length, charset };
+    }
+    let value = "";
+    for (let i = 0; i < length; i++) value += alphabet[randomInt(alphabet.length)];
+    return { value: secret ? new Secret(value) : value, length, charset };
+  },
+);
+
 /**
  * A random string drawn with `crypto.randomInt`, uniformly from its alphabet
  * (no modulo bias), for passwords, tokens and unique names.
  *
+ * **A secret by default**: `value` is a {@link Secret}, stored encrypted with
+ * the run's password and shown as `[secret]`; read it with `value.unwrap()`.
+ * Deploying one needs a password (`ALCHEMY_PASSWORD`, or `password` in
+ * `alchemy()`): without one the call throws a {@link SecretError} before
+ * anything is recorded. Pass `secret: false` for a value that is not secret;
+ * `value` is then a plain string, kept in state as plain text.
+ *
  * The value is generated once and kept: runs with the same props skip it, so
  * it stays the same across runs. It is regenerated only when `length` or
  * `charset` change (props that merely spell the defaults out, such as
- * `{ length: 32 }` for `{}`, keep the value). Pass the output itself (not
- * `.value`) in other resources' props so they depend on it and are updated
- * when it is regenerated.
+ * `{ length: 32 }` for `{}`, keep the value, and so does a change of
+ * `secret`). Pass the output itself (not `.value`) in other resources' props
+ * so they depend on it and are updated when it is regenerated; the secret
+ * stays encrypted in their records too.
+ *
+ * The props are recorded with `secret` spelled out. A record written before
+ * `secret` existed has no such prop and holds the value in plain text: the
+ * next deploy updates it once, keeping the value and sealing it (or, with
+ * `secret: false`, keeping it plain).
  *
  * - **create / update**: pure computation; nothing outside state exists, so a
  *   failure leaves nothing behind and invalid props fail before anything is
@@ -65,32 +135,62 @@ export interface RandomString {
  * - **delete**: only forgets the value.
  *
  * @example
- * const secret = await RandomString("session-secret");                         // 32 alphanumerics
+ * const secret = await RandomString("session-secret");                         // 32 alphanumerics, a Secret
  * const token = await RandomString("token", { length: 64, charset: "hex" });
  * const pin = await RandomString("pin", { length: 6, charset: "0123456789" });
- * await File("config", { path: "out/config.json", json: { secret } });
+ * const suffix = await RandomString("suffix", { length: 8, secret: false });  // suffix.value is a string
+ * await File("config", { path: "out/config.json", json: { secret } });         // the file gets the value itself
+ * // in a handler: fetch(url, { headers: { authorization: props.secret.value.unwrap() } })
  */
-export const RandomString = Resource(
-  "random::RandomString",
-  async function (
-    this: Context<RandomString, RandomStringProps | undefined>,
-    id: string,
-    props?: RandomStringProps,
-  ): Promise<RandomString> {
-    if (this.phase === "delete") return this.destroy();
+export const RandomString: RandomStringFactory = Object.assign(declareRandomString, RandomStringResource);
 
-    const length = validateLength(this.fqn, this.phase, props?.length);
-    const charset = props?.charset ?? "alphanumeric";
-    const alphabet = alphabetOf(this.fqn, this.phase, charset);
-    const previous = this.output;
-    if (this.phase === "update" && previous && previous.length === length && previous.charset === charset) {
-      return previous;
-    }
-    let value = "";
-    for (let i = 0; i < length; i++) value += alphabet[randomInt(alphabet.length)];
-    return { value, length, charset };
-  },
-);
+function declareRandomString(id: string, props: RandomStringProps & { secret: false }): Promise<RandomString<string>>;
+function declareRandomString(id: string, props?: RandomStringProps & { secret?: true }): Promise<RandomString<Secret>>;
+function declareRandomString(id: string, props?: RandomStringProps): Promise<Drawn>;
+async function declareRandomString(id: string, props?: RandomStringProps): Promise<Drawn> {
+  const recorded = withSecretSpelledOut(props);
+  if (recorded?.secret === true) assertPasswordFor(id);
+  return RandomStringResource(id, recorded);
+}
+
+/**
+ * `props` with `secret` spelled out, so that the recorded props say how the
+ * value is stored and a record from before `secret` existed differs from
+ * what the program now declares (see {@link RandomString}). Anything that is
+ * not a props object is passed on for the handler to refuse.
+ */
+function withSecretSpelledOut(props: RandomStringProps | undefined): RandomStringProps | undefined {
+  if (props === undefined) return { secret: true };
+  if (props === null || typeof props !== "object" || Array.isArray(props) || props.secret !== undefined) return props;
+  return { ...props, secret: true };
+}
+
+/**
+ * A deploy that would store a secret without a password fails here, before
+ * anything is recorded, as `alchemy.secret()` does (plan and read store
+ * nothing; destroy only forgets).
+ */
+function assertPasswordFor(id: string): void {
+  const scope = currentScope();
+  if (!scope || scope.phase !== "up" || scope.context.options.password !== undefined) return;
+  const { appName, stage } = scope.context.options;
+  throw new SecretError(
+    `RandomString "${scope.path}/${id}" is a secret (the default), so its value is stored encrypted, but application "${appName}" ` +
+      `(stage "${stage}") has no password. Set ALCHEMY_PASSWORD (or pass \`password\` to alchemy()) and keep it: the stage's ` +
+      "secrets open only with it. For a value that is not secret, pass `secret: false` to keep it in plain text.",
+    "no-password",
+  );
+}
+
+function validateSecret(fqn: string, operation: HandlerPhase, secret: unknown): boolean {
+  if (secret === undefined || secret === true) return true;
+  if (secret === false) return false;
+  throw new ResourceError(
+    `RandomString ${fqn} has secret ${JSON.stringify(secret) ?? String(secret)}; use true (the default) or false.`,
+    fqn,
+    operation,
+  );
+}
 
 function validateLength(fqn: string, operation: HandlerPhase, length: unknown): number {
   if (length === undefined) return 32;
