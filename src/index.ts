@@ -20,7 +20,14 @@ export default alchemy;
 export type { Alchemy } from "./core/alchemy.js";
 export { Application } from "./core/application.js";
 export { Scope, isScope, type ScopeKind } from "./core/scope.js";
-export { Resource, type ResourceFactory, type ResourceHandler, type ResourceLifecycle } from "./core/resource.js";
+export {
+  Resource,
+  type ResourceFactory,
+  type ResourceHandler,
+  type ResourceLifecycle,
+  type ResourceOptions,
+  type PlanContext,
+} from "./core/resource.js";
 export type { Context, HandlerPhase } from "./core/handler-context.js";
 export type { AlchemyOptions, RunOptions, Phase, DestroyStrategy } from "./core/options.js";
 export { formatSummary, type RunEvent, type RunSummary, type ResourceAction } from "./core/events.js";

@@ -11,7 +11,17 @@
  *    When update returns `this.replace()`, a new instance is created and the
  *    old one is kept in `replaced` until finalize deletes it (`replace(true)`:
  *    the old one is deleted first).
+ * 3a. Props changed where the kind declares a replacement (`replaceOnChanges`)
+ *    -> update is not called: the new instance is created at once (the record
+ *    goes straight to `creating`, the old instance in `replaced`), or with
+ *    `deleteBeforeReplace` the record is marked `deleting`, the old instance
+ *    deleted, then the new one created.
  * 4. No longer declared -> deleted at finalize (see finalize.ts).
+ *
+ * The plan phase decides the same way without calling handlers: create,
+ * update, replace (declared ones only: a handler's own `this.replace()` shows
+ * as update), noop; and when the decision depends on an output known only
+ * after deploy, the action with its `alternatives`.
  *
  * @module
  */
@@ -19,12 +29,14 @@ import type { State } from "../state/state-store.js";
 import { ResourceError, toError } from "./errors.js";
 import type { ResourceAction } from "./events.js";
 import { invokeHandler, type HandlerResult, type RawHandler } from "./handler-context.js";
-import { brandOutput, unknownOutput, type ResourceRef } from "./output.js";
-import { diffJson, jsonEqual, serializeProps, type SerializedProps } from "./props.js";
+import { brandOutput, trackUnknownReads, unknownOutput, type ResourceRef, type TrackedCall } from "./output.js";
+import { diffJson, holdsUnknown, isUncertainChange, jsonEqual, pathsOverlap, serializeProps, type PropChange, type SerializedProps } from "./props.js";
+import type { PlanContext, ResourceOptions } from "./resource.js";
 import type { Scope } from "./scope.js";
+import { toStorable } from "./storable.js";
 
 /** A resource kind as the engine applies it. */
-export interface Provider {
+export interface Provider extends ResourceOptions<unknown, unknown> {
   kind: string;
   handler: RawHandler;
   /** Optional refresh used in the read phase. */
@@ -52,7 +64,7 @@ export async function applyResource(scope: Scope, provider: Provider, id: string
     case "destroy":
       return previous?.output !== undefined ? brandOutput(previous.output, ref) : unknownOutput(ref);
     case "plan":
-      return planResource(scope, ref, previous, serializeProps(props, fqn));
+      return planResource(scope, provider, ref, previous, props);
     case "up":
       return upResource(scope, provider, ref, previous, props);
   }
@@ -75,24 +87,116 @@ async function readResource(scope: Scope, provider: Provider, ref: ResourceRef, 
   return brandOutput(output, ref);
 }
 
-function planResource(scope: Scope, ref: ResourceRef, previous: State | undefined, next: SerializedProps) {
+function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown) {
   const context = scope.context;
-  const event = { fqn: ref.fqn, kind: ref.kind, status: "planned" as const, unknown: next.unknown || undefined };
+  const next = serializeProps(props, ref.fqn);
+  const unknown = next.unknown || holdsUnknown(next.value);
+  const event = { fqn: ref.fqn, kind: ref.kind, status: "planned" as const, unknown: unknown || undefined };
   if (!previous) {
     context.emit({ ...event, action: "create", changes: diffJson(undefined, next.value) });
-    return unknownOutput(ref);
+    return plannedOutput(scope, provider, ref, props);
   }
-  if (!SETTLED.has(previous.status)) {
-    const action: ResourceAction = previous.status === "updating" ? "update" : "create";
-    context.emit({ ...event, action, note: `was left "${previous.status}" by an interrupted run` });
-    return unknownOutput(ref);
+  const interrupted = SETTLED.has(previous.status) ? undefined : `was left "${previous.status}" by an interrupted run`;
+  if (!isUpdate(previous)) {
+    context.emit({ ...event, action: "create", note: interrupted });
+    return plannedOutput(scope, provider, ref, props);
   }
-  if (!next.unknown && !context.options.force && jsonEqual(previous.props, next.value)) {
+  const changes = diffJson(previous.props, next.value);
+  if (!interrupted && !unknown && !context.options.force && changes.length === 0) {
     context.emit({ ...event, action: "noop" });
     return brandOutput(previous.output, ref);
   }
-  context.emit({ ...event, action: "update", changes: diffJson(previous.props, next.value) });
-  return unknownOutput(ref);
+  // Certain: deploy will change the resource whatever the unknown values turn out to be.
+  const certain = interrupted !== undefined || context.options.force || changes.some((c) => !isUncertainChange(c));
+  const replace = declaredReplacement(scope, provider, ref, previous, props, changes);
+  const action: ResourceAction = replace === false ? "update" : "replace";
+  const alternatives: ResourceAction[] | undefined =
+    replace === undefined ? (certain ? ["update"] : ["update", "noop"]) : certain ? undefined : ["noop"];
+  context.emit({ ...event, action, changes, note: interrupted, ...(alternatives ? { alternatives } : {}) });
+  if (alternatives) return unknownOutput(ref);
+  if (action === "replace" && !provider.deleteBeforeReplace) {
+    // Deploy deletes the old instance at finalize, and reports that delete on its own.
+    context.emit({ fqn: ref.fqn, kind: ref.kind, action: "delete", status: "planned", note: "replaced instance" });
+  }
+  return plannedOutput(scope, provider, ref, props);
+}
+
+/** A record that deploy changes through update (or a replacement), not create. */
+function isUpdate(previous: State | undefined): previous is State {
+  return previous !== undefined && previous.status !== "creating" && previous.status !== "deleting";
+}
+
+/**
+ * Whether the kind's `replaceOnChanges` forces a replacement for `changes`:
+ * `undefined` in a plan when that depends on values known only after deploy.
+ */
+function declaredReplacement(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, props: unknown, changes: PropChange[]): boolean | undefined {
+  const declared = provider.replaceOnChanges;
+  if (declared === undefined || changes.length === 0) return false;
+  if (typeof declared !== "function") {
+    const touched = changes.filter((c) => declared.some((path) => pathsOverlap(c.path, path)));
+    if (touched.some((c) => !isUncertainChange(c))) return true;
+    return touched.length > 0 ? undefined : false;
+  }
+  const context = planContext(scope, ref, previous);
+  const call = callWithProps(scope, props, (seen) => declared.call(context, seen));
+  // A decision that read a value known only after deploy (or failed on one) is no decision yet.
+  if (call.readUnknown) return undefined;
+  const operation = scope.phase === "plan" ? "plan" : "update";
+  if (call.threw) {
+    const cause = toError(call.error);
+    throw new ResourceError(`The replaceOnChanges of ${ref.kind} failed for "${ref.fqn}": ${cause.message}`, ref.fqn, operation, { cause });
+  }
+  if (typeof call.result !== "boolean") {
+    throw new ResourceError(`The replaceOnChanges of ${ref.kind} returned ${String(call.result)} for "${ref.fqn}"; return true or false.`, ref.fqn, operation);
+  }
+  return call.result;
+}
+
+/**
+ * The output a plan hands to dependents: the kind's `plannedOutput`, when it
+ * has one and computes it without reading a value known only after deploy.
+ */
+function plannedOutput(scope: Scope, provider: Provider, ref: ResourceRef, props: unknown) {
+  const planned = provider.plannedOutput;
+  if (!planned) return unknownOutput(ref);
+  const context = planContext(scope, ref, undefined);
+  const call = callWithProps(scope, props, (seen) => planned.call(context, ref.id, seen));
+  if (call.readUnknown) return unknownOutput(ref);
+  if (call.threw) {
+    const cause = toError(call.error);
+    throw cause instanceof ResourceError && cause.fqn === ref.fqn
+      ? cause
+      : new ResourceError(`The plannedOutput of ${ref.kind} failed for "${ref.fqn}": ${cause.message}`, ref.fqn, "plan", { cause });
+  }
+  const output = call.result;
+  if (output === null || typeof output !== "object" || Array.isArray(output)) {
+    throw new ResourceError(`The plannedOutput of ${ref.kind} returned ${JSON.stringify(output) ?? typeof output} for "${ref.fqn}"; return the output object.`, ref.fqn, "plan");
+  }
+  return brandOutput(toStorable(output, { fqn: ref.fqn, root: "output", operation: "plan" }), ref);
+}
+
+/** Calls one of the kind's plan functions; in a plan, noting whether it read a value known only after deploy. */
+function callWithProps<T>(scope: Scope, props: unknown, fn: (props: unknown) => T): TrackedCall<T> {
+  if (scope.phase === "plan") return trackUnknownReads(props, fn);
+  try {
+    return { readUnknown: false, threw: false, result: fn(props) };
+  } catch (error) {
+    return { readUnknown: false, threw: true, error };
+  }
+}
+
+/** `this` of the kind's plan functions: about the recorded instance (`previous`), or a new one. */
+function planContext(scope: Scope, ref: ResourceRef, previous: State | undefined): PlanContext<unknown, unknown> {
+  return {
+    phase: previous ? "update" : "create",
+    id: ref.id,
+    fqn: ref.fqn,
+    kind: ref.kind,
+    props: previous?.props,
+    output: previous?.output,
+    scope: scope.resourceScope(ref.id),
+  };
 }
 
 async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown) {
@@ -117,18 +221,20 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
 
 async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps) {
   const context = scope.context;
-  const updating = previous !== undefined && previous.status !== "creating" && previous.status !== "deleting";
-  let action: ResourceAction = updating ? "update" : "create";
-  const note =
-    previous && !SETTLED.has(previous.status)
-      ? `resuming: the record was left "${previous.status}" by an interrupted or failed run; calling ${action} again`
-      : undefined;
-  context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "start", note });
+  let action: ResourceAction = isUpdate(previous) ? "update" : "create";
   try {
+    const declared = isUpdate(previous) && declaredReplacement(scope, provider, ref, previous, props, diffJson(previous.props, next.value)) === true;
+    if (declared) action = "replace";
+    const note =
+      previous && !SETTLED.has(previous.status)
+        ? `resuming: the record was left "${previous.status}" by an interrupted or failed run; calling ${action === "create" ? "create" : "update"} again`
+        : undefined;
+    context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "start", note });
     let state: State;
-    if (updating) {
-      state = await update(scope, provider, ref, previous, next, props);
-      if (state.replaced && state.replaced.length > (previous.replaced?.length ?? 0)) action = "replace";
+    if (isUpdate(previous)) {
+      const updated = await update(scope, provider, ref, previous, next, props, declared);
+      state = updated.state;
+      if (updated.replaced) action = "replace";
     } else {
       state = await create(scope, provider, ref, previous, next, props);
     }
@@ -143,7 +249,7 @@ async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef
     const error =
       cause instanceof ResourceError && cause.fqn === ref.fqn
         ? cause
-        : new ResourceError(`Failed to ${action} "${ref.fqn}": ${cause.message}`, ref.fqn, action === "update" ? "update" : "create", { cause });
+        : new ResourceError(`Failed to ${action} "${ref.fqn}": ${cause.message}`, ref.fqn, action === "create" ? "create" : "update", { cause });
     context.fail(error);
     context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "failed", error });
     throw error;
@@ -171,25 +277,42 @@ async function create(scope: Scope, provider: Provider, ref: ResourceRef, previo
   return created;
 }
 
-async function update(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, next: SerializedProps, props: unknown) {
+/**
+ * Updates a recorded resource in place, or replaces it: when `declared` (the
+ * kind's `replaceOnChanges` asked for it) without calling update, else when
+ * update returns `this.replace()`.
+ */
+async function update(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, next: SerializedProps, props: unknown, declared: boolean) {
+  if (declared) {
+    const base: State = { ...previous, seq: previous.seq + 1 };
+    return { state: await replace(scope, provider, ref, previous, base, provider.deleteBeforeReplace ?? false, next, props), replaced: true };
+  }
   const updating: State = { ...previous, status: "updating", seq: previous.seq + 1 };
   await scope.write(updating);
   const result = await invokeHandler(provider.handler, call(scope, ref, "update", props, previous));
   if (result.type !== "replace") {
     const updated: State = { ...updating, status: "updated", seq: updating.seq + 1, props: next.value, deps: next.deps, output: expectOutput(result, ref, "update") };
     await scope.write(updated);
-    return updated;
+    return { state: updated, replaced: false };
   }
+  return { state: await replace(scope, provider, ref, previous, updating, result.force, next, props), replaced: true };
+}
+
+/**
+ * Creates the new instance of `previous`; the old one is kept in `replaced`
+ * for finalize to delete, or with `deleteFirst` deleted before.
+ */
+async function replace(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, base: State, deleteFirst: boolean, next: SerializedProps, props: unknown) {
   let replaced = previous.replaced ?? [];
-  if (result.force) {
+  if (deleteFirst) {
     // Recorded first, so a crash after the delete re-creates instead of updating a deleted instance.
-    await scope.write({ ...updating, status: "deleting" });
+    await scope.write({ ...base, status: "deleting" });
     await invokeHandler(provider.handler, call(scope, ref, "delete", previous.props, previous));
   } else {
     replaced = [...replaced, { props: previous.props, output: previous.output, deps: previous.deps }];
   }
-  const { replaced: _old, ...rest } = updating;
-  const successor: State = { ...rest, status: "creating", seq: updating.seq, output: undefined, ...(replaced.length ? { replaced } : {}) };
+  const { replaced: _old, ...rest } = base;
+  const successor: State = { ...rest, status: "creating", seq: base.seq, output: undefined, ...(replaced.length ? { replaced } : {}) };
   return create(scope, provider, ref, successor, next, props);
 }
 

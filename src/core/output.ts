@@ -1,4 +1,4 @@
-import { cloneJson } from "./secrets/secret.js";
+import { cloneJson, isSecret } from "./secrets/secret.js";
 /**
  * Resource outputs as user code sees them: plain objects carrying a hidden
  * reference to the resource they came from, so that passing one in another
@@ -40,6 +40,9 @@ export function brandOutput<T>(output: unknown, ref: ResourceRef): T {
   return copy as T;
 }
 
+/** How every {@link Unknown} begins when printed or stored in planned props. */
+export const UNKNOWN_PREFIX = "(known after apply: ";
+
 /** A value that will only be known once the plan is applied. */
 export class Unknown {
   constructor(
@@ -47,7 +50,7 @@ export class Unknown {
     readonly path: string,
   ) {}
   toString(): string {
-    return `(known after apply: ${this.fqn}${this.path ? "." + this.path : ""})`;
+    return `${UNKNOWN_PREFIX}${this.fqn}${this.path ? "." + this.path : ""})`;
   }
   toJSON(): string {
     return this.toString();
@@ -55,8 +58,9 @@ export class Unknown {
 }
 
 /**
- * Stand-in for the output of a resource that a plan would create or update:
- * every property reads as an {@link Unknown}.
+ * Stand-in for the output of a resource that a plan would create, update or
+ * replace, when its kind cannot say what the output will be (see
+ * `ResourceOptions.plannedOutput`): every property reads as an {@link Unknown}.
  */
 export function unknownOutput<T>(ref: ResourceRef): T {
   return new Proxy(
@@ -72,7 +76,64 @@ export function unknownOutput<T>(ref: ResourceRef): T {
   ) as T;
 }
 
+/**
+ * True for a planned value that holds an {@link Unknown}: the text it stores
+ * as, or a string made from one (`${out.path}/x`).
+ *
+ * @example
+ * isUnknownText(String(unknownOutput<{ path: string }>(ref).path)); // true
+ */
+export function isUnknownText(value: unknown): boolean {
+  return typeof value === "string" && value.includes(UNKNOWN_PREFIX);
+}
+
 /** True for the stand-in {@link unknownOutput} returns. */
 export function isUnknownOutput(value: unknown): boolean {
   return resourceRefOf(value) !== undefined && (value as Record<symbol, unknown>)[UNKNOWN_OUTPUT] === true;
+}
+
+/** What {@link trackUnknownReads} saw: what `fn` returned or threw, and whether it read an unknown. */
+export type TrackedCall<T> = { readUnknown: boolean } & ({ threw: false; result: T } | { threw: true; error: unknown });
+
+/**
+ * Calls `fn` with `value` seen through proxies that note every read of a
+ * value known only after apply (an {@link Unknown}, an {@link unknownOutput}
+ * stand-in, a string made from one). A decision taken without reading one
+ * holds whatever those values turn out to be; one that read one does not.
+ *
+ * @example
+ * const { readUnknown } = trackUnknownReads({ path: "a", json: unknownOutput(ref) }, (p) => (p as { path: string }).path);
+ * readUnknown; // false: the path is known
+ */
+export function trackUnknownReads<T>(value: unknown, fn: (tracked: unknown) => T): TrackedCall<T> {
+  let readUnknown = false;
+  const proxies = new WeakMap<object, object>();
+  const seen = (v: unknown): unknown => {
+    if (v instanceof Unknown || isUnknownText(v) || isUnknownOutput(v)) {
+      readUnknown = true;
+      return v;
+    }
+    if (v === null || typeof v !== "object" || isSecret(v)) return v;
+    const proto = Object.getPrototypeOf(v);
+    if (!Array.isArray(v) && proto !== Object.prototype && proto !== null) return v;
+    let proxy = proxies.get(v);
+    if (!proxy) {
+      // Over a copy: a proxy of a frozen object would have to hand out its very fields, unwatched.
+      const copy = Array.isArray(v) ? [...v] : Object.assign(Object.create(proto) as object, v);
+      proxy = new Proxy(copy, {
+        get(_copy, key) {
+          const field = Reflect.get(v, key);
+          return typeof key === "symbol" ? field : seen(field);
+        },
+      });
+      proxies.set(v, proxy);
+    }
+    return proxy;
+  };
+  try {
+    const result = fn(seen(value));
+    return { readUnknown, threw: false, result };
+  } catch (error) {
+    return { readUnknown, threw: true, error };
+  }
 }

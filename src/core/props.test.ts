@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { formatSummary, SummaryCounter } from "./events.js";
-import { brandOutput, unknownOutput } from "./output.js";
+import { brandOutput, trackUnknownReads, unknownOutput } from "./output.js";
 import { UnstorableValueError } from "./errors.js";
-import { diffJson, jsonEqual, serializeProps } from "./props.js";
+import { diffJson, holdsUnknown, isUncertainChange, jsonEqual, pathsOverlap, serializeProps } from "./props.js";
 import { MAX_DEPTH } from "./storable.js";
 
 const ref = (fqn: string) => ({ fqn, kind: "test::T", id: fqn.split("/").pop()! });
@@ -148,6 +148,51 @@ describe("props comparison", () => {
       { path: "list[1]", before: 2, after: undefined },
       { path: "added", before: undefined, after: 3 },
     ]);
+  });
+});
+
+describe("declared prop paths", () => {
+  it("match a change at the path, inside it, or of a value that holds it; * stands for one key or index", () => {
+    expect(pathsOverlap("name", "name")).toBe(true);
+    expect(pathsOverlap("bindings.KV.id", "bindings.KV")).toBe(true);
+    expect(pathsOverlap("parent", "parent.path")).toBe(true);
+    expect(pathsOverlap("tags[2]", "tags[*]")).toBe(true);
+    expect(pathsOverlap("env.db.name", "env.*.name")).toBe(true);
+    expect(pathsOverlap("env.db.port", "env.*.name")).toBe(false);
+    expect(pathsOverlap("clean", "path")).toBe(false);
+    expect(pathsOverlap("pathname", "path")).toBe(false);
+    expect(pathsOverlap("list[10]", "list[1]")).toBe(false);
+  });
+});
+
+describe("planned props", () => {
+  it("hold an unknown also inside a string made from one, and only a change to an unknown is uncertain", () => {
+    const folder = unknownOutput<{ path: string }>(ref("app/s/out"));
+    const planned = serializeProps({ index: `${folder.path}/index.html`, nested: [{ folder }] }, "app/s/page").value;
+    expect(holdsUnknown(planned)).toBe(true);
+    expect(holdsUnknown({ index: "out/index.html" })).toBe(false);
+    const changes = diffJson({ index: "out/index.html", nested: "x", size: 1 }, { ...(planned as object), size: 2 });
+    expect(changes.map((c) => [c.path, isUncertainChange(c)])).toEqual([
+      ["index", true],
+      ["nested", false],
+      ["size", false],
+    ]);
+  });
+});
+
+describe("reads of planned props", () => {
+  it("note a value known only after apply read anywhere, also inside frozen objects, and nothing else", () => {
+    const out = unknownOutput<{ path: string }>(ref("app/s/out"));
+    const props = Object.freeze({ name: "a", nested: Object.freeze({ deeper: Object.freeze({ dir: out.path }) }), list: [1, 2], out });
+    type Props = typeof props;
+    expect(trackUnknownReads(props, (p) => `${(p as Props).name}${(p as Props).list.map((x) => x * 2).join()}`)).toEqual({ readUnknown: false, threw: false, result: "a2,4" });
+    expect(trackUnknownReads(props, (p) => Object.keys((p as Props).nested.deeper))).toMatchObject({ readUnknown: false, result: ["dir"] });
+    expect(trackUnknownReads(props, (p) => String((p as Props).nested.deeper.dir))).toMatchObject({ readUnknown: true });
+    expect(trackUnknownReads(props, (p) => (p as Props).out !== undefined)).toMatchObject({ readUnknown: true });
+    expect(trackUnknownReads({ path: `${out.path}/x` }, (p) => (p as { path: string }).path.length)).toMatchObject({ readUnknown: true });
+    expect(trackUnknownReads(props, () => {
+      throw new Error("no");
+    })).toMatchObject({ readUnknown: false, threw: true });
   });
 });
 

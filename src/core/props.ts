@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isUnknownOutput, resourceRefOf, Unknown } from "./output.js";
+import { isUnknownOutput, isUnknownText, resourceRefOf, Unknown } from "./output.js";
 import { isSecret } from "./secrets/secret.js";
 import { MAX_DEPTH, toStorable } from "./storable.js";
 
@@ -114,4 +114,47 @@ export function diffJson(before: unknown, after: unknown, path = ""): PropChange
     changes.push(...diffJson(Object.hasOwn(b, key) ? b[key] : undefined, Object.hasOwn(a, key) ? a[key] : undefined, path ? `${path}.${key}` : key));
   }
   return changes;
+}
+
+/**
+ * True when a planned props value holds a value known only after apply,
+ * also inside a string built from one (`${folder.path}/index.html`).
+ */
+export function holdsUnknown(value: unknown): boolean {
+  if (isUnknownText(value)) return true;
+  if (value === null || typeof value !== "object" || isSecret(value)) return false;
+  return Object.values(value).some(holdsUnknown);
+}
+
+/**
+ * True when a changed prop's new value is known only after apply: the change
+ * may vanish at deploy (the new value may equal the old one). A change to or
+ * from an object or array around an unknown is certain.
+ */
+export function isUncertainChange(change: PropChange): boolean {
+  return isUnknownText(change.after);
+}
+
+/**
+ * True when a change at path `changed` touches the value at path `declared`:
+ * the same path, a path inside it, or a value that holds it (the whole value
+ * was added, removed or changed type). Paths are as {@link diffJson} writes
+ * them; `*` in `declared` stands for any one key or index (`tags[*]`, `env.*.name`).
+ *
+ * @example
+ * pathsOverlap("bindings.KV.id", "bindings.KV"); // true: inside it
+ * pathsOverlap("parent", "parent.path");          // true: parent was replaced as a whole
+ * pathsOverlap("tags[2]", "tags[*]");             // true
+ * pathsOverlap("clean", "path");                  // false
+ */
+export function pathsOverlap(changed: string, declared: string): boolean {
+  const a = pathSegments(changed);
+  const b = pathSegments(declared);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (b[i] !== "*" && b[i] !== a[i]) return false;
+  return true;
+}
+
+/** `a.b[2].c` -> `["a", "b", "2", "c"]`; the empty path (the whole value) -> `[]`. */
+function pathSegments(path: string): string[] {
+  return path.replace(/\[([^\]]*)\]/g, ".$1").split(".").filter((segment) => segment !== "");
 }
