@@ -64,12 +64,46 @@ describe("fs::File", () => {
     expect(app.summary).toMatchObject({ updated: 1, unchanged: 1, created: 0, deleted: 0 });
   });
 
-  it("moves the file when its path changes: the new one is written and the old one removed", async () => {
+  it("is replaced when its path changes: the new one is written, the old one removed at finalize, as the plan says", async () => {
     await deploy(() => File("hello", { path: "old.txt", content: "hi" }));
-    const { result } = await deploy(() => File("hello", { path: "sub/new.txt", content: "hi" }));
+    const plan = await deploy(() => File("hello", { path: "sub/new.txt", content: "hi" }), { phase: "plan" });
+    expect(plan.app.plan.filter((e) => e.action !== "noop")).toMatchObject([
+      { action: "replace", changes: [{ path: "path", before: "old.txt", after: "sub/new.txt" }] },
+      { action: "delete", note: "replaced instance" },
+    ]);
+    let oldExistedBeforeFinalize = false;
+    const { app, result } = await deploy(async () => {
+      const file = await File("hello", { path: "sub/new.txt", content: "hi" });
+      oldExistedBeforeFinalize = existsSync(at("old.txt"));
+      return file;
+    });
+    expect(oldExistedBeforeFinalize).toBe(true);
+    expect(actions(app, "test-app/t/hello")).toEqual(["replace", "delete"]);
     expect(existsSync(at("old.txt"))).toBe(false);
     expect(await read("sub", "new.txt")).toBe("hi");
     expect((await record("hello"))?.output).toEqual(result);
+  });
+
+  it("is rewritten in place, never deleted, when the new path names the same file", async () => {
+    await deploy(() => File("hello", { path: "hello.txt", content: "hi" }));
+    const plan = await deploy(() => File("hello", { path: "./hello.txt", content: "hi!" }), { phase: "plan" });
+    const { app } = await deploy(() => File("hello", { path: "./hello.txt", content: "hi!" }));
+    expect(actions(plan.app, "test-app/t/hello")).toEqual(["update"]);
+    expect(actions(app, "test-app/t/hello")).toEqual(["update"]);
+    expect(await read("hello.txt")).toBe("hi!");
+  });
+
+  it("plans its dependents from its future output: a file whose json holds another's sha256 is updated with it", async () => {
+    const program = (text: string) => async () => {
+      const source = await File("source", { path: "source.txt", content: text });
+      await File("manifest", { path: "manifest.json", json: { sha256: source.sha256 } });
+      await File("listing", { path: "listing.json", json: { path: source.relativePath } });
+    };
+    await deploy(program("one"));
+    const plan = await deploy(program("two"), { phase: "plan" });
+    expect(plan.app.plan.map((e) => `${e.action} ${e.fqn.split("/").pop()}`)).toEqual(["update source", "update manifest", "noop listing"]);
+    const { app } = await deploy(program("two"));
+    expect({ ...app.summary, elapsedMs: 0 }).toEqual({ ...plan.app.summary, elapsedMs: 0 });
   });
 
   it("applies `mode` exactly, whatever the umask", async () => {
@@ -126,7 +160,7 @@ describe("fs::File", () => {
     for (const id of ["out", "a", "b"]) expect(await record(id)).toBeUndefined();
   });
 
-  it("follows its folder when the folder moves, so the old folder is empty when it is deleted", async () => {
+  it("is replaced with its folder when the folder moves, the old file deleted before the old folder", async () => {
     const program = (dir: string) => async () => {
       const out = await Folder("out", { path: dir });
       await File("a", { folder: out, path: "a.txt", content: "a" });
@@ -134,7 +168,7 @@ describe("fs::File", () => {
     await deploy(program("v1"));
     const { app } = await deploy(program("v2"));
     expect(actions(app, "test-app/t/out")).toEqual(["replace", "delete"]);
-    expect(actions(app, "test-app/t/a")).toEqual(["update"]);
+    expect(actions(app, "test-app/t/a")).toEqual(["replace", "delete"]);
     expect(existsSync(at("v1"))).toBe(false);
     expect(await read("v2", "a.txt")).toBe("a");
   });

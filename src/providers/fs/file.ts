@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
-import { isSecret, Resource, ResourceError, type Context, type Secret } from "../../index.js";
-import { errorCode, resolveUnder, type Folder, type ResolvedPath } from "./folder.js";
+import { isSecret, Resource, ResourceError, type Context, type PlanContext, type Secret } from "../../index.js";
+import { errorCode, resolveUnder, type Folder, type PathContext, type ResolvedPath } from "./folder.js";
 
 /**
  * Props of a {@link File}. Give exactly one of `content` and `json`.
@@ -73,10 +73,13 @@ export interface File {
  *   leaves at most a stray `.<name>.<random>.tmp` file and any parent
  *   directories it made; the record stays `creating` and the next run writes
  *   again.
- * - **update**: rewrites the file. When its resolved path changes, the new file
- *   is written first and the old one removed after, so a failure in between
- *   leaves both files on disk and the old record in state; the next run
- *   finishes the move.
+ * - **replace**: when its resolved path changes (new `path`, or a folder at
+ *   another path), declared with `replaceOnChanges`, so `alchemy plan` says
+ *   `replace` too: the new file is written now and the old one removed when
+ *   the scope is finalized (before its folder). A failure in between leaves
+ *   both files on disk and the old one in state, removed by the next run that
+ *   finishes. Two spellings of one path are the same file: an update.
+ * - **update**: rewrites the file in place (content, json or mode changed).
  * - **delete**: removes the file; one that is already gone counts as deleted.
  *   Parent directories are left alone (a {@link Folder} owns those). A failed
  *   delete leaves the file and its record in place.
@@ -95,35 +98,45 @@ export interface File {
  */
 export const File = Resource(
   "fs::File",
+  {
+    // Another absolute path is another file; another spelling of the same path is not.
+    replaceOnChanges(this: PlanContext<File, FileProps>, props: FileProps): boolean {
+      return this.output !== undefined && resolveFilePath(this, props).path !== this.output.path;
+    },
+    plannedOutput(this: PlanContext<File, FileProps>, id: string, props: FileProps): File {
+      const { target, data } = plannedWrite(this, props);
+      return fileOutput(target, data);
+    },
+  },
   async function (this: Context<File, FileProps>, id: string, props: FileProps): Promise<File> {
     if (this.phase === "delete") {
       const filePath = this.output?.path ?? interruptedCreatePath(this, props);
       if (filePath !== undefined) await removeIfPresent(filePath);
       return this.destroy();
     }
-
+    // An update keeps the path (another path is a replacement, decided by replaceOnChanges).
     const { target, data } = plannedWrite(this, props);
     await mkdir(path.dirname(target.path), { recursive: true });
     await writeFileAtomic(target.path, data, props.mode);
-    const previous = this.output?.path;
-    if (this.phase === "update" && previous !== undefined && previous !== target.path) {
-      await removeIfPresent(previous);
-    }
-    return {
-      path: target.path,
-      relativePath: target.relativePath,
-      size: data.byteLength,
-      sha256: createHash("sha256").update(data).digest("hex"),
-    };
+    return fileOutput(target, data);
   },
 );
+
+function fileOutput(target: ResolvedPath, data: Buffer): File {
+  return {
+    path: target.path,
+    relativePath: target.relativePath,
+    size: data.byteLength,
+    sha256: createHash("sha256").update(data).digest("hex"),
+  };
+}
 
 /**
  * Where an interrupted create (a record without output) may have written the
  * file; `undefined` when its props were invalid, so nothing was written (and a
  * file the user has at that path is not ours to remove).
  */
-function interruptedCreatePath(ctx: Context<File, FileProps>, props: FileProps | undefined): string | undefined {
+function interruptedCreatePath(ctx: PathContext, props: FileProps | undefined): string | undefined {
   try {
     return plannedWrite(ctx, props).target.path;
   } catch {
@@ -132,12 +145,12 @@ function interruptedCreatePath(ctx: Context<File, FileProps>, props: FileProps |
 }
 
 /** Validates the props and computes what to write where. */
-function plannedWrite(ctx: Context<File, FileProps>, props: FileProps | undefined): { target: ResolvedPath; data: Buffer } {
+function plannedWrite(ctx: PathContext, props: FileProps | undefined): { target: ResolvedPath; data: Buffer } {
   const target = resolveFilePath(ctx, props);
   return { target, data: Buffer.from(renderContent(ctx, props!), "utf8") };
 }
 
-function resolveFilePath(ctx: Context<File, FileProps>, props: FileProps | undefined): ResolvedPath {
+function resolveFilePath(ctx: PathContext, props: FileProps | undefined): ResolvedPath {
   if (typeof props?.path !== "string" || props.path.length === 0) {
     throw new ResourceError(
       `File ${ctx.fqn} needs a non-empty \`path\` string, e.g. File("${ctx.id}", { path: "out/${ctx.id}.txt", content: "..." }).`,
@@ -156,7 +169,7 @@ function resolveFilePath(ctx: Context<File, FileProps>, props: FileProps | undef
 }
 
 /** The text to write: `content`, or `json` pretty-printed. */
-function renderContent(ctx: Context<File, FileProps>, props: FileProps): string {
+function renderContent(ctx: PathContext, props: FileProps): string {
   const hasContent = props.content !== undefined;
   const hasJson = props.json !== undefined;
   if (hasContent === hasJson) {

@@ -3,11 +3,16 @@ import { mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { useTestProject } from "../test-project.test-fixture.js";
-import { DestroyError } from "alchemy";
+import { DestroyError, type Application } from "alchemy";
 import { File, Folder } from "alchemy/fs";
 
 const project = useTestProject("alchemy-folder-");
 const { deploy, record, actions } = project;
+
+/** `action id` of every resource a run changed (or a plan would), in order. */
+const changed = (app: Application) => app.events.filter((e) => e.status !== "start" && e.action !== "noop").map((e) => `${e.action} ${e.fqn.split("/").pop()}`);
+/** Every count of a run's summary but its time. */
+const counts = (app: Application) => ({ ...app.summary, elapsedMs: 0 });
 
 describe("fs::Folder", () => {
   it("creates the folder with its missing parents and records its absolute path", async () => {
@@ -61,6 +66,39 @@ describe("fs::Folder", () => {
     expect(existsSync(path.join(project.root, "old"))).toBe(false);
     expect(existsSync(path.join(project.root, "new"))).toBe(true);
     expect((await record("out"))?.output).toMatchObject({ path: path.join(project.root, "new") });
+  });
+
+  it("is planned as deploy does it: replace and the old folder's delete for a new path, update alone for `clean`", async () => {
+    const program = (dir: string, clean: boolean) => async () => {
+      const out = await Folder("out", { path: dir, clean });
+      await File("a", { folder: out, path: "a.txt", content: "a" });
+    };
+    await deploy(program("v1", false));
+    for (const [dir, clean, expected] of [
+      ["v1", true, ["update out"]],
+      ["v2", true, ["replace out", "delete out", "replace a", "delete a"]],
+    ] as const) {
+      const plan = await deploy(program(dir, clean), { phase: "plan" });
+      const done = await deploy(program(dir, clean));
+      expect(changed(plan.app)).toEqual(expected);
+      expect(changed(done.app).sort()).toEqual([...expected].sort());
+      expect(counts(done.app)).toEqual(counts(plan.app));
+    }
+    expect(await readFile(path.join(project.root, "v2", "a.txt"), "utf8")).toBe("a");
+    expect(existsSync(path.join(project.root, "v1"))).toBe(false);
+  });
+
+  it("updates in place when the new path names the same folder, keeping it and what is in it", async () => {
+    const program = (dir: string) => async () => {
+      const out = await Folder("out", { path: dir });
+      await File("a", { folder: out, path: "a.txt", content: "a" });
+    };
+    await deploy(program("out"));
+    const plan = await deploy(program("./out/"), { phase: "plan" });
+    const { app } = await deploy(program("./out/"));
+    expect(changed(plan.app)).toEqual(["update out"]);
+    expect(changed(app)).toEqual(["update out"]);
+    expect(await readFile(path.join(project.root, "out", "a.txt"), "utf8")).toBe("a");
   });
 
   it("resolves a child folder inside its parent and records the parent as a dependency", async () => {

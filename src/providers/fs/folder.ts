@@ -1,6 +1,6 @@
 import { mkdir, rm, rmdir } from "node:fs/promises";
 import path from "node:path";
-import { Resource, ResourceError, type Context } from "../../index.js";
+import { Resource, ResourceError, type Context, type PlanContext } from "../../index.js";
 
 /** Props of a {@link Folder}. */
 export interface FolderProps {
@@ -46,11 +46,16 @@ export interface Folder {
  *   create retried after a crash succeeds. A failed create may leave some of
  *   the missing parent directories behind; the record stays `creating` and
  *   the next run creates again.
- * - **update**: when the resolved absolute path changes (new `path` or a
- *   different `parent`) the folder is replaced: the new one is created now and
- *   the old one is deleted when the scope is finalized, after the files that
- *   moved out of it. Changing only `clean` touches nothing on disk, and the
- *   output stays the same, so resources inside the folder are not updated.
+ * - **replace**: when the resolved absolute path changes (new `path` or a
+ *   parent at another path), declared with `replaceOnChanges`, so `alchemy
+ *   plan` says `replace` too: the new folder is created now and the old one is
+ *   deleted when the scope is finalized, after the files that lived in it. Two
+ *   spellings of one path (`out` and `./out`, or `out/site` and `site` under a
+ *   parent at `out`) are the same folder: that is an update, never a
+ *   replacement that would delete the folder it just made.
+ * - **update**: changing only `clean` touches nothing on disk, and the output
+ *   stays the same, so resources inside the folder are not updated (and plan,
+ *   which knows the output from the props, says so).
  * - **delete**: removes the folder if it is empty, or with all its contents
  *   when `clean` is true. A folder that is already gone counts as deleted. A
  *   folder that still holds files (and is not `clean`) makes the delete fail:
@@ -67,6 +72,15 @@ export interface Folder {
  */
 export const Folder = Resource(
   "fs::Folder",
+  {
+    // Another absolute path is another folder; another spelling of the same path is not.
+    replaceOnChanges(this: PlanContext<Folder, FolderProps>, props: FolderProps): boolean {
+      return this.output !== undefined && resolveFolderPath(this, props).path !== this.output.path;
+    },
+    plannedOutput(this: PlanContext<Folder, FolderProps>, id: string, props: FolderProps): Folder {
+      return folderOutput(resolveFolderPath(this, props));
+    },
+  },
   async function (this: Context<Folder, FolderProps>, id: string, props: FolderProps): Promise<Folder> {
     if (this.phase === "delete") {
       const folderPath = this.output?.path ?? interruptedCreatePath(this, props);
@@ -74,16 +88,25 @@ export const Folder = Resource(
       if (folderPath !== undefined) await deleteFolder(folderPath, props?.clean ?? false, this.fqn);
       return this.destroy();
     }
-
+    // An update keeps the path (another path is a replacement, decided by replaceOnChanges).
     const target = resolveFolderPath(this, props);
-    if (this.phase === "update" && this.output && this.output.path !== target.path) {
-      return this.replace();
-    }
     await mkdir(target.path, { recursive: true });
-    // `clean` stays out of the output: changing it must not touch dependents.
-    return { path: target.path, relativePath: target.relativePath };
+    return folderOutput(target);
   },
 );
+
+/** The output for a resolved path: `clean` stays out of it, so changing it does not touch dependents. */
+function folderOutput(target: ResolvedPath): Folder {
+  return { path: target.path, relativePath: target.relativePath };
+}
+
+/**
+ * What path resolution needs of a handler's `this` (or a plan's). Shared by
+ * {@link Folder} and `File`; not part of the public API.
+ *
+ * @internal
+ */
+export type PathContext = Pick<Context<unknown, unknown>, "phase" | "fqn" | "id" | "scope">;
 
 /** Removes a folder; already gone is fine, non-empty without `clean` is an error. */
 async function deleteFolder(folderPath: string, clean: boolean, fqn: string): Promise<void> {
@@ -115,7 +138,7 @@ async function deleteFolder(folderPath: string, clean: boolean, fqn: string): Pr
  * Where an interrupted create (a record without output) may have made the
  * folder; `undefined` when its props were invalid, so nothing was made.
  */
-function interruptedCreatePath(ctx: Context<Folder, FolderProps>, props: FolderProps | undefined): string | undefined {
+function interruptedCreatePath(ctx: PathContext, props: FolderProps | undefined): string | undefined {
   try {
     return resolveFolderPath(ctx, props).path;
   } catch {
@@ -124,7 +147,7 @@ function interruptedCreatePath(ctx: Context<Folder, FolderProps>, props: FolderP
 }
 
 /** Where a folder's props point, checked against the safety rules. */
-function resolveFolderPath(ctx: Context<Folder, FolderProps>, props: FolderProps | undefined): ResolvedPath {
+function resolveFolderPath(ctx: PathContext, props: FolderProps | undefined): ResolvedPath {
   const operation = ctx.phase;
   if (typeof props?.path !== "string" || props.path.length === 0) {
     throw new ResourceError(
