@@ -5,7 +5,7 @@
  * @module
  */
 import pc from "picocolors";
-import { changeCount, formatSummary, type RunEvent } from "../../core/events.js";
+import { alternativesText, changeCount, formatSummary, type RunEvent } from "../../core/events.js";
 import type { RunOutcome } from "./outcome.js";
 import { unfinishedLine } from "./unfinished.js";
 
@@ -31,8 +31,15 @@ export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
   }
   if (event.status === "planned") {
     const [label, colour] = PLANNED[event.action] ?? [event.action, (s: string) => s];
-    const unknown = event.unknown ? pc.dim(" (some values known only after deploy)") : "";
-    return [`${colour(label)} ${event.fqn}${note}${unknown}`, ...(event.changes ?? []).map((c) => `    ${c.path || "(all props)"}: ${value(c.before)} -> ${value(c.after)}`)];
+    // `?`: deploy may do less (update instead of replace, nothing instead of update), decided by values known only then.
+    const undecided = event.alternatives?.length ? event.alternatives : undefined;
+    const head = undecided ? `?${label.slice(1)}` : label;
+    const unknown = undecided
+      ? pc.dim(` (${alternativesText(undecided)})`)
+      : event.unknown
+        ? pc.dim(" (some values known only after deploy)")
+        : "";
+    return [`${colour(head)} ${event.fqn}${note}${unknown}`, ...(event.changes ?? []).map((c) => `    ${c.path || "(all props)"}: ${value(c.before)} -> ${value(c.after)}`)];
   }
   if (event.action === "read") return [`${pc.cyan("=")} ${event.fqn} ${value(event.output, 200)}`];
   const time = elapsedMs === undefined ? "" : pc.dim(` ${seconds(elapsedMs)}`);
