@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: the same no-I/O workload against this engine ("ours") and
 // Alchemy 0.94 ("v094", npm alias alchemy-v094), on one or more state stores,
-// plus the filesystem floor.
+// plus the filesystem floor. Alchemy 0.94 is the benchmark's own dependency
+// (bench/v094/package.json), installed on first use (scripts/bench-install.mjs).
 //
 // For every N (default 1000 and 10000), every run (default 3), every store and
 // every engine, in a fresh temp dir, each phase in its own process:
@@ -55,6 +56,7 @@ import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/
 import os from "node:os";
 import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ensureBenchInstall } from "../scripts/bench-install.mjs";
 import { APP, KIND, STAGE, expectedFqns } from "./workload-shared.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
@@ -115,6 +117,9 @@ if (ENGINES.includes("ours")) {
     );
   }
 }
+
+// Alchemy 0.94 is not part of the project's install: npm ci in bench/v094 on first use.
+if (ENGINES.includes("v094")) ensureBenchInstall();
 
 const NODE_ARGS = LOADER === "tsx" ? ["--import", import.meta.resolve("tsx"), "--conditions=source"] : [];
 
