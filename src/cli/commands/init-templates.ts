@@ -8,7 +8,7 @@
 
 /** Versions the generated package.json asks for. */
 export interface ProjectVersions {
-  /** Dependency spec of `alchemy`: `^0.1.0`, or `file:/path/to/checkout`. */
+  /** Dependency spec of `alchemy`: a `file:` path to the installed copy, e.g. `file:/usr/lib/node_modules/alchemy`. */
   alchemy: string;
   /** @default "~5.9.3" */
   typescript: string;
@@ -41,7 +41,7 @@ export function npmPackageName(appName: string): string {
  * `package.json`: an ES module project whose scripts run the `alchemy` command.
  *
  * @example
- * packageJson("my-app", { alchemy: "^0.1.0", typescript: "~5.9.3", typesNode: "^20.19.0", tsx: "^4.23.0" });
+ * packageJson("my-app", { alchemy: "file:/usr/lib/node_modules/alchemy", typescript: "~5.9.3", typesNode: "^20.19.0", tsx: "^4.23.0" });
  */
 export function packageJson(appName: string, versions: ProjectVersions): string {
   const pkg = {
@@ -323,5 +323,10 @@ no deploy has touched for 7 days, whose close event never ran. Previews need
 state that outlives the CI runner: \`npm install pg\`, then add the repository
 secrets \`ALCHEMY_STATE_STORE\` (a PostgreSQL URL, \`postgres://user:password@host/db\`)
 and \`ALCHEMY_PASSWORD\`. The note atop \`preview.yml\` says why.
+
+The runner must also be able to install alchemy: \`package.json\` names it by a
+path on this machine (\`"alchemy": "file:..."\`; the registry's \`alchemy\` is
+another project). Commit the package's tarball (\`npm pack\` in alchemy's
+checkout) and depend on it instead: \`"alchemy": "file:vendor/alchemy-<version>.tgz"\`.
 `;
 }

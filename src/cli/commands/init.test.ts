@@ -1,14 +1,14 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { UsageError } from "../exit-codes.js";
 import { captureIO } from "../io.test-fixture.js";
-import { alchemyDependencySpec, initProject } from "./init.js";
+import { alchemyDependencySpec, initProject, transientInstallWarning } from "./init.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PR_STAGE = "pr-${{ github.event.pull_request.number }}";
@@ -80,14 +80,26 @@ describe("alchemy init", () => {
     expect(io.out()).toContain("preview.yml");
   });
 
-  it("links this source checkout as the alchemy dependency", async () => {
-    await initProject("app", { force: false }, captureIO(tmp));
+  it("links this source checkout as the alchemy dependency, and says so", async () => {
+    const io = captureIO(tmp);
+    await initProject("app", { force: false }, io);
     expect(JSON.parse(read("app", "package.json")).dependencies).toEqual({ alchemy: `file:${repoRoot}` });
+    expect(io.out()).toContain(`package.json depends on this copy of alchemy: "alchemy": "file:${repoRoot}"`);
+    expect(io.err()).toBe("");
   });
 
-  it("asks for the release line when alchemy is installed in node_modules", () => {
-    expect(alchemyDependencySpec("/p/node_modules/alchemy", "0.1.0")).toBe("^0.1.0");
-    expect(alchemyDependencySpec("/src/alchemy", "0.1.0")).toBe("file:/src/alchemy");
+  it("names the installed copy by path wherever it is installed: the registry's alchemy is another package", () => {
+    expect(alchemyDependencySpec("/p/node_modules/alchemy")).toBe("file:/p/node_modules/alchemy");
+    expect(alchemyDependencySpec("/usr/lib/node_modules/alchemy")).toBe("file:/usr/lib/node_modules/alchemy");
+    expect(alchemyDependencySpec("/src/alchemy")).toBe("file:/src/alchemy");
+  });
+
+  it("warns when the copy running init lives in npx's cache, which npm may clear", () => {
+    expect(transientInstallWarning("/home/ada/.npm/_npx/4f1c2a/node_modules/alchemy")).toMatch(
+      /npx's cache \(\/home\/ada\/\.npm\/_npx\/4f1c2a\/node_modules\/alchemy\).*npm install -g/,
+    );
+    expect(transientInstallWarning("/usr/lib/node_modules/alchemy")).toBeUndefined();
+    expect(transientInstallWarning(repoRoot)).toBeUndefined();
   });
 
   it("initializes the current directory when no directory is given", async () => {
@@ -220,5 +232,93 @@ describe("alchemy init", () => {
     const second = run();
     expect(second.status, second.stderr).toBe(0);
     expect(second.stdout).toContain("No changes");
+  });
+});
+
+describe("alchemy init from an installed copy", () => {
+  /** npm with the registry unreachable: a dependency npm would fetch fails the test instead of reaching the registry's unrelated alchemy. */
+  const npm = (args: string[], cwd: string) =>
+    spawnSync("npm", [...args, "--registry=http://127.0.0.1:9/", "--no-audit", "--no-fund"], {
+      cwd,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, npm_config_update_notifier: "false" },
+      encoding: "utf8",
+    });
+  /** `alchemy init ...args` run by the copy of alchemy at `packageRoot`, from its sources (a build may predate them). */
+  const initWith = (packageRoot: string, args: string[], cwd: string) =>
+    spawnSync(
+      process.execPath,
+      ["--conditions", "source", "--import", pathToFileURL(path.join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href, path.join(packageRoot, "src/cli/main.ts"), "init", ...args],
+      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: "utf8" },
+    );
+
+  /**
+   * The tarball npm pack makes, unpacked where `npm install -g` puts it
+   * (<prefix>/lib/node_modules/alchemy), beside its runtime dependencies; a
+   * project made there by that copy's init, without its devDependencies
+   * (typescript, tsx and @types/node come from the registry, and are not
+   * what these tests are about).
+   */
+  let installed = "";
+  let installRoot = "";
+  beforeAll(() => {
+    installRoot = realpathSync(mkdtempSync(path.join(tmpdir(), "alchemy-installed-")));
+    const pack = npm(["pack", "--ignore-scripts", "--json", "--pack-destination", installRoot], repoRoot);
+    expect(pack.status, pack.stderr).toBe(0);
+    const tarball = path.join(installRoot, (JSON.parse(pack.stdout) as Array<{ filename: string }>)[0].filename);
+    installed = path.join(installRoot, "prefix", "lib", "node_modules", "alchemy");
+    mkdirSync(path.join(installed, "node_modules"), { recursive: true });
+    const untar = spawnSync("tar", ["-xzf", tarball, "--strip-components=1", "-C", installed], { encoding: "utf8" });
+    expect(untar.status, untar.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8")) as { dependencies: Record<string, string> };
+    for (const dep of Object.keys(manifest.dependencies)) {
+      symlinkSync(path.join(repoRoot, "node_modules", dep), path.join(installed, "node_modules", dep), "dir");
+    }
+  }, 120_000);
+  afterAll(() => rmSync(installRoot, { recursive: true, force: true }));
+
+  /** `alchemy init my-app` by the installed copy, in a directory of its own; the project's path. */
+  const initFromInstalled = (): { project: string; stdout: string } => {
+    const init = initWith(installed, ["my-app"], tmp);
+    expect(init.status, init.stderr).toBe(0);
+    const project = path.join(tmp, "my-app");
+    const pkg = JSON.parse(readFileSync(path.join(project, "package.json"), "utf8"));
+    delete pkg.devDependencies;
+    writeFileSync(path.join(project, "package.json"), JSON.stringify(pkg, null, 2));
+    return { project, stdout: init.stdout };
+  };
+
+  it("made from the packed tarball: package.json names the installed copy, and npm install links it without the registry", () => {
+    const { project, stdout } = initFromInstalled();
+
+    expect(JSON.parse(readFileSync(path.join(project, "package.json"), "utf8")).dependencies).toEqual({ alchemy: `file:${installed}` });
+    expect(stdout).toContain(`"alchemy": "file:${installed}"`);
+    const install = npm(["install", "--ignore-scripts"], project);
+    expect(install.status, install.stderr).toBe(0);
+    expect(realpathSync(path.join(project, "node_modules", "alchemy"))).toBe(installed);
+    expect(readlinkSync(path.join(project, "node_modules", ".bin", "alchemy"))).toBe("../alchemy/dist/cli/main.js");
+    const lock = JSON.parse(readFileSync(path.join(project, "package-lock.json"), "utf8"));
+    expect(lock.packages["node_modules/alchemy"]).toMatchObject({ link: true });
+    expect(JSON.stringify(lock)).not.toContain("registry.npmjs.org");
+  });
+
+  it("made from the packed tarball: npm install runs the linked copy's install scripts, and they have nothing to build there", () => {
+    const { project } = initFromInstalled();
+
+    // npm runs a linked directory's `prepare`; an installed copy has neither sources to build nor a compiler.
+    const install = npm(["install"], project);
+
+    expect(install.status, install.stderr).toBe(0);
+    expect(realpathSync(path.join(project, "node_modules", "alchemy"))).toBe(installed);
+  });
+
+  it("run from a checkout linked onto the PATH (npm install -g . or npm link), names the checkout itself", () => {
+    const linked = path.join(tmp, "prefix", "lib", "node_modules", "alchemy");
+    mkdirSync(path.dirname(linked), { recursive: true });
+    symlinkSync(repoRoot, linked, "dir");
+
+    const init = initWith(linked, ["app"], tmp);
+
+    expect(init.status, init.stderr).toBe(0);
+    expect(JSON.parse(read("app", "package.json")).dependencies).toEqual({ alchemy: `file:${realpathSync(repoRoot)}` });
   });
 });

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { AlchemyError, ScopeError } from "../../core/errors.js";
@@ -56,8 +56,10 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
     return EXIT.failed;
   }
 
+  const alchemyRoot = alchemyPackageRoot();
+  const versions = projectVersions(alchemyRoot);
   const files: Array<[string, string]> = [
-    ["package.json", packageJson(name, projectVersions())],
+    ["package.json", packageJson(name, versions)],
     ["tsconfig.json", tsconfigJson()],
     ["alchemy.run.ts", alchemyRunTs(name)],
     ["README.md", readme(name)],
@@ -88,8 +90,11 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
   }
 
   const cd = path.relative(io.cwd, root);
+  const warning = transientInstallWarning(alchemyRoot);
+  if (warning) io.stderr.write(`${warning}\n`);
   io.stdout.write(
     `Initialized ${name} in ${root}\n${report.join("\n")}\n\n` +
+      `package.json depends on this copy of alchemy: "alchemy": "${versions.alchemy}"\n\n` +
       `Next steps:\n` +
       `  ${cd ? `cd ${shellQuote(cd)} && ` : ""}npm install && npx alchemy deploy\n` +
       `Then \`npx alchemy plan\` shows what a deploy would change, and \`npx alchemy destroy\` deletes the stage.\n` +
@@ -135,18 +140,16 @@ function mergeGitignore(file: string): string {
 }
 
 /**
- * Versions for the generated package.json, taken from this package's own
- * package.json so that the project builds with the tools alchemy is built with.
+ * Versions for the generated package.json: `alchemy` is the copy running
+ * this command, the tools are those alchemy itself is built with.
  */
-function projectVersions(): ProjectVersions {
-  const root = alchemyPackageRoot();
+function projectVersions(root: string): ProjectVersions {
   const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as {
-    version: string;
     devDependencies?: Record<string, string>;
   };
   const dev = pkg.devDependencies ?? {};
   return {
-    alchemy: alchemyDependencySpec(root, pkg.version),
+    alchemy: alchemyDependencySpec(root),
     typescript: dev["typescript"] ?? "~5.9.3",
     typesNode: dev["@types/node"] ?? "^20.19.0",
     tsx: dev["tsx"] ?? "^4.23.0",
@@ -154,30 +157,58 @@ function projectVersions(): ProjectVersions {
 }
 
 /**
- * The spec of the `alchemy` dependency for a project made by this copy of
- * alchemy at `packageRoot`.
+ * The spec of the `alchemy` dependency for a project made by the copy of
+ * alchemy installed at `packageRoot`: always a `file:` path to that copy.
  *
- * Installed from the registry (the package sits in a `node_modules`
- * directory), the project asks for the same release line. Run from a source
- * checkout, this version may not be published at all, or the checkout may
- * hold changes no release has: the project then links the checkout itself,
- * which must be built (`npm run build`) for its `dist/` to exist, and which
- * only resolves on this machine.
+ * The name `alchemy` on the npm registry belongs to another project (Alchemy
+ * 0.94), and this package is published under no other name, so a version
+ * range such as `^0.1.0` would install that other package, and an `npm:` alias
+ * has nothing to point to. A `file:` path resolves to this copy only, from
+ * any directory: npm links it into the project's `node_modules`, fetching
+ * nothing, so the project imports exactly the alchemy that made it. That copy
+ * is a source checkout (built by `npm install` there), a global install
+ * (`npm install -g .` links the checkout; `npm install -g alchemy-0.1.0.tgz`
+ * copies the tarball under the global `lib/node_modules/`), or any other
+ * installed copy. The path is absolute, so the project may move; another
+ * machine needs alchemy at that path, or the line changed to where it has it.
  *
  * @example
- * alchemyDependencySpec("/app/node_modules/alchemy", "0.1.0"); // "^0.1.0"
- * alchemyDependencySpec("/home/me/alchemy", "0.1.0");          // "file:/home/me/alchemy"
+ * alchemyDependencySpec("/usr/lib/node_modules/alchemy"); // "file:/usr/lib/node_modules/alchemy"
+ * alchemyDependencySpec("/home/ada/src/alchemy");         // "file:/home/ada/src/alchemy"
  */
-export function alchemyDependencySpec(packageRoot: string, version: string): string {
-  return packageRoot.split(/[\\/]/).includes("node_modules") ? `^${version}` : `file:${packageRoot}`;
+export function alchemyDependencySpec(packageRoot: string): string {
+  return `file:${packageRoot}`;
 }
 
-/** The directory of the package.json named "alchemy" nearest above this file (src/ or dist/). */
+/**
+ * A warning when the copy at `packageRoot` lives in npx's cache
+ * (`~/.npm/_npx/<hash>/node_modules/alchemy`, as `npx ./alchemy-0.1.0.tgz init`
+ * leaves it), which npm may clear at any time, taking the project's
+ * dependency with it; `undefined` for a lasting install.
+ *
+ * @example
+ * transientInstallWarning("/home/ada/.npm/_npx/4f1c/node_modules/alchemy"); // "warning: ..."
+ * transientInstallWarning("/usr/lib/node_modules/alchemy");                 // undefined
+ */
+export function transientInstallWarning(packageRoot: string): string | undefined {
+  if (!packageRoot.split(/[\\/]/).includes("_npx")) return undefined;
+  return (
+    `warning: this alchemy runs from npx's cache (${packageRoot}), which npm may clear, ` +
+    `and package.json depends on that path. Install alchemy for good ` +
+    `(npm install -g <its checkout or tarball>) and run init with that copy, or edit the "alchemy" dependency.`
+  );
+}
+
+/**
+ * The directory of the package.json named "alchemy" nearest above this file
+ * (src/ or dist/), with symbolic links resolved: `npm install -g .` and
+ * `npm link` reach a checkout through a link that `npm unlink` removes.
+ */
 function alchemyPackageRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = path.join(dir, "package.json");
-    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "alchemy") return dir;
+    if (existsSync(manifest) && (JSON.parse(readFileSync(manifest, "utf8")) as { name?: string }).name === "alchemy") return realpathSync(dir);
     const parent = path.dirname(dir);
     if (parent === dir) {
       throw new AlchemyError(`No package.json named "alchemy" above ${fileURLToPath(import.meta.url)}: this copy of alchemy is incomplete; reinstall it.`);
