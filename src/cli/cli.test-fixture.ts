@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { childEnv } from "../child-env.test-fixture.js";
 
 /** The repository (the `alchemy` package) root. */
 export const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -49,7 +50,7 @@ export function startAlchemy(
 ): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, MAIN, ...args], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ...env },
+    env: childEnv(env),
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";
@@ -86,7 +87,7 @@ export function runAlchemyOnTerminal(args: string[], cwd: string, input = "", de
   const command = [process.execPath, "--conditions", "source", "--import", TSX, MAIN, ...args].map(quote).join(" ");
   const child = spawn("/usr/bin/script", ["-qfec", command, "/dev/null"], {
     cwd,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", TERM: "xterm", COLUMNS: "100", ...env },
+    env: childEnv({ TERM: "xterm", COLUMNS: "100", ...env }),
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";

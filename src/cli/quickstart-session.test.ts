@@ -12,6 +12,7 @@ import {
   transcriptSteps,
   type TranscriptStep,
 } from "./readme-transcript.test-fixture.js";
+import { runnerEnv } from "../child-env.test-fixture.js";
 
 const README = readFileSync(path.join(REPO, "README.md"), "utf8");
 const SCRIPTS = (JSON.parse(readFileSync(path.join(REPO, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
@@ -94,7 +95,7 @@ describe("the README's transcripts, run as written", () => {
     const steps = transcriptSteps(readmeBlock(README, "## The quickstart"));
     expect(steps.map((s) => s.line)).toEqual(["npm run quickstart", "npm run quickstart"]);
 
-    const { readme, actual } = await runTranscript(steps, root, { PATH: process.env.PATH, HOME: path.join(root, "home"), USER: "ada" });
+    const { readme, actual } = await runTranscript(steps, root, { ...runnerEnv(), PATH: process.env.PATH, HOME: path.join(root, "home"), USER: "ada" });
 
     expect(actual).toBe(readme);
     expect(existsSync(path.join(root, "examples/quickstart/out/ada/site/index.html"))).toBe(true);
@@ -105,7 +106,7 @@ describe("the README's transcripts, run as written", () => {
     const steps = transcriptSteps(readmeBlock(README, SESSION_MARKER));
     expect(steps.length).toBeGreaterThan(10);
 
-    const { readme, actual } = await runTranscript(steps, root, { PATH: process.env.PATH, HOME: path.join(root, "home"), USER: "ada" });
+    const { readme, actual } = await runTranscript(steps, root, { ...runnerEnv(), PATH: process.env.PATH, HOME: path.join(root, "home"), USER: "ada" });
 
     expect(actual).toBe(readme);
     // The stage destroyed is gone from disk; the other stage was not touched.

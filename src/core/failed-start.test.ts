@@ -13,6 +13,7 @@ import { parseStoreUrl, storeFactory } from "../state/store-url.js";
 import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
+import { childEnv } from "../child-env.test-fixture.js";
 
 const TSX = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
 const STORE_URL_MODULE = path.join(REPO, "src/state/store-url.ts");
@@ -68,7 +69,7 @@ interface Run {
 function runProgram(dir: string, env: NodeJS.ProcessEnv): Promise<Run> {
   const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, "alchemy.run.ts"], {
     cwd: dir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ...env },
+    env: childEnv(env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

@@ -25,6 +25,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { runnerEnv } from "../child-env.test-fixture.js";
 
 const REPO = path.resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const APP = "stress";
@@ -191,6 +192,7 @@ export async function runStress(options: StressOptions): Promise<StressReport> {
     const child = spawn(process.execPath, [...entry, ...args], {
       cwd: project,
       env: {
+        ...runnerEnv(),
         PATH: process.env.PATH,
         HOME: process.env.HOME,
         USER: "stress",

@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { makeProject, REPO } from "../cli/cli.test-fixture.js";
+import { childEnv } from "../child-env.test-fixture.js";
 
 const FIXTURES = path.join(REPO, "src/testing/test-scope-fixtures");
 const VITEST = path.join(REPO, "node_modules/vitest/vitest.mjs");
@@ -92,7 +93,7 @@ export function runVitest(project: string, files: string[], env: NodeJS.ProcessE
   const output = path.join(project, `${reportName}.json`);
   const child = spawn(process.execPath, [VITEST, "run", "--root", project, "--reporter=./file-reporter.mjs", ...files], {
     cwd: project,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", REPORT_FILE: output, ...env },
+    env: childEnv({ REPORT_FILE: output, ...env }),
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";

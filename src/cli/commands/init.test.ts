@@ -9,6 +9,7 @@ import { parse } from "yaml";
 import { UsageError } from "../exit-codes.js";
 import { captureIO } from "../io.test-fixture.js";
 import { alchemyDependencySpec, initProject, transientInstallWarning } from "./init.js";
+import { runnerEnv } from "../../child-env.test-fixture.js";
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 const PR_STAGE = "pr-${{ github.event.pull_request.number }}";
@@ -218,7 +219,7 @@ describe("alchemy init", () => {
     const run = () =>
       spawnSync(process.execPath, ["--conditions", "source", "--import", tsx, "alchemy.run.ts"], {
         cwd: project,
-        env: { PATH: process.env.PATH, ALCHEMY_STAGE: "test" },
+        env: { ...runnerEnv(), PATH: process.env.PATH, ALCHEMY_STAGE: "test" },
         encoding: "utf8",
       });
 
@@ -248,7 +249,7 @@ describe("alchemy init from an installed copy", () => {
     spawnSync(
       process.execPath,
       ["--conditions", "source", "--import", pathToFileURL(path.join(repoRoot, "node_modules/tsx/dist/loader.mjs")).href, path.join(packageRoot, "src/cli/main.ts"), "init", ...args],
-      { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, encoding: "utf8" },
+      { cwd, env: { ...runnerEnv(), PATH: process.env.PATH, HOME: process.env.HOME }, encoding: "utf8" },
     );
 
   /**

@@ -5,6 +5,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { makeProject, REPO, runAlchemy, type CliResult } from "../cli.test-fixture.js";
 import { NOTE, program, project, record, removeProjectsAfterEach, track } from "../note-project.test-fixture.js";
+import { childEnv } from "../../child-env.test-fixture.js";
 
 removeProjectsAfterEach();
 
@@ -86,7 +87,7 @@ describe("a deploy with a profile the stage's mapping denies is refused wherever
     const tsx = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
     const child = spawn(process.execPath, ["--conditions", "source", "--import", tsx, path.join(dir, "alchemy.run.ts")], {
       cwd: elsewhere,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ALCHEMY_STAGE: "prod", ALCHEMY_PROFILE: "ci" },
+      env: childEnv({ ALCHEMY_STAGE: "prod", ALCHEMY_PROFILE: "ci" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
