@@ -309,3 +309,13 @@ describe("the example program run as the workflows run it", () => {
     expect(existsSync(path.join(dir, "out", "pr-123"))).toBe(false);
   });
 });
+
+describe("the example's package.json", () => {
+  it("depends on this checkout by path, never on a version range the registry's unrelated alchemy could satisfy", () => {
+    const spec = (JSON.parse(readFileSync(path.join(here, "package.json"), "utf8")) as { dependencies: Record<string, string> }).dependencies.alchemy;
+    expect(spec).toMatch(/^file:/);
+    const target = path.resolve(here, spec.slice("file:".length));
+    expect(target).toBe(REPO);
+    expect((JSON.parse(readFileSync(path.join(target, "package.json"), "utf8")) as { name: string }).name).toBe("alchemy");
+  });
+});
