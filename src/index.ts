@@ -41,6 +41,8 @@ export {
   InterruptedError,
   DestroyError,
   UnstorableValueError,
+  OptionConflictError,
+  DestroyCancelledError,
   type DeleteFailure,
 } from "./core/errors.js";
 export { TestCleanupError } from "./testing/test-cleanup-error.js";
