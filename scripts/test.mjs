@@ -48,8 +48,13 @@ function runSuite(node, env) {
 
 const format = ({ passed, failed, skipped }) => `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ""}`;
 
+// Colours only on a terminal: a log redirected to a file (CI's) gets plain text. vitest
+// would colour it whenever CI is set, and the engine's output in tests likewise.
+const colour = process.stdout.isTTY || Boolean(process.env.FORCE_COLOR);
+const suiteEnv = (env) => (colour ? env : { ...env, NO_COLOR: "1" });
+
 const runs = [];
-runs.push({ label: `Node ${process.version}`, ...runSuite(process.execPath, process.env) });
+runs.push({ label: `Node ${process.version}`, ...runSuite(process.execPath, suiteEnv(process.env)) });
 
 const currentMajor = Number(process.versions.node.split(".")[0]);
 if (currentMajor === 24) {
@@ -65,7 +70,7 @@ if (currentMajor === 24) {
     console.error(`Node 24 run: ${error.message}`);
     runs.push({ label: "Node 24 (not installed)", passed: 0, failed: 1, skipped: 0, seconds: 0 });
   }
-  if (node24) runs.push({ label: `Node v${node24.version}`, ...runSuite(node24.node, node24.env) });
+  if (node24) runs.push({ label: `Node v${node24.version}`, ...runSuite(node24.node, suiteEnv(node24.env)) });
 }
 
 const total = runs.reduce(
