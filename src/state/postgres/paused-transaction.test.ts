@@ -22,8 +22,13 @@ const WRITER = `
   const store = new PostgresStateStore({ chain: ["app", "dev"] }, { connectionString, schema });
   await store.lock({ holder: { user: "w", host: "elsewhere", pid: process.pid, command: "writer" }, leaseMs: ${LEASE_MS}, timeoutMs: 0 });
   process.stdout.write("locked\\n");
-  for (let i = 0; ; i++) {
-    await store.set("r" + (i % 50), { status: "created", kind: "test::W", id: "r" + (i % 50), fqn: "app/dev/r" + (i % 50), seq: i, data: {}, props: {}, output: {}, deps: [] });
+  try {
+    for (let i = 0; ; i++) {
+      await store.set("r" + (i % 50), { status: "created", kind: "test::W", id: "r" + (i % 50), fqn: "app/dev/r" + (i % 50), seq: i, data: {}, props: {}, output: {}, deps: [] });
+    }
+  } catch (error) {
+    process.stdout.write("stopped: " + error.name + ": " + error.message + "\\n");
+    process.exit(3);
   }
 `;
 
@@ -39,12 +44,16 @@ describe("PostgreSQL stage lock with a holder paused inside a transaction", () =
     const url = `${db.connectionString}?application_name=${application}`;
     const writer = spawn(process.execPath, ["--conditions", "source", "--import", path.join(REPO, "node_modules/tsx/dist/loader.mjs"), "--input-type=module", "-e", WRITER, url, db.schema], {
       cwd: REPO,
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
+    let output = "";
+    writer.stdout!.on("data", (chunk: Buffer) => (output += chunk));
+    writer.stderr!.on("data", (chunk: Buffer) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => writer.on("exit", resolve));
     cleanups.push(() => writer.kill("SIGKILL"));
     await new Promise<void>((resolve, reject) => {
       writer.stdout!.on("data", (chunk: Buffer) => String(chunk).includes("locked") && resolve());
-      writer.on("exit", (code) => reject(new Error(`the writer exited with ${code}`)));
+      writer.on("exit", (code) => reject(new Error(`the writer exited with ${code}: ${output}`)));
     });
 
     // Pause it until it is caught inside a transaction that holds the lock row.
@@ -72,6 +81,14 @@ describe("PostgreSQL stage lock with a holder paused inside a transaction", () =
     expect(await inTransaction()).toBe(false);
     // The new holder writes: its stage is its own.
     await taker.set("after", { status: "created", kind: "test::W", id: "after", fqn: "app/dev/after", seq: 1, data: {}, props: {}, output: {}, deps: [] });
+    expect((await taker.get("after"))?.seq).toBe(1);
+
+    // Resumed, the old holder finds its session ended by the server: its write fails with an
+    // error it can report (not an unhandled 'error' event that kills the process), and it wrote nothing.
+    writer.kill("SIGCONT");
+    expect(await exited, output).toBe(3);
+    expect(output).toMatch(/^stopped: \w+Error: /m);
+    expect(output).not.toContain("Unhandled");
     expect((await taker.get("after"))?.seq).toBe(1);
   });
 });

@@ -32,6 +32,7 @@
  * @module
  */
 import type pg from "pg";
+import { withClient } from "./checked-out-client.js";
 import { StateStoreError } from "../../core/errors.js";
 import { quoteIdent, type DatabaseTarget } from "./connection-string.js";
 
@@ -108,33 +109,32 @@ export async function migrateSchema(pool: pg.Pool, target: DatabaseTarget): Prom
   const schema = quoteIdent(target.schema);
   const found = await readVersion(pool, schema);
   if (found !== undefined && found >= SCHEMA_VERSION) return checkVersion(found, target);
-  const client = await pool.connect();
-  try {
-    await client.query("BEGIN");
-    await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, target.schema]);
-    // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
-    const exists = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [target.schema]);
-    if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${schema}.schema_version (
-         version integer PRIMARY KEY,
-         applied_at timestamptz NOT NULL DEFAULT now()
-       )`,
-    );
-    const current = await readVersion(client, schema);
-    checkVersion(current ?? 0, target);
-    for (const migration of MIGRATIONS.filter((m) => m.version > (current ?? 0))) {
-      for (const statement of migration.statements(schema)) await client.query(statement);
-      await client.query(`INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [migration.version]);
+  return withClient(pool, async (client, markBroken) => {
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, target.schema]);
+      // Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists.
+      const exists = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [target.schema]);
+      if (exists.rowCount === 0) await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(
+        `CREATE TABLE IF NOT EXISTS ${schema}.schema_version (
+           version integer PRIMARY KEY,
+           applied_at timestamptz NOT NULL DEFAULT now()
+         )`,
+      );
+      const current = await readVersion(client, schema);
+      checkVersion(current ?? 0, target);
+      for (const migration of MIGRATIONS.filter((m) => m.version > (current ?? 0))) {
+        for (const statement of migration.statements(schema)) await client.query(statement);
+        await client.query(`INSERT INTO ${schema}.schema_version (version) VALUES ($1)`, [migration.version]);
+      }
+      await client.query("COMMIT");
+      return current ?? 0;
+    } catch (error) {
+      await client.query("ROLLBACK").catch(markBroken);
+      throw error;
     }
-    await client.query("COMMIT");
-    return current ?? 0;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /** The highest applied version, or `undefined` when the schema or its version table does not exist. */

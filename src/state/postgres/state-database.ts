@@ -13,6 +13,7 @@ import { databaseError, isRetryable } from "./database-errors.js";
 import type { DatabaseTarget } from "./connection-string.js";
 import { recordQueries, writeParams, type RecordQueries, type RecordWrite } from "./record-queries.js";
 import { ReadBatcher } from "./read-batcher.js";
+import { withClient } from "./checked-out-client.js";
 import { migrateSchema } from "./schema-migrations.js";
 import { StageLockTable } from "./stage-lock-table.js";
 import { stageMetaQueries, type StageMetaQueries, type StageMetaWrite } from "./stage-meta-queries.js";
@@ -238,25 +239,23 @@ export class StateDatabase {
    */
   async #commitInTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
     const [app, stage] = stagePath.split("/") as [string, string];
-    const client = await this.#pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
-      if (fence !== undefined) {
-        const current = await this.locks.holding(client, app, stage);
-        if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
+    await withClient(this.#pool, async (client, markBroken) => {
+      try {
+        await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
+        if (fence !== undefined) {
+          const current = await this.locks.holding(client, app, stage);
+          if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
+        }
+        if (params !== undefined) await client.query(this.sql.write, params);
+        if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
+        else if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
+        await client.query("COMMIT");
+      } catch (error) {
+        // A connection that cannot even roll back is dropped, not handed to the next query.
+        await client.query("ROLLBACK").catch(markBroken);
+        throw error;
       }
-      if (params !== undefined) await client.query(this.sql.write, params);
-      if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
-      else if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
-      await client.query("COMMIT");
-    } catch (error) {
-      await client.query("ROLLBACK").catch((e: Error) => (broken = e));
-      throw error;
-    } finally {
-      // A connection that cannot even roll back is dropped, not handed to the next query.
-      client.release(broken);
-    }
+    });
   }
 }
 
