@@ -33,7 +33,7 @@ for (const store of stores) {
     const report = await runStress({ store: url, rounds, resources, seed, cli: "dist", log: (line) => console.error(`[${store}] ${line}`) });
     const reads = Object.values(report.reads).reduce((a, b) => a + b, 0);
     rows.push(
-      `| ${store} | ${report.rounds} | ${report.deploys} | ${report.kills} | ${report.pauses} (${report.takeovers} taken over) | ${report.lockRaceLosers} | ${reads} | ${report.failures.length} | ${report.violations.length} | ${(report.elapsedMs / 1000).toFixed(0)} s |`,
+      `| ${store} | ${report.rounds} | ${report.deploys} | ${report.kills} | ${report.pauses} (${report.takeovers} taken over${report.blockedByPausedWrite ? `, ${report.blockedByPausedWrite} blocked by a paused write` : ""}) | ${report.lockRaceLosers} | ${reads} | ${report.failures.length} | ${report.violations.length} | ${(report.elapsedMs / 1000).toFixed(0)} s |`,
     );
     for (const line of [...report.failures, ...report.violations]) console.error(`[${store}] ${line}`);
     failed ||= report.failures.length + report.violations.length > 0;

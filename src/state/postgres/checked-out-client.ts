@@ -12,18 +12,26 @@
  */
 import type pg from "pg";
 
+/** What {@link withClient} tells its work about the connection. */
+export interface Connection {
+  /** The first error the connection reported (an `error` event, or one given to {@link markBroken}). */
+  readonly error: Error | undefined;
+  /** Counts the connection as broken: it is destroyed instead of going back to the pool. */
+  markBroken(error: Error): void;
+}
+
 /**
  * Runs `work` on a client of `pool`, then gives the client back, or destroys it
  * when its connection broke (an `error` event, or a failure `work` reports
  * through `markBroken`).
  * @example
- * await withClient(pool, async (client, markBroken) => {
+ * await withClient(pool, async (client, connection) => {
  *   await client.query("BEGIN");
  *   try { ...; await client.query("COMMIT"); }
- *   catch (error) { await client.query("ROLLBACK").catch(markBroken); throw error; }
+ *   catch (error) { await client.query("ROLLBACK").catch(connection.markBroken); throw error; }
  * });
  */
-export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient, markBroken: (error: Error) => void) => Promise<T>): Promise<T> {
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient, connection: Connection) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const markBroken = (error: Error) => {
@@ -31,7 +39,12 @@ export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient,
   };
   client.on("error", markBroken);
   try {
-    return await work(client, markBroken);
+    return await work(client, {
+      get error() {
+        return broken;
+      },
+      markBroken,
+    });
   } finally {
     client.off("error", markBroken);
     client.release(broken);

@@ -109,7 +109,7 @@ export async function migrateSchema(pool: pg.Pool, target: DatabaseTarget): Prom
   const schema = quoteIdent(target.schema);
   const found = await readVersion(pool, schema);
   if (found !== undefined && found >= SCHEMA_VERSION) return checkVersion(found, target);
-  return withClient(pool, async (client, markBroken) => {
+  return withClient(pool, async (client, connection) => {
     try {
       await client.query("BEGIN");
       await client.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [MIGRATION_LOCK_CLASS, target.schema]);
@@ -131,7 +131,7 @@ export async function migrateSchema(pool: pg.Pool, target: DatabaseTarget): Prom
       await client.query("COMMIT");
       return current ?? 0;
     } catch (error) {
-      await client.query("ROLLBACK").catch(markBroken);
+      await client.query("ROLLBACK").catch(connection.markBroken);
       throw error;
     }
   });

@@ -239,7 +239,7 @@ export class StateDatabase {
    */
   async #commitInTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
     const [app, stage] = stagePath.split("/") as [string, string];
-    await withClient(this.#pool, async (client, markBroken) => {
+    await withClient(this.#pool, async (client, connection) => {
       try {
         await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
         if (fence !== undefined) {
@@ -252,11 +252,24 @@ export class StateDatabase {
         await client.query("COMMIT");
       } catch (error) {
         // A connection that cannot even roll back is dropped, not handed to the next query.
-        await client.query("ROLLBACK").catch(markBroken);
+        await client.query("ROLLBACK").catch(connection.markBroken);
+        if (fence !== undefined && (sessionTimedOut(error) || sessionTimedOut(connection.error))) {
+          throw new LockLostError(stagePath, fence.lockId, undefined, SESSION_ENDED);
+        }
         throw error;
       }
     });
   }
+}
+
+/** Why a fenced write counts its lock as lost when the server ended its session mid-transaction. */
+const SESSION_ENDED =
+  "the database ended this run's session, which had been in a write transaction for longer than the lock's lease " +
+  "(was the process paused?), so another run may have taken the stage over";
+
+/** The server ended the session for sitting idle in a transaction (idle_in_transaction_session_timeout). */
+function sessionTimedOut(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === "25P03";
 }
 
 /** `app/stage` of a scope path `app/stage/...`. */

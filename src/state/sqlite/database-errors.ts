@@ -60,7 +60,11 @@ function fixFor(error: unknown): string {
   switch (code) {
     case "SQLITE_BUSY":
     case "SQLITE_LOCKED":
-      return "Another process kept the database locked for too long; run again once it is done.";
+      return (
+        "Another process kept the database locked for too long; run again once it is done. " +
+        "A process stopped in the middle of a write (Ctrl-Z, SIGSTOP, a suspended machine) keeps it locked until it is resumed or ended: " +
+        "SQLite has no server that could end it (lsof or fuser on the file shows who has it open)."
+      );
     case "SQLITE_FULL":
       return "The disk is full: free some space and run again.";
     case "SQLITE_READONLY":
