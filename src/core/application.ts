@@ -123,6 +123,13 @@ export class Application extends Scope {
     } catch (error) {
       failure ??= error;
     }
+    if (context.ownsServices) {
+      try {
+        await context.services.dispose();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
     this.closed = true;
     if (!finalize) return;
     if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));

@@ -17,6 +17,7 @@ import type { RunEvent } from "./events.js";
 import type { LastDeploy } from "./last-deploy.js";
 import type { DestroyStrategy, Phase } from "./options.js";
 import type { StateStoreFactory } from "../state/state-store.js";
+import type { Services } from "./services.js";
 
 /** Options a launcher may set; each maps to the `alchemy(...)` option of the same name. */
 export interface LaunchOptions {
@@ -30,6 +31,8 @@ export interface LaunchOptions {
   lockTimeoutMs?: number;
   /** The store `--state` names, for a program that sets none. */
   stateStore?: StateStoreFactory;
+  /** `--local`: providers run on their local runtime. */
+  local?: boolean;
 }
 
 /** What a destroy is about to delete, for a confirmation prompt. */
@@ -73,6 +76,12 @@ export interface Launch {
   onNewStage?: (stage: NewStage) => void;
   /** In the destroy phase, asked before anything is deleted; `false` cancels the run (`DestroyCancelledError`). */
   confirmDestroy?: (preview: DestroyPreview) => Promise<boolean>;
+  /**
+   * Services the launcher owns and keeps across the runs it launches (`alchemy dev`
+   * keeps one local runtime serving while it re-runs the program); each run
+   * otherwise starts and disposes its own.
+   */
+  services?: Services;
   /** Applications the program started under this launch, in order (filled by the engine). */
   readonly applications: Application[];
 }

@@ -9,6 +9,7 @@ import { parseStoreUrl, storeFactory } from "../state/store-url.js";
 import { AlchemyError, OptionConflictError } from "./errors.js";
 import type { RunEvent } from "./events.js";
 import type { Launch, LaunchOptions } from "./launch.js";
+import type { Services } from "./services.js";
 import { validateStageProfileMapping, type CredentialOverride, type StageProfileMapping } from "./profiles/index.js";
 
 /** What a run does with the program's resources. */
@@ -110,6 +111,13 @@ export interface AlchemyOptions {
    * @default 0 (fail at once)
    */
   lockTimeoutMs?: number;
+  /**
+   * Run providers that have a local runtime on it instead of the cloud
+   * (Cloudflare resources on Miniflare): no credentials needed, nothing
+   * deployed anywhere but this machine.
+   * @default process.env.ALCHEMY_LOCAL is "1" or "true"
+   */
+  local?: boolean;
 }
 
 /** Options of `alchemy.run(name, options, fn)`. */
@@ -144,6 +152,10 @@ export interface ResolvedOptions {
   lockTimeoutMs: number;
   /** Print the summary line at finalize (a launcher prints its own). */
   printSummary: boolean;
+  /** Providers run on their local runtime (see {@link AlchemyOptions.local}). */
+  local: boolean;
+  /** Services shared with other runs, owned (and disposed) by the launcher; else the run starts its own. */
+  services?: Services;
 }
 
 const PHASES: readonly Phase[] = ["up", "destroy", "read", "plan"];
@@ -200,6 +212,8 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     onWarning: launch?.onWarning,
     signal: anySignal(options.signal, launch?.signal),
     printSummary: !launch && !(options.quiet ?? false),
+    local: options.local ?? isTrue(env.ALCHEMY_LOCAL),
+    services: launch?.services,
   };
 }
 
@@ -238,6 +252,10 @@ function storeFromEnv(appName: string, env: NodeJS.ProcessEnv, rootDir: string |
       { cause: error },
     );
   }
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value === "1" || value?.toLowerCase() === "true";
 }
 
 function anySignal(a: AbortSignal | undefined, b: AbortSignal | undefined): AbortSignal | undefined {

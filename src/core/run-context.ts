@@ -13,6 +13,7 @@ import { LockLostError } from "../state/stage-lock.js";
 import { InterruptedError, type DeleteFailure } from "./errors.js";
 import type { StageSecrets } from "./secrets/stage-secrets.js";
 import { Credentials } from "./profiles/credentials.js";
+import { Services, type ServiceKey } from "./services.js";
 
 export class RunContext {
   private readonly startedAt = performance.now();
@@ -40,6 +41,10 @@ export class RunContext {
   stageLease?: () => Error | undefined;
   /** Why the run was stopped from within (see {@link halt}). */
   private halted?: Error;
+  /** Services the run's resources share: the launcher's, or the run's own (disposed when it ends). */
+  readonly services: Services;
+  /** True when {@link services} are the run's own, to dispose when it ends. */
+  readonly ownsServices: boolean;
   /** Operations started and not yet recorded. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -48,6 +53,8 @@ export class RunContext {
     env: NodeJS.ProcessEnv = process.env,
   ) {
     this.credentials = Credentials.fromEnv(options.profile, env);
+    this.ownsServices = options.services === undefined;
+    this.services = options.services ?? new Services();
     this.print = consoleReporter(options.quiet);
   }
 
@@ -79,6 +86,11 @@ export class RunContext {
   warn(message: string): void {
     if (this.options.onWarning) this.options.onWarning(message);
     else console.error(`! ${message}`);
+  }
+
+  /** The service of `key`, started on first use (see `services.ts`). */
+  service<T>(key: ServiceKey<T>): Promise<T> {
+    return this.services.get(key, { rootDir: this.options.rootDir, warn: (message) => this.warn(message) });
   }
 
   /** Keeps `operation` counted as in flight until it settles; returns it. */
