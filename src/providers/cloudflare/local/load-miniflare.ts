@@ -1,0 +1,33 @@
+/**
+ * Loads Miniflare on first use. It is an optional peer dependency (0.8 s to
+ * import, a 119 MB workerd binary), so importing the Cloudflare provider
+ * family never loads it: only a run that uses the local runtime does.
+ *
+ * @module
+ */
+import { LocalRuntimeError } from "./local-runtime-error.js";
+
+/** The version the local backend was built and tested with. */
+export const MINIFLARE_VERSION = "4.20260426.0";
+
+/** The `miniflare` module. */
+export type MiniflareModule = typeof import("miniflare");
+
+/**
+ * The `miniflare` module (Node keeps it once imported).
+ *
+ * @throws LocalRuntimeError (`miniflare-missing`) when it is not installed.
+ */
+export async function loadMiniflare(): Promise<MiniflareModule> {
+  try {
+    return await import("miniflare");
+  } catch (error) {
+    throw new LocalRuntimeError(
+      `The local Cloudflare runtime needs Miniflare, which could not be loaded: ${error instanceof Error ? error.message : String(error)}. ` +
+        `Install it next to alchemy: npm install --save-dev miniflare@${MINIFLARE_VERSION}`,
+      "miniflare-missing",
+      "miniflare",
+      { cause: error },
+    );
+  }
+}
