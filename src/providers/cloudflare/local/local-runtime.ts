@@ -167,9 +167,12 @@ export class LocalRuntime {
    * const rows = await runtime.use("d1", id, (db) => db.prepare("SELECT 1").all());
    */
   async use<K extends LocalResourceKind, T>(kind: K, id: string, operation: (binding: LocalBindings[K]) => Promise<T>): Promise<T> {
-    await this.declare(kind, id);
-    while (this.#batcher.busy) await this.#batcher.idle();
-    this.#assertOpen();
+    // A forget of the same resource may have been applied meanwhile: declare it again then.
+    do {
+      await this.declare(kind, id);
+      while (this.#batcher.busy) await this.#batcher.idle();
+      this.#assertOpen();
+    } while (!this.isDeclared(kind, id));
     this.#operations++;
     try {
       return await operation((await this.#binding(kind, id)) as LocalBindings[K]);
@@ -284,9 +287,10 @@ export class LocalRuntime {
       if (worker !== undefined) return portInUse(worker.spec.name, port, error);
     }
     const lines = await this.#output.errorsSince(mark);
-    const details = lines.length > 0 ? `\n${lines.join("\n")}` : "";
+    // Miniflare's own message points at "logging output above": quote that output instead.
+    const why = lines.length > 0 ? lines.join("\n") : message;
     return new LocalRuntimeError(
-      `The local Cloudflare runtime (workerd) could not start with ${subject}: ${message}${details}\nFix the Worker's code or bindings, then deploy again; the previous version keeps serving.`,
+      `${subject} could not start in the local Cloudflare runtime (workerd):\n${why}\nFix its code, bindings or compatibility settings, then deploy again; what ran before keeps serving.`,
       "runtime-failed",
       subject,
       { cause: error },

@@ -11,8 +11,9 @@ import type { Readable } from "node:stream";
 /** Where workerd's lines go. */
 export type WorkerdOutputSink = (line: string, stream: "stdout" | "stderr") => void;
 
-/** Writes each line to this process's stdout or stderr, as Miniflare does by default. */
+/** Writes each line to this process's stdout or stderr, as Miniflare does by default, without workerd's stack addresses. */
 export const terminalSink: WorkerdOutputSink = (line, stream) => {
+  if (line.startsWith("stack: ")) return;
   (stream === "stdout" ? process.stdout : process.stderr).write(`${line}\n`);
 };
 
