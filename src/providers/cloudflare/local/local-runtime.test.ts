@@ -158,6 +158,28 @@ describe("LocalRuntime", () => {
     expect(await Promise.all(endpoints.map(async (endpoint) => (await fetch(endpoint.url)).text()))).toEqual(["a", "b", "c"]);
   });
 
+  it("runs data calls made while Workers are being put without failing: changes wait for calls in flight, calls for changes", async () => {
+    let putting = true;
+    let calls = 0;
+    // Calls back to back, each several round trips long, for as long as the puts take.
+    const caller = (async () => {
+      while (putting) {
+        await runtime.use("kv", "local-kv", async (kv) => {
+          for (let i = 0; i < 5; i++) await kv.put(`concurrent-${calls}-${i}`, "v");
+        });
+        calls++;
+      }
+    })();
+    try {
+      for (const name of ["x", "y", "z"]) await runtime.putWorker(textWorker(`concurrent-${name}`, name));
+    } finally {
+      putting = false;
+    }
+    await caller;
+    expect(calls).toBeGreaterThan(3);
+    expect(await runtime.use("kv", "local-kv", (kv) => kv.get(`concurrent-${calls - 1}-4`))).toBe("v");
+  });
+
   it("stops serving a deleted Worker, and deleting it again succeeds", async () => {
     const { url } = await runtime.putWorker(textWorker("doomed", "here"));
     await runtime.deleteWorker("doomed");
@@ -195,9 +217,25 @@ describe("LocalRuntime.dispose", () => {
       expect(isAlive(started[0]!)).toBe(false);
       await runtime.dispose();
       await expect(runtime.declare("kv", "local-late")).rejects.toThrow("has been stopped");
+      await expect(runtime.putWorker(textWorker("late", "late"))).rejects.toThrow("has been stopped");
     } finally {
       await runtime.dispose();
       fs.rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it("GIVEN a Worker being put WHEN the runtime is disposed THEN the put completes or is refused, and no workerd is left", async () => {
+    const root = tempDir("local-runtime-dispose-during");
+    const runtime = new LocalRuntime({ persistRoot: root, warn: () => {}, output: () => {} });
+    const before = new Set(workerdChildren());
+    const put = runtime.putWorker(textWorker("interrupted", "x")).then(
+      () => "served",
+      (error: Error) => error.message,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await runtime.dispose();
+    expect(await put).toMatch(/^served$|has been stopped/);
+    expect(workerdChildren().filter((pid) => !before.has(pid))).toEqual([]);
+    fs.rmSync(root, { recursive: true, force: true });
   });
 });
