@@ -149,7 +149,8 @@ export class LocalRuntime {
     } finally {
       if (chosen !== undefined) this.#promisedPorts.delete(chosen);
     }
-    return endpoint(chosen!);
+    // Two puts of one Worker in the same batch: the last one's port is the one served.
+    return endpoint(this.#batcher.applied.workers.get(spec.name)?.port ?? chosen!);
   }
 
   /** Stops serving Worker `name`; a Worker it does not hold is fine. */
