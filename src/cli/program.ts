@@ -111,7 +111,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       .option("--json", "print one JSON document with every resource's action and the summary")
       .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
       .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
-      .option("--state <dir|store-url>", "state store when the program sets none: a directory, sqlite:<file> or postgres://... (default: $ALCHEMY_STATE_STORE, else .alchemy)");
+      .option("--state <dir|store-url>", "state store when the program sets none: a directory, sqlite:<file> or postgres://... (default: $ALCHEMY_STATE_STORE, else .alchemy)")
+      .option("--local", "run providers on their local runtime (Cloudflare on Miniflare): no cloud, no credentials (default: $ALCHEMY_LOCAL)");
 
   runCmd("deploy", "create, update and delete resources so that they match the program")
     .option("--force", "update every resource, even those whose props did not change")
@@ -131,6 +132,22 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .addOption(concurrencyOption())
     .addOption(lockTimeoutOption())
     .action(async (entry: string | undefined, flags) => done(await runCommand("destroy", entry, runOptions(flags, argv), io)));
+
+  program
+    .command("dev")
+    .description("deploy locally (Cloudflare on Miniflare) and keep serving; runs again when the program or a Worker's source changes")
+    .argument("[entry]", "the program to run (default: ./alchemy.run.ts, then .js, .mjs)")
+    .option("-s, --stage <stage>", "stage to work on (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .option("-p, --profile <profile>", "credential profile (default: $ALCHEMY_PROFILE, else default)")
+    .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
+    .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
+    .option("--state <dir|store-url>", "state store when the program sets none (default: $ALCHEMY_STATE_STORE, else .alchemy)")
+    .addOption(lockTimeoutOption())
+    .action(async (entry: string | undefined, flags) => {
+      const { devCommand } = await import("./commands/dev.js");
+      const run = runOptions(flags, argv);
+      done(await devCommand(entry, { command: run.command, state: run.state, stage: run.stage, profile: run.profile, quiet: run.quiet, verbose: run.verbose, lockTimeoutMs: run.lockTimeoutMs }, io));
+    });
 
   runCmd("read", "run the program in read phase: print recorded outputs, change nothing").action(
     async (entry: string | undefined, flags) => done(await runCommand("read", entry, runOptions(flags, argv), io)),
@@ -307,6 +324,7 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,
     verbose: !!flags.verbose,
+    local: flags.local ? true : undefined,
   };
 }
 

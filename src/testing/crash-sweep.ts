@@ -23,6 +23,8 @@ export interface SweepTarget {
   /** The test file, for messages. */
   file: string;
   destroyStrategy?: DestroyStrategy;
+  /** Providers on their local runtime (as the test that left the stage). */
+  local?: boolean;
 }
 
 const sweeps = new Map<StoreKey, Map<string, Promise<void>>>();
@@ -107,6 +109,7 @@ async function destroyStage(target: SweepTarget, stage: string, onDeleted: (fqn:
     phase: "destroy",
     stateStore: target.factory,
     destroyStrategy: target.destroyStrategy,
+    local: target.local,
     lockTimeoutMs: 0,
     quiet: true,
     onEvent: (event) => {

@@ -49,6 +49,8 @@ export interface EphemeralRunSettings {
   stateDir?: string;
   destroyStrategy?: DestroyStrategy;
   quiet: boolean;
+  /** Providers on their local runtime; undefined: as $ALCHEMY_LOCAL says. */
+  local?: boolean;
 }
 
 /** Derived stages tried before giving up (`<stage>`, `<stage>-2`, ...). */
@@ -118,7 +120,7 @@ export class EphemeralRun {
 
   private async start(): Promise<Started | undefined> {
     const s = this.settings;
-    await sweepLeftovers({ store: s.store, factory: s.factory, appName: s.appName, file: s.file, destroyStrategy: s.destroyStrategy });
+    await sweepLeftovers({ store: s.store, factory: s.factory, appName: s.appName, file: s.file, destroyStrategy: s.destroyStrategy, local: s.local });
     for (let attempt = 1; attempt <= MAX_STAGE_ATTEMPTS; attempt++) {
       if (this.controller.signal.aborted) return undefined;
       const stage = attempt === 1 ? s.stage : `${s.stage}-${attempt}`;
@@ -138,6 +140,7 @@ export class EphemeralRun {
           phase: "up",
           stateStore: s.factory,
           destroyStrategy: s.destroyStrategy,
+          local: s.local,
           lockTimeoutMs: 0,
           quiet: s.quiet,
           onEvent: s.quiet ? () => undefined : undefined,
@@ -213,6 +216,7 @@ async function destroyAndRelease(app: Application, s: EphemeralRunSettings): Pro
       phase: "destroy",
       stateStore: s.factory,
       destroyStrategy: s.destroyStrategy,
+      local: s.local,
       lockTimeoutMs: CLEANUP_LOCK_TIMEOUT_MS,
       quiet: true,
       onEvent: s.quiet ? () => undefined : undefined,

@@ -51,6 +51,12 @@ export interface TestScopeOptions {
    * @default true
    */
   quiet?: boolean;
+  /**
+   * Run providers that have a local runtime on it (Cloudflare resources on
+   * Miniflare): a D1Database is a real local database, destroyed with the test.
+   * @default $ALCHEMY_LOCAL is "1" or "true"
+   */
+  local?: boolean;
 }
 
 /** The body of a test scope: gets the stage scope its resources are created in. */
@@ -180,14 +186,16 @@ function settingsOf(meta: TestFileMeta, options: TestScopeOptions, testName: str
     stateDir: store.stateDir,
     destroyStrategy: options.destroyStrategy,
     quiet: options.quiet ?? true,
+    ...(options.local !== undefined ? { local: options.local } : {}),
   };
 }
 
 function checkOptions(options: TestScopeOptions): TestScopeOptions {
   if (typeof options !== "object" || options === null) {
-    throw new TypeError("alchemy.test(import.meta, options) takes an options object: { stage, destroyStrategy, stateStore, quiet }.");
+    throw new TypeError("alchemy.test(import.meta, options) takes an options object: { stage, destroyStrategy, stateStore, quiet, local }.");
   }
-  const { stage, stateStore, quiet } = options;
+  const { stage, stateStore, quiet, local } = options;
+  if (local !== undefined && typeof local !== "boolean") throw new TypeError(`alchemy.test: the local option must be a boolean, got ${typeof local}.`);
   if (stage !== undefined && typeof stage !== "string") throw new TypeError(`alchemy.test: the stage option must be a string, got ${typeof stage}.`);
   if (stateStore !== undefined && typeof stateStore !== "function") {
     throw new TypeError("alchemy.test: the stateStore option must be a function (scope) => StateStore.");

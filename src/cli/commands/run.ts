@@ -58,6 +58,8 @@ export interface RunCommandOptions {
   detailedExitcode: boolean;
   /** `--verbose`: every error with its whole stack. */
   verbose?: boolean;
+  /** `--local`: providers on their local runtime. */
+  local?: boolean;
 }
 
 const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read" };
@@ -71,6 +73,8 @@ export interface RunExtras {
   importQuery?: string;
   /** In the destroy phase, asked once the stage is locked, before anything is deleted; `false` cancels. */
   confirmDestroy?: Launch["confirmDestroy"];
+  /** Services kept across runs (`alchemy dev`'s local runtime), owned by the caller. */
+  services?: Launch["services"];
 }
 
 /** Runs the program at `entry` for `command`; resolves to the exit code. */
@@ -124,6 +128,7 @@ export async function executeRun(
       reporter.notice(`Creating new stage "${stage}" (existing: ${existing.join(", ")})`);
     },
     signal: interrupts.signal,
+    services: extras.services,
     requireState: command === "destroy",
     confirmDestroy:
       extras.confirmDestroy ??
@@ -216,6 +221,7 @@ function launchOptions(command: RunCommandName, opts: RunCommandOptions, cwd: st
   set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
   set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
   set("lockTimeoutMs", opts.lockTimeoutMs, `--lock-timeout ${opts.lockTimeoutMs}ms`);
+  set("local", opts.local, "--local");
   if (opts.state !== undefined) {
     const where = stateLocationOf({ state: opts.state }, { cwd });
     set("stateStore", storeFactory(where), `--state ${describeLocation(where)}`);

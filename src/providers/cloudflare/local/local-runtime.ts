@@ -10,6 +10,7 @@ import type { Miniflare } from "miniflare";
 import type { WorkerSpec } from "../backend.js";
 import { ChangeBatcher, type Change } from "./change-batcher.js";
 import { findFreePort, isPortFree, LOCAL_HOST } from "./free-port.js";
+import { withoutNewSignalListeners } from "./signal-listeners.js";
 import { loadMiniflare } from "./load-miniflare.js";
 import type { LocalBindings } from "./local-bindings.js";
 import { LocalRuntimeError } from "./local-runtime-error.js";
@@ -248,7 +249,7 @@ export class LocalRuntime {
     try {
       if (this.#miniflare === undefined) {
         const { Miniflare } = await loadMiniflare();
-        const miniflare = new Miniflare(options);
+        const miniflare = withoutNewSignalListeners(() => new Miniflare(options));
         try {
           await miniflare.ready;
         } catch (error) {

@@ -1,0 +1,58 @@
+/**
+ * Which {@link CloudflareBackend} a run's Cloudflare resources use: the local
+ * runtime (Miniflare) when the run is local (`local: true`, `--local`,
+ * `alchemy dev`, `ALCHEMY_LOCAL=1`), else the Cloudflare API. Decided once per
+ * run, here; resources never look at flags.
+ *
+ * @module
+ */
+import { ResourceError } from "../../core/errors.js";
+import type { HandlerPhase } from "../../core/handler-context.js";
+import type { Scope } from "../../core/scope.js";
+import type { BackendMode, CloudflareBackend } from "./backend.js";
+import { localRuntimeService } from "./local/local-service.js";
+
+/** The backend of the run `scope` belongs to. */
+export async function backendOf(scope: Scope, fqn: string, operation: HandlerPhase): Promise<CloudflareBackend> {
+  const run = scope.context;
+  if (run.options.local) return run.service(localRuntimeService);
+  throw new ResourceError(
+    `${fqn}: deploying Cloudflare resources to the Cloudflare API is not available yet. ` +
+      "Run them locally on Miniflare instead: alchemy dev, alchemy deploy --local, or ALCHEMY_LOCAL=1.",
+    fqn,
+    operation,
+  );
+}
+
+/**
+ * Refuses to act on a record another backend made: a local run never calls the
+ * Cloudflare API, and a remote run never takes a local record for a cloud resource.
+ * Update is not refused (the resource is made anew on this backend, see
+ * {@link madeBy}); delete is, since the resource lives where this run cannot reach.
+ */
+export function checkDeleteMode(recorded: BackendMode | undefined, backend: BackendMode, fqn: string): void {
+  if (recorded === undefined || recorded === backend) return;
+  throw new ResourceError(
+    recorded === "local"
+      ? `${fqn} was made locally (Miniflare), and this run deploys to Cloudflare: it cannot delete it. Delete it with a local run (alchemy destroy --local), or forget the record (alchemy state rm ${fqn}).`
+      : `${fqn} was deployed to Cloudflare, and this run is local: it never calls the Cloudflare API. Delete it with a run that is not local, or forget the record (alchemy state rm ${fqn}).`,
+    fqn,
+    "delete",
+  );
+}
+
+/** True when the recorded output was made by `backend` (so an update may change it in place). */
+export function madeBy(output: { backend?: BackendMode } | undefined, backend: BackendMode): boolean {
+  return output !== undefined && output.backend === backend;
+}
+
+/**
+ * In a local deploy, makes sure the local runtime of this process holds a
+ * resource whose handler was skipped (its props unchanged): the runtime lives
+ * only as long as the process, the resource's data on disk. Creating again is
+ * idempotent locally. Does nothing in other phases and in remote runs.
+ */
+export async function ensureLocal(scope: Scope | undefined, fqn: string, output: { backend: BackendMode }, ensure: (backend: CloudflareBackend) => Promise<unknown>): Promise<void> {
+  if (scope === undefined || scope.phase !== "up" || !scope.context.options.local || output.backend !== "local") return;
+  await ensure(await backendOf(scope, fqn, "update"));
+}
