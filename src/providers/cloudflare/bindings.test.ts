@@ -43,7 +43,7 @@ describe("a Worker's bindings", () => {
 
   it("refuse a name that is not an identifier, a resource a Worker cannot bind, and a function, naming the Worker", () => {
     expect(() => workerBindings({ "MY-VAR": "x" }, "app/dev/api", "create")).toThrow(/Worker app\/dev\/api: binding name "MY-VAR" is not a JavaScript identifier/);
-    const folder = brandOutput({ path: "/tmp/x" }, { fqn: "app/dev/out", kind: "fs::Folder", id: "out" });
+    const folder = brandOutput<object>({ path: "/tmp/x" }, { fqn: "app/dev/out", kind: "fs::Folder", id: "out" });
     expect(() => workerBindings({ OUT: folder }, "app/dev/api", "create")).toThrow(/binding OUT is the output of a fs::Folder, which a Worker cannot bind/);
     expect(() => workerBindings({ F: (() => 1) as unknown as string }, "app/dev/api", "create")).toThrow(/binding F is a function/);
   });
