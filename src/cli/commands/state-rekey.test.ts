@@ -21,6 +21,9 @@ await Promise.all(Array.from({ length: 100 }, (_, i) => Vault("v" + i, { key: al
 await app.finalize();
 `;
 
+/** Rekeys killed at a random moment (or finishing first), each followed by the checks and a rerun. */
+const TRIALS = 10;
+
 const projects: string[] = [];
 afterEach(() => projects.splice(0).forEach(removeProject));
 
@@ -51,12 +54,12 @@ async function undecryptable(dir: string, passwords: string[]): Promise<string[]
 }
 
 describe("alchemy state rekey", () => {
-  it("moves every secret to the new password; killed at random points in 20 trials, every record still opens with the old or the new one, and a rerun finishes", { timeout: 300_000 }, async () => {
+  it(`moves every secret to the new password; killed at random points in ${TRIALS} trials, every record still opens with the old or the new one, and a rerun finishes`, { timeout: 300_000 }, async () => {
     const dir = makeProject({ "alchemy.run.ts": PROGRAM });
     projects.push(dir);
     expect((await runAlchemy(["deploy", "--stage", "dev"], dir, { ALCHEMY_PASSWORD: "pw-0" })).code).toBe(0);
     let killedMidway = 0;
-    for (let trial = 0; trial < 20; trial++) {
+    for (let trial = 0; trial < TRIALS; trial++) {
       const [from, to] = [`pw-${trial}`, `pw-${trial + 1}`];
       const env = { ALCHEMY_PASSWORD: from, ALCHEMY_NEW_PASSWORD: to };
       const { child, done } = startAlchemy(["state", "rekey", "--stage", "dev", "--app", "vault"], dir, env);
@@ -69,9 +72,9 @@ describe("alchemy state rekey", () => {
       expect(rerun.code, rerun.stderr + rerun.stdout).toBe(0);
       expect(await undecryptable(dir, [to]), `trial ${trial} after the rerun`).toEqual([]);
     }
-    console.log(`rekey: ${killedMidway} of 20 runs killed before they finished`);
+    console.log(`rekey: ${killedMidway} of ${TRIALS} runs killed before they finished`);
     expect(killedMidway).toBeGreaterThan(0);
-    const deploy = await runAlchemy(["deploy", "--stage", "dev"], dir, { ALCHEMY_PASSWORD: "pw-20" });
+    const deploy = await runAlchemy(["deploy", "--stage", "dev"], dir, { ALCHEMY_PASSWORD: `pw-${TRIALS}` });
     expect(deploy.stdout).toMatch(/No changes: 200 unchanged/);
   });
 
