@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
-import { initProject } from "./commands/init.js";
+import { INIT_TEMPLATES, initProject } from "./commands/init.js";
 import { PROFILE_HELP, profileList, profileRm, profileSet, profileShow } from "./commands/profile.js";
 import { stateList, stateRm, stateShow } from "./commands/state.js";
 import { listStages } from "./commands/stages.js";
@@ -262,11 +262,20 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
 
   program
     .command("init")
-    .description("scaffold a project: package.json, tsconfig, alchemy.run.ts, .gitignore and a PR preview workflow")
+    .description("scaffold a project from a template: package.json, tsconfig, alchemy.run.ts, README, .gitignore and the template's sources")
     .argument("[dir]", "directory to create the project in", ".")
     .option("--name <name>", "application name (default: the directory's name)")
     .option("--force", "overwrite files that already exist")
-    .action(async (dir: string, flags) => done(await initProject(dir, { name: flags.name, force: !!flags.force }, io)));
+    .addOption(
+      new Option("--template <name>", "the project to scaffold (templates below)").choices(INIT_TEMPLATES).default("default"),
+    )
+    .addHelpText(
+      "after",
+      "\nTemplates:\n" +
+        "  default     files and a random string (no account needed), with pull request preview workflows\n" +
+        "  cloudflare  a Worker with D1 and KV, run on this machine by `npx alchemy dev`",
+    )
+    .action(async (dir: string, flags) => done(await initProject(dir, { name: flags.name, force: !!flags.force, template: flags.template }, io)));
 
   return program;
 }

@@ -16,10 +16,53 @@ export interface ProjectVersions {
   typesNode: string;
   /** @default "^4.23.0" */
   tsx: string;
+  /** esbuild, which bundles Workers (the cloudflare template). @default "^0.28.2" */
+  esbuild: string;
+  /** `@cloudflare/workers-types`, the types of a Worker's `env` and runtime (the cloudflare template). @default "4.20260426.1" */
+  workersTypes: string;
+}
+
+/**
+ * What `alchemy init --template <name>` writes into the project, and what it
+ * tells the user to do next.
+ */
+export interface ProjectTemplate {
+  /**
+   * The files to write, as `[path, text]` with `/`-separated paths relative
+   * to the project, for the application `appName`. `.gitignore` is not one
+   * of them: it is merged, never overwritten (see {@link ProjectTemplate.gitignoreLines}).
+   */
+  files(appName: string, versions: ProjectVersions): Array<[string, string]>;
+  /** Lines the project's `.gitignore` must hold; missing ones are appended. */
+  gitignoreLines: readonly string[];
+  /** The command that first runs the project, after `npm install`. @example "npx alchemy deploy" */
+  firstRun: string;
+  /** What to know next, printed after the first command; one or more lines, each ending in a newline. */
+  nextNotes: string;
 }
 
 /** Lines the project's `.gitignore` must hold: state, installed packages, and what the program writes. */
 export const GITIGNORE_LINES: readonly string[] = [".alchemy/", "node_modules/", "out/"];
+
+/**
+ * The `default` template: a program on the providers that need no account
+ * (files and random strings), with workflows for pull request previews.
+ */
+export const defaultTemplate: ProjectTemplate = {
+  files: (appName, versions) => [
+    ["package.json", packageJson(appName, versions)],
+    ["tsconfig.json", tsconfigJson()],
+    ["alchemy.run.ts", alchemyRunTs(appName)],
+    ["README.md", readme(appName)],
+    [".github/workflows/preview.yml", previewWorkflow()],
+    [".github/workflows/sweep-previews.yml", sweepWorkflow(appName)],
+  ],
+  gitignoreLines: GITIGNORE_LINES,
+  firstRun: "npx alchemy deploy",
+  nextNotes:
+    "Then `npx alchemy plan` shows what a deploy would change, and `npx alchemy destroy` deletes the stage.\n" +
+    "Before relying on .github/workflows/preview.yml and sweep-previews.yml, read the note on state atop preview.yml.\n",
+};
 
 /**
  * An npm package name for the application `appName`: npm wants lowercase,
@@ -41,7 +84,7 @@ export function npmPackageName(appName: string): string {
  * `package.json`: an ES module project whose scripts run the `alchemy` command.
  *
  * @example
- * packageJson("my-app", { alchemy: "file:/usr/lib/node_modules/alchemy", typescript: "~5.9.3", typesNode: "^20.19.0", tsx: "^4.23.0" });
+ * packageJson("my-app", versions); // versions: see ProjectVersions
  */
 export function packageJson(appName: string, versions: ProjectVersions): string {
   const pkg = {
@@ -121,9 +164,13 @@ await app.finalize();
 `;
 }
 
-/** `.gitignore` of a new project. */
-export function gitignore(): string {
-  return `${GITIGNORE_LINES.join("\n")}\n`;
+/**
+ * `.gitignore` of a new project, holding `lines`.
+ *
+ * @default lines GITIGNORE_LINES
+ */
+export function gitignore(lines: readonly string[] = GITIGNORE_LINES): string {
+  return `${lines.join("\n")}\n`;
 }
 
 /** The stage a pull request deploys to, as a GitHub Actions expression. */

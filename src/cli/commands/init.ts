@@ -1,6 +1,8 @@
 /**
- * `alchemy init [dir]`: scaffolds a project that deploys as it is, with
- * GitHub Actions workflows for pull request previews. Never overwrites a file
+ * `alchemy init [dir] [--template <name>]`: scaffolds a project that runs as
+ * it is: by default one on providers that need no account, with GitHub
+ * Actions workflows for pull request previews; `--template cloudflare`, a
+ * Worker with D1 and KV run locally by `alchemy dev`. Never overwrites a file
  * unless told to.
  *
  * @module
@@ -12,17 +14,22 @@ import { AlchemyError, ScopeError } from "../../core/errors.js";
 import { assertValidName } from "../../core/names.js";
 import { EXIT, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
-import {
-  GITIGNORE_LINES,
-  alchemyRunTs,
-  gitignore,
-  packageJson,
-  previewWorkflow,
-  readme,
-  sweepWorkflow,
-  tsconfigJson,
-  type ProjectVersions,
-} from "./init-templates.js";
+import { cloudflareTemplate } from "./init-cloudflare-template.js";
+import { defaultTemplate, gitignore, type ProjectTemplate, type ProjectVersions } from "./init-templates.js";
+
+/** The templates of `alchemy init --template`, by name. */
+const TEMPLATES = { default: defaultTemplate, cloudflare: cloudflareTemplate } satisfies Record<string, ProjectTemplate>;
+
+/** A template of `alchemy init --template`. */
+export type InitTemplate = keyof typeof TEMPLATES;
+
+/**
+ * The names `alchemy init --template` accepts, `default` first.
+ *
+ * @example
+ * INIT_TEMPLATES; // ["default", "cloudflare"]
+ */
+export const INIT_TEMPLATES = Object.keys(TEMPLATES) as readonly InitTemplate[];
 
 /** Options of `alchemy init`. */
 export interface InitOptions {
@@ -36,19 +43,32 @@ export interface InitOptions {
    * @default false
    */
   force: boolean;
+  /**
+   * Which project to write: `default` (a program on the fs and random
+   * providers, with pull request preview workflows) or `cloudflare` (a Worker
+   * with D1 and KV, run locally by `alchemy dev`). Any other name is a
+   * {@link UsageError}.
+   * @default "default"
+   */
+  template?: string;
 }
 
 /**
- * Writes package.json, tsconfig.json, alchemy.run.ts, README.md and the
- * preview and sweep workflows into `dir` (resolved against `io.cwd`, created
- * if missing), and adds missing lines to `.gitignore`. Resolves to the exit code: 1, with
- * nothing written, when a file exists and `force` is not set.
+ * Writes the files of the template `opts.template` into `dir` (resolved
+ * against `io.cwd`, created if missing): for `default`, package.json,
+ * tsconfig.json, alchemy.run.ts, README.md and the preview and sweep
+ * workflows; for `cloudflare`, package.json, tsconfig.json, alchemy.run.ts,
+ * the Worker with its tsconfig, a D1 migration and README.md. Adds missing
+ * lines to `.gitignore`. Resolves to the exit code: 1, with nothing written,
+ * when a file exists and `force` is not set.
  *
- * @throws {UsageError} when the application name is not valid
+ * @throws {UsageError} when the template is unknown or the application name is not valid; nothing is written
  * @example
  * await initProject("my-app", { force: false }, processIO());
+ * await initProject("my-worker", { force: false, template: "cloudflare" }, processIO());
  */
 export async function initProject(dir: string, opts: InitOptions, io: CliIO): Promise<number> {
+  const template = templateNamed(opts.template ?? "default");
   const root = path.resolve(io.cwd, dir);
   const name = appName(root, opts.name);
   if (existsSync(root) && !statSync(root).isDirectory()) {
@@ -58,14 +78,7 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
 
   const alchemyRoot = alchemyPackageRoot();
   const versions = projectVersions(alchemyRoot);
-  const files: Array<[string, string]> = [
-    ["package.json", packageJson(name, versions)],
-    ["tsconfig.json", tsconfigJson()],
-    ["alchemy.run.ts", alchemyRunTs(name)],
-    ["README.md", readme(name)],
-    [path.join(".github", "workflows", "preview.yml"), previewWorkflow()],
-    [path.join(".github", "workflows", "sweep-previews.yml"), sweepWorkflow(name)],
-  ];
+  const files = template.files(name, versions);
   const existing = files.map(([file]) => file).filter((file) => existsSync(path.join(root, file)));
   if (existing.length > 0 && !opts.force) {
     io.stderr.write(
@@ -83,7 +96,7 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
       writeFileSync(target, text);
       report.push(`  ${existing.includes(file) ? "overwrote" : "created  "} ${file}`);
     }
-    report.push(mergeGitignore(path.join(root, ".gitignore")));
+    report.push(mergeGitignore(path.join(root, ".gitignore"), template.gitignoreLines));
   } catch (error) {
     io.stderr.write(`error: could not write the project in ${root}: ${(error as Error).message}\n`);
     return EXIT.failed;
@@ -96,11 +109,16 @@ export async function initProject(dir: string, opts: InitOptions, io: CliIO): Pr
     `Initialized ${name} in ${root}\n${report.join("\n")}\n\n` +
       `package.json depends on this copy of alchemy: "alchemy": "${versions.alchemy}"\n\n` +
       `Next steps:\n` +
-      `  ${cd ? `cd ${shellQuote(cd)} && ` : ""}npm install && npx alchemy deploy\n` +
-      `Then \`npx alchemy plan\` shows what a deploy would change, and \`npx alchemy destroy\` deletes the stage.\n` +
-      `Before relying on .github/workflows/preview.yml and sweep-previews.yml, read the note on state atop preview.yml.\n`,
+      `  ${cd ? `cd ${shellQuote(cd)} && ` : ""}npm install && ${template.firstRun}\n` +
+      template.nextNotes,
   );
   return EXIT.ok;
+}
+
+/** The template called `name`; a {@link UsageError} naming the templates when there is none. */
+function templateNamed(name: string): ProjectTemplate {
+  if (Object.hasOwn(TEMPLATES, name)) return TEMPLATES[name as InitTemplate];
+  throw new UsageError(`--template: unknown template ${JSON.stringify(name)}. Choose one of: ${INIT_TEMPLATES.join(", ")}.`);
 }
 
 /** The application name: `--name`, else the directory's name; a {@link UsageError} when it is not valid. */
@@ -124,15 +142,15 @@ function suggestName(name: string): string {
   return slug || "my-app";
 }
 
-/** Appends the lines of {@link GITIGNORE_LINES} the file lacks; says what it did. */
-function mergeGitignore(file: string): string {
+/** Appends the `lines` the file lacks; says what it did. */
+function mergeGitignore(file: string, lines: readonly string[]): string {
   if (!existsSync(file)) {
-    writeFileSync(file, gitignore());
+    writeFileSync(file, gitignore(lines));
     return "  created   .gitignore";
   }
   const text = readFileSync(file, "utf8");
   const present = new Set(text.split(/\r?\n/).map((line) => line.trim().replace(/^\//, "").replace(/\/$/, "")));
-  const missing = GITIGNORE_LINES.filter((line) => !present.has(line.replace(/\/$/, "")));
+  const missing = lines.filter((line) => !present.has(line.replace(/\/$/, "")));
   if (missing.length === 0) return "  kept      .gitignore (already complete)";
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
   writeFileSync(file, `${text}${separator}${missing.join("\n")}\n`);
@@ -153,6 +171,8 @@ function projectVersions(root: string): ProjectVersions {
     typescript: dev["typescript"] ?? "~5.9.3",
     typesNode: dev["@types/node"] ?? "^20.19.0",
     tsx: dev["tsx"] ?? "^4.23.0",
+    esbuild: dev["esbuild"] ?? "^0.28.2",
+    workersTypes: dev["@cloudflare/workers-types"] ?? "4.20260426.1",
   };
 }
 
