@@ -6,10 +6,8 @@
  *
  * @module
  */
-import { createRequire } from "node:module";
 import { AlchemyError } from "../core/errors.js";
-
-const require = createRequire(import.meta.url);
+import { requirePeer } from "../core/peer-dependency.js";
 
 /** The drivers the SQL stores use, by package name. */
 export interface Drivers {
@@ -26,7 +24,7 @@ export interface Drivers {
  */
 export function loadDriver<Name extends keyof Drivers>(name: Name, store: string): Drivers[Name] {
   try {
-    return require(name) as Drivers[Name];
+    return requirePeer<Drivers[Name]>(name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw error;
     throw new AlchemyError(`${store} needs the ${name} package, which is not installed. Add it to the project: npm install ${name}`, { cause: error });

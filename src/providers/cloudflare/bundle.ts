@@ -14,6 +14,7 @@ import path from "node:path";
 import type { BuildResult, Message, Plugin } from "esbuild";
 import { BundleError, buildFailed } from "./bundle/bundle-error.js";
 import { workerBuildOptions } from "./bundle/build-options.js";
+import { importPeer } from "../../core/peer-dependency.js";
 import { loadEsbuild } from "./bundle/load-esbuild.js";
 import { resolveEntry } from "./bundle/resolve-entry.js";
 import { toWorkerBundle, type WorkerBundle } from "./bundle/worker-bundle.js";
@@ -55,7 +56,7 @@ export interface WorkerWatch {
 export async function bundleWorker(entry: string, given: BundleOptions): Promise<WorkerBundle> {
   const options = absolute(given);
   const entryPath = await resolveEntry(entry, options);
-  const esbuild = await loadEsbuild(options.workerName);
+  const esbuild = await loadEsbuild(options.workerName, () => importPeer("esbuild", options.rootDir));
   let result: BuildResult<ReturnType<typeof workerBuildOptions>>;
   try {
     result = await esbuild.build(workerBuildOptions(entryPath, options.rootDir));
@@ -88,7 +89,7 @@ export async function bundleWorker(entry: string, given: BundleOptions): Promise
 export async function watchWorker(entry: string, given: BundleOptions, onChange: (result: WatchReport) => void): Promise<WorkerWatch> {
   const options = absolute(given);
   const entryPath = await resolveEntry(entry, options);
-  const esbuild = await loadEsbuild(options.workerName);
+  const esbuild = await loadEsbuild(options.workerName, () => importPeer("esbuild", options.rootDir));
   let disposed = false;
   let firstReported!: () => void;
   const firstBuild = new Promise<void>((resolve) => (firstReported = resolve));

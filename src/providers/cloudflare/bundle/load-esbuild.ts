@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { importPeer } from "../../../core/peer-dependency.js";
 import { BundleError } from "./bundle-error.js";
 
 /** The esbuild module, as `import("esbuild")` resolves it. */
@@ -20,7 +21,7 @@ export type Esbuild = typeof import("esbuild");
  * @example
  * const esbuild = await loadEsbuild("api-worker");
  */
-export async function loadEsbuild(workerName: string, importEsbuild: () => Promise<Esbuild> = () => import("esbuild")): Promise<Esbuild> {
+export async function loadEsbuild(workerName: string, importEsbuild: () => Promise<Esbuild> = () => importPeer<Esbuild>("esbuild")): Promise<Esbuild> {
   try {
     return await importEsbuild();
   } catch (error) {

@@ -5,10 +5,13 @@
  *
  * @module
  */
+import { importPeer } from "../../../core/peer-dependency.js";
 import { LocalRuntimeError } from "./local-runtime-error.js";
 
 /** The version the local backend was built and tested with. */
 export const MINIFLARE_VERSION = "4.20260426.0";
+
+let loaded: Promise<MiniflareModule> | undefined;
 
 /** The `miniflare` module. */
 export type MiniflareModule = typeof import("miniflare");
@@ -18,10 +21,13 @@ export type MiniflareModule = typeof import("miniflare");
  *
  * @throws LocalRuntimeError (`miniflare-missing`) when it is not installed.
  */
-export async function loadMiniflare(): Promise<MiniflareModule> {
+export async function loadMiniflare(projectDir?: string): Promise<MiniflareModule> {
   try {
-    return await import("miniflare");
+    // The first copy found stays in use: a later call without the project's directory gets the same one.
+    loaded ??= importPeer<MiniflareModule>("miniflare", projectDir);
+    return await loaded;
   } catch (error) {
+    loaded = undefined;
     throw new LocalRuntimeError(
       `The local Cloudflare runtime needs Miniflare, which could not be loaded: ${error instanceof Error ? error.message : String(error)}. ` +
         `Install it next to alchemy: npm install --save-dev miniflare@${MINIFLARE_VERSION}`,

@@ -29,7 +29,7 @@ export const LOCAL_PERSIST_DIR = path.join(".alchemy", "~local");
 export const localRuntimeService: ServiceKey<LocalBackend> = {
   name: "the local Cloudflare runtime (Miniflare)",
   async start(site) {
-    await loadMiniflare();
+    await loadMiniflare(site.rootDir);
     return new LocalBackend(new LocalRuntime({ persistRoot: path.resolve(site.rootDir, LOCAL_PERSIST_DIR), warn: (message) => site.warn(message) }));
   },
   stop(backend) {
