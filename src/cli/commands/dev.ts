@@ -19,7 +19,7 @@ import { executeRun, type RunCommandOptions } from "./run.js";
 export type DevOptions = Pick<RunCommandOptions, "command" | "state" | "stage" | "profile" | "quiet" | "verbose" | "lockTimeoutMs">;
 
 /** Files whose change runs the program again. */
-const SOURCE = /\.(?:[cm]?[jt]sx?|json|sql|wasm|txt|html)$/;
+const SOURCE = /\.(?:[cm]?[jt]sx?|json|sql)$/;
 
 function isDirectory(p: string): boolean {
   try {
