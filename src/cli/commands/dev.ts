@@ -29,6 +29,14 @@ function isDirectory(p: string): boolean {
   }
 }
 
+function inodeOf(p: string): number | undefined {
+  try {
+    return statSync(p).ino;
+  } catch {
+    return undefined;
+  }
+}
+
 /** How long after the last change of a burst (an editor's save) the program runs again. */
 const SETTLE_MS = 60;
 
@@ -43,7 +51,8 @@ export async function devCommand(entryArg: string | undefined, opts: DevOptions,
   let stopping = false;
   let running: Promise<void> | undefined;
   let again = false;
-  let watchers: FSWatcher[] = [];
+  /** By directory, with the directory's inode: one recreated under the same path is watched anew. */
+  const watchers = new Map<string, { watcher: FSWatcher; ino: number }>();
   let settle: NodeJS.Timeout | undefined;
   let lastCode = 0;
 
@@ -94,24 +103,32 @@ export async function devCommand(entryArg: string | undefined, opts: DevOptions,
   /**
    * Watches the directories of `paths` (a file's directory, since an editor may
    * replace a file rather than write it; a directory itself), reacting to source
-   * files only: not to .alchemy/, node_modules or dotfiles.
+   * files only: not to .alchemy/, node_modules or dotfiles. A directory watched
+   * already keeps its watcher: closing it would drop a change saved while the
+   * run that just ended was finishing, an event not yet delivered.
    */
   const rewatch = (paths: string[]) => {
-    for (const watcher of watchers) watcher.close();
     const dirs = new Set(paths.map((p) => (isDirectory(p) ? p : path.dirname(p))));
-    watchers = [...dirs].flatMap((dir) => {
+    for (const [dir, { watcher, ino }] of watchers) {
+      if (dirs.has(dir) && inodeOf(dir) === ino) continue;
+      watcher.close();
+      watchers.delete(dir);
+    }
+    for (const dir of dirs) {
+      if (watchers.has(dir)) continue;
       try {
-        return [
-          watch(dir, (_event, name) => {
-            if (name === null || !SOURCE.test(name.toString()) || name.toString().startsWith(".")) return;
-            clearTimeout(settle);
-            settle = setTimeout(schedule, SETTLE_MS);
-          }),
-        ];
+        const ino = inodeOf(dir);
+        const watcher = watch(dir, (_event, name) => {
+          if (name === null || !SOURCE.test(name.toString()) || name.toString().startsWith(".")) return;
+          clearTimeout(settle);
+          settle = setTimeout(schedule, SETTLE_MS);
+        });
+        if (ino !== undefined) watchers.set(dir, { watcher, ino });
+        else watcher.close();
       } catch {
-        return []; // gone meanwhile: the next run notes what is there
+        // gone meanwhile: the next run notes what is there
       }
-    });
+    }
   };
 
   const stopped = new Promise<void>((resolve) => {
@@ -129,7 +146,7 @@ export async function devCommand(entryArg: string | undefined, opts: DevOptions,
   if (!stopping) io.stderr.write(`Watching ${path.relative(io.cwd, entry) || entry} and the Workers' sources; Ctrl-C stops.\n`);
   await stopped;
   clearTimeout(settle);
-  for (const watcher of watchers) watcher.close();
+  for (const { watcher } of watchers.values()) watcher.close();
   await running;
   await services.dispose();
   io.stderr.write("Stopped: the local runtime is shut down.\n");
