@@ -35,7 +35,7 @@ export function checkDeleteMode(recorded: BackendMode | undefined, backend: Back
   throw new ResourceError(
     recorded === "local"
       ? `${fqn} was made locally (Miniflare), and this run deploys to Cloudflare: it cannot delete it. Delete it with a local run (alchemy destroy --local), or forget the record (alchemy state rm ${fqn}).`
-      : `${fqn} was deployed to Cloudflare, and this run is local: it never calls the Cloudflare API. Delete it with a run that is not local, or forget the record (alchemy state rm ${fqn}).`,
+      : `${fqn} was deployed to Cloudflare, and this run is local: it never calls the Cloudflare API. Delete it with a run that is not local (alchemy destroy, without --local), or forget the record (alchemy state rm ${fqn}).`,
     fqn,
     "delete",
   );
