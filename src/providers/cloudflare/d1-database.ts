@@ -7,7 +7,8 @@
 import path from "node:path";
 import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
-import { Resource } from "../../core/resource.js";
+import { ResourceError } from "../../core/errors.js";
+import { Resource, type PlanContext } from "../../core/resource.js";
 import type { BackendMode, D1Result } from "./backend.js";
 import { backendOf, checkDeleteMode, ensureLocal, madeBy } from "./backend-of.js";
 import { applyMigrations, migrationFiles, type MigrationFile } from "./d1-migrations.js";
@@ -27,6 +28,12 @@ export interface D1DatabaseProps {
   migrationsDir?: string;
   /** Where the database should live (remote only), e.g. "weur". */
   locationHint?: string;
+  /**
+   * Another name is another database: the new one is created empty and the old
+   * one, with its data, deleted. Refused unless this says the loss is accepted.
+   * @default undefined (a change of name fails before anything is touched)
+   */
+  replace?: "allow";
 }
 
 /** Output of a {@link D1Database}: what a Worker binding needs. */
@@ -52,7 +59,20 @@ interface RecordedProps extends D1DatabaseProps {
 
 const D1DatabaseResource = Resource(
   "cloudflare::D1Database",
-  { replaceOnChanges: ["name"] },
+  {
+    replaceOnChanges(this: PlanContext<D1Database, RecordedProps>, props: RecordedProps): boolean {
+      if (this.output === undefined) return false;
+      const name = nameOf(this.fqn, props?.name, D1_NAME, "update");
+      if (name === this.output.name) return false;
+      if (props?.replace === "allow") return true;
+      throw new ResourceError(
+        `D1Database ${this.fqn}: the name changes (${this.output.name} -> ${name}), which makes another, empty database and deletes ` +
+          `${this.output.name} with its data. Nothing was changed. To go ahead, set replace: "allow" on it; to keep the data, keep the name.`,
+        this.fqn,
+        "update",
+      );
+    },
+  },
   async function (this: Context<D1Database, RecordedProps>, id: string, props: RecordedProps): Promise<D1Database> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {
