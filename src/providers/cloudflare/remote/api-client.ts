@@ -221,7 +221,7 @@ export class CloudflareApi {
       const status = response.status;
       const text = () => new TextDecoder().decode(bytes);
       if (status === 429) {
-        if (++rateLimited >= RATE_LIMIT_ATTEMPTS || !replayable) throw rateLimitError(this.credentials, { status, errors: parseEnvelope(text())?.errors ?? [], method, path, attempts: attempt }, rateLimitedMs);
+        if (++rateLimited >= RATE_LIMIT_ATTEMPTS || !replayable) throw rateLimitError(this.credentials, { status, errors: parseEnvelope(text())?.errors ?? [], method, path, attempts: attempt }, rateLimited, rateLimitedMs);
         const waitMs = retryAfterMs(response.headers.get("retry-after"), this.#clock.now());
         rateLimitedMs += waitMs;
         this.#limiter.pause(this.#clock.now() + waitMs);

@@ -11,7 +11,6 @@ import { AlchemyError } from "../../../core/errors.js";
 import type { CloudflareCredentials } from "./credentials.js";
 import { parseEnvelope } from "./envelope.js";
 import { permissionFor } from "./permission-hint.js";
-import { RATE_LIMIT_ATTEMPTS } from "./retry-policy.js";
 
 /** One entry of the envelope's `errors`. */
 export interface CloudflareErrorItem {
@@ -87,11 +86,11 @@ export function apiError(credentials: CloudflareCredentials, details: Cloudflare
   return new CloudflareApiError(messageOf(credentials, safe, extra.body === undefined ? undefined : credentials.redact(extra.body)), safe, extra.cause === undefined ? undefined : { cause: extra.cause });
 }
 
-/** The error after the last of the allowed 429s. */
-export function rateLimitError(credentials: CloudflareCredentials, details: CloudflareApiErrorDetails, waitedMs: number): CloudflareApiError {
+/** The error after the last of the allowed 429s (`refusals` of them), or the first of a request that cannot be sent again. */
+export function rateLimitError(credentials: CloudflareCredentials, details: CloudflareApiErrorDetails, refusals: number, waitedMs: number): CloudflareApiError {
   const request = `${details.method} ${details.path}`;
   return new CloudflareApiError(
-    `Cloudflare kept rate limiting ${request} (429 on ${RATE_LIMIT_ATTEMPTS} attempts, ${Math.round(waitedMs / 1000)} s of waiting): ` +
+    `Cloudflare kept rate limiting ${request} (429 on ${refusals} ${refusals === 1 ? "attempt" : "attempts"}, ${Math.round(waitedMs / 1000)} s of waiting): ` +
       `${credentials.describeHolder()} is over Cloudflare's limit of 1,200 requests per 5 minutes, perhaps because another run or tool uses the same token. ` +
       `Wait a few minutes and run again, or give this run a token of its own.`,
     details,

@@ -96,6 +96,13 @@ describe("cloudflareCredentials", () => {
     expect(() => cloudflareCredentials(undefined, { CLOUDFLARE_API_TOKEN: TOKEN, CLOUDFLARE_BASE_URL: "not a url" }, "ci")).toThrow("CLOUDFLARE_BASE_URL");
   });
 
+  it("rejects a token an HTTP header cannot carry, which fetch would quote in its error", () => {
+    const error = thrown(() => cloudflareCredentials({ apiToken: `${TOKEN}\nX-Injected: 1` }, {}, "ci"));
+    expect(error.message).toContain('cloudflare.apiToken of profile "ci" (or its email) holds characters an HTTP header cannot carry');
+    expect(error.message).not.toContain(TOKEN);
+    expect(() => cloudflareCredentials(undefined, { CLOUDFLARE_API_TOKEN: "tok en" }, "ci")).toThrow("CLOUDFLARE_API_TOKEN");
+  });
+
   it("never shows the token or key in JSON, String(), util.inspect or its own keys", () => {
     const all = [
       cloudflareCredentials({ apiToken: TOKEN, accountId: "abc" }, {}, "ci"),

@@ -59,6 +59,14 @@ export class CloudflareCredentials {
   readonly #email: string | undefined;
 
   constructor(init: CloudflareCredentialsInit) {
+    const what = init.source === "profile" ? `cloudflare.${init.kind === "token" ? "apiToken" : "apiKey"} of profile "${init.profile}"` : init.kind === "token" ? "CLOUDFLARE_API_TOKEN" : "CLOUDFLARE_API_KEY";
+    // fetch would refuse such a header and quote its value, the secret, in its error.
+    if (!/^[\x21-\x7e]+$/.test(init.secret) || (init.email !== undefined && !/^[\x20-\x7e]+$/.test(init.email))) {
+      throw new ProfileError(`${what} (or its email) holds characters an HTTP header cannot carry, such as a line break or a space inside; set it again without them.`, {
+        profile: init.profile,
+        provider: "cloudflare",
+      });
+    }
     this.kind = init.kind;
     this.#secret = init.secret;
     this.#email = init.email;

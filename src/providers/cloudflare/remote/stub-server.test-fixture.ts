@@ -81,7 +81,7 @@ export function fail(status: number, errors: Array<{ code: number; message: stri
   return { status, headers, json: { success: false, errors, messages: [], result: null } };
 }
 
-/** A clock whose `sleep` returns at once, moving `now` forward and recording the wait. */
+/** A clock whose `sleep` returns at once (after a microtask), moving `now` to the end of the wait and recording it. */
 export interface FakeClock extends Clock {
   sleeps: number[];
   set(now: number): void;
@@ -99,7 +99,10 @@ export function fakeClock(start = 1_700_000_000_000): FakeClock {
     },
     sleep: async (ms) => {
       sleeps.push(ms);
-      now += ms;
+      const until = now + ms;
+      // Time moves after the caller has yielded, so that requests started together all see the same "now".
+      await Promise.resolve();
+      now = Math.max(now, until);
     },
   };
 }
