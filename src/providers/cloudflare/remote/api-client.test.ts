@@ -1,3 +1,4 @@
+import { inspect } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { AlchemyError } from "../../../core/errors.js";
 import { ProfileError } from "../../../core/profiles/profile-error.js";
@@ -123,6 +124,14 @@ describe("CloudflareApi refusals", () => {
     );
     expect(error).toMatchObject({ status: 403, codes: [10000], path: "/accounts/abc/workers/scripts/x" });
     expect(JSON.stringify(error.errors) + error.stack + String(error)).not.toContain(TOKEN);
+  });
+
+  it("shows no token when the client or its error is printed, serialised or logged", async () => {
+    const { api } = await setup(() => fail(403, [{ code: 10000, message: "Authentication error" }]));
+    const error = await rejection(api.request("GET", "/accounts/abc/queues"));
+    for (const text of [inspect(api, { depth: 10, showHidden: true }), JSON.stringify(api), String(api.credentials), inspect(error, { depth: 10 }), JSON.stringify(error)]) {
+      expect(text).not.toContain(TOKEN);
+    }
   });
 
   it.each([
