@@ -17,7 +17,7 @@ export interface CallResult {
 export interface CallInit {
   /** Sent as JSON with its content type. */
   readonly json?: unknown;
-  readonly body?: BodyInit;
+  readonly body?: RequestInit["body"];
   readonly headers?: Record<string, string>;
   /** The bearer token; null sends no credentials. @default DEFAULT_TOKEN */
   readonly token?: string | null;
