@@ -119,9 +119,7 @@ export async function startFakeCloudflare(options: FakeCloudflareOptions = {}): 
     req.on("end", () => {
       const body = new Uint8Array(Buffer.concat(chunks));
       const headers = toHeaders(req.headers);
-      answer(req.method ?? "GET", req.url ?? "/", headers, body)
-        .catch((error: unknown) => fail(500, CODES.internal, `fake-cloudflare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`))
-        .then((response) => send(res, response, rateLimitHeaders(headers)));
+      void answer(req.method ?? "GET", req.url ?? "/", headers, body).then((response) => send(res, response, rateLimitHeaders(headers)));
     });
   });
 
@@ -132,13 +130,19 @@ export async function startFakeCloudflare(options: FakeCloudflareOptions = {}): 
     requests.push(entry);
     const form = isMultipart(headers) ? await parseForm(headers, body) : undefined;
     if (form !== undefined) (entry as { parts: LoggedRequest["parts"] }).parts = await logParts(form);
-    const response = await dispatch(method, url, path, entry.path, headers, body, form);
+    let response: RouteResponse;
+    try {
+      response = await dispatch(method, url, path, headers, body, form);
+    } catch (error) {
+      // A bug of the fake, not an answer Cloudflare would give: say so in the response.
+      response = fail(500, CODES.internal, `fake-cloudflare failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    }
     entry.status = response.status;
     return response;
   }
 
-  async function dispatch(method: string, url: URL, path: string, decodedPath: string, headers: Headers, body: Uint8Array, form: FormData | undefined): Promise<RouteResponse> {
-    const scripted = script.take(method, decodedPath);
+  async function dispatch(method: string, url: URL, path: string, headers: Headers, body: Uint8Array, form: FormData | undefined): Promise<RouteResponse> {
+    const scripted = script.take(method, path);
     if (scripted !== undefined && !scripted.afterApplying) return scriptedResponse(scripted);
     const credentials = authenticate(headers, tokens);
     if (!credentials.ok) return credentials.response;

@@ -77,6 +77,7 @@ describe("the fake Cloudflare API: KV values and keys", () => {
     const id = await createNamespace(fake(), "slashes");
     await call(fake(), "PUT", inAccount(fake(), `${NAMESPACES}/${id}/values/${encodeURIComponent("a/b")}`), { body: "x" });
     expect([...fake().state.kvNamespaces.get(id)!.values.keys()]).toEqual(["a/b"]);
+    expect(fake().requests.at(-1)!.path).toBe(`/accounts/${fake().accountId}${NAMESPACES}/${id}/values/a%2Fb`);
     expect((await call(fake(), "GET", inAccount(fake(), `${NAMESPACES}/${id}/values/a/b`))).body.errors[0].code).toBe(7003);
   });
 

@@ -21,7 +21,7 @@ export interface LoggedPart {
 /** One request the fake received. */
 export interface LoggedRequest {
   readonly method: string;
-  /** The path after `/client/v4`, decoded, e.g. "/accounts/abc/d1/database". */
+  /** The path after `/client/v4` as sent (percent-encoding kept), e.g. "/accounts/abc/storage/kv/namespaces/n/values/a%2Fb". */
   readonly path: string;
   readonly query: Readonly<Record<string, string>>;
   /** Lower-case names; secrets redacted. */
@@ -42,7 +42,7 @@ export function logEntry(method: string, path: string, query: URLSearchParams, h
   });
   return {
     method,
-    path: safeDecode(path),
+    path,
     query: Object.fromEntries(query),
     headers: loggedHeaders,
     body: isMultipart(headers) ? undefined : bodyForLog(headers, body),
@@ -101,12 +101,4 @@ function bodyForLog(headers: Headers, body: Uint8Array): unknown {
 
 function isTextual(contentType: string): boolean {
   return contentType.startsWith("text/") || contentType.includes("javascript") || contentType.includes("json") || contentType.includes("source-map");
-}
-
-function safeDecode(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }

@@ -10,7 +10,7 @@ import type { VisibilityKind } from "./fake-state.test-fixture.js";
 export interface FailureMatch {
   /** Upper-case HTTP method. @default any method */
   readonly method?: string;
-  /** Tested against the decoded path after `/client/v4`, e.g. `/accounts/abc/d1/database`. */
+  /** Tested against the path after `/client/v4` as sent (percent-encoding kept), e.g. `/accounts/abc/d1/database`. */
   readonly path: RegExp;
 }
 
