@@ -11,7 +11,7 @@
  * | --- | --- | --- |
  * | `GET /accounts` | Account Settings Read | |
  * | `/workers/...` (scripts, settings, subdomains) | Workers Scripts Read | Workers Scripts Write |
- * | `/d1/...` | D1 Read | D1 Write |
+ * | `/d1/...` (`POST .../query` needs Write, even for a SELECT) | D1 Read | D1 Write |
  * | `/storage/kv/...` | Workers KV Storage Read | Workers KV Storage Write |
  * | `/r2/...` | Workers R2 Storage Read | Workers R2 Storage Write |
  * | `/queues/...` | Queues Read | Queues Write |
