@@ -6,22 +6,43 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { ResourceError } from "../../core/errors.js";
+import type { ServiceKey } from "../../core/services.js";
 import type { HandlerPhase } from "../../core/handler-context.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend } from "./backend.js";
 import { localRuntimeService } from "./local/local-service.js";
+import { CloudflareApi } from "./remote/api-client.js";
+import { cloudflareCredentials, type CloudflareCredentials } from "./remote/credentials.js";
+import { RemoteBackend } from "./remote/remote-backend.js";
+import { describeRetry } from "./remote/retry-policy.js";
+
+/** The remote backends of a run, one per set of credentials (by a hash of them; scopes may override the profile's). */
+const remoteBackends: ServiceKey<Map<string, RemoteBackend>> = {
+  name: "the Cloudflare API clients of the run",
+  start: async () => new Map(),
+  stop: async (map) => map.clear(),
+};
 
 /** The backend of the run `scope` belongs to. */
 export async function backendOf(scope: Scope, fqn: string, operation: HandlerPhase): Promise<CloudflareBackend> {
   const run = scope.context;
   if (run.options.local) return run.service(localRuntimeService);
-  throw new ResourceError(
-    `${fqn}: deploying Cloudflare resources to the Cloudflare API is not available yet. ` +
-      "Run them locally on Miniflare instead: alchemy dev, alchemy deploy --local, or ALCHEMY_LOCAL=1.",
-    fqn,
-    operation,
-  );
+  let credentials: CloudflareCredentials;
+  try {
+    credentials = cloudflareCredentials(scope.credentials.tryFor("cloudflare"), process.env, scope.credentials.profile);
+  } catch (error) {
+    throw new ResourceError(`${fqn}: ${(error as Error).message} Or run locally on Miniflare: alchemy dev, alchemy deploy --local.`, fqn, operation, { cause: error });
+  }
+  const key = createHash("sha256").update(JSON.stringify([credentials.baseUrl, credentials.accountId ?? null, credentials.authHeaders()])).digest("hex");
+  const backends = await run.service(remoteBackends);
+  let backend = backends.get(key);
+  if (backend === undefined) {
+    backend = new RemoteBackend(new CloudflareApi({ credentials, onRetry: (event) => run.warn(`${describeRetry(event)}`) }));
+    backends.set(key, backend);
+  }
+  return backend;
 }
 
 /**

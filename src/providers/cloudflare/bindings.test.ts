@@ -49,15 +49,17 @@ describe("a Worker's bindings", () => {
   });
 });
 
-describe("Cloudflare resources outside a local run", () => {
+describe("Cloudflare resources in a remote run without credentials", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "alchemy-cf-remote-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("stop with an error saying the API is not available yet and how to run them locally, recording nothing created", async () => {
+  it("stop with an error naming the profile, how to give it credentials, and how to run locally instead", async () => {
+    for (const name of ["CLOUDFLARE_API_TOKEN", "CLOUDFLARE_API_KEY", "CLOUDFLARE_EMAIL", "CLOUDFLARE_ACCOUNT_ID"]) delete process.env[name];
+    process.env.ALCHEMY_HOME = dir; // no profiles file
     const state = memoryState();
     const app = await alchemy("app", { ...state.options(), rootDir: dir, local: false });
-    await expect(KVNamespace("cache")).rejects.toThrow(/deploying Cloudflare resources to the Cloudflare API is not available yet\. Run them locally on Miniflare instead: alchemy dev, alchemy deploy --local, or ALCHEMY_LOCAL=1/);
-    await expect(Worker("api")).rejects.toThrow(/not available yet/);
+    await expect(KVNamespace("cache")).rejects.toThrow(/app\/test\/cache: .*[Pp]rofile "default".*alchemy profile set default cloudflare\.apiToken.*CLOUDFLARE_API_TOKEN.*Or run locally on Miniflare: alchemy dev, alchemy deploy --local/s);
+    await expect(Worker("api")).rejects.toThrow(/Or run locally on Miniflare/);
     await app.release();
   });
 });

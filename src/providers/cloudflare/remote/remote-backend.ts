@@ -1,0 +1,312 @@
+/**
+ * The remote backend: Cloudflare resources through the REST API v4, with one
+ * {@link CloudflareApi} (auth, envelope, retries, rate limits) per set of
+ * credentials. "Already exists" is an error naming the resource and `--adopt`,
+ * unless the run adopts; deleting what is gone succeeds.
+ *
+ * @module
+ */
+import { AlchemyError } from "../../../core/errors.js";
+import type { CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
+import type { CloudflareApi, RequestBody } from "./api-client.js";
+import { CloudflareApiError } from "./api-error.js";
+
+/** How long a thing just created may answer 404 ("not visible yet"). */
+const VISIBLE_WITHIN_MS = 10_000;
+
+/** A resource that exists already, and the run does not adopt. */
+export class AlreadyExistsError extends AlchemyError {
+  override name = "AlreadyExistsError";
+}
+
+function alreadyExists(kind: string, name: string, cause: unknown): AlreadyExistsError {
+  return new AlreadyExistsError(
+    `${kind} ${name} already exists in the Cloudflare account. To take it over as it is, deploy with --adopt (option adopt: true); ` +
+      "otherwise give this resource another name (the name prop), or delete the existing one.",
+    { cause },
+  );
+}
+
+const CONTENT_TYPES = {
+  esm: "application/javascript+module",
+  text: "text/plain",
+  wasm: "application/wasm",
+  sourcemap: "application/source-map",
+} as const;
+
+interface D1Row {
+  uuid: string;
+  name: string;
+}
+interface KVRow {
+  id: string;
+  title: string;
+}
+interface QueueRow {
+  queue_id: string;
+  queue_name: string;
+}
+interface ConsumerRow {
+  consumer_id?: string;
+  script_name?: string;
+  script?: string;
+  type?: string;
+}
+
+export class RemoteBackend implements CloudflareBackend {
+  readonly mode = "remote" as const;
+  #subdomain?: Promise<string>;
+
+  constructor(readonly api: CloudflareApi) {}
+
+  async #path(suffix: string): Promise<string> {
+    return this.api.accountPath(suffix);
+  }
+
+  // D1
+
+  async createD1Database(name: string, options: { locationHint?: string; adopt: boolean }): Promise<{ id: string }> {
+    try {
+      const row = await this.api.request<D1Row>("POST", await this.#path("/d1/database"), {
+        json: { name, ...(options.locationHint ? { primary_location_hint: options.locationHint } : {}) },
+      });
+      return { id: row.uuid };
+    } catch (error) {
+      if (!(error instanceof CloudflareApiError) || !error.hasError("already exists")) throw error;
+      const existing = (await this.api.paginate<D1Row>(await this.#path("/d1/database"), { name })).find((db) => db.name === name);
+      if (existing && (options.adopt || error.attempts > 1)) return { id: existing.uuid };
+      throw alreadyExists("D1 database", name, error);
+    }
+  }
+
+  async deleteD1Database(database: { id: string }): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/d1/database/${database.id}`), { notFound: "null" });
+  }
+
+  async execD1(database: { id: string }, sql: string): Promise<void> {
+    await this.api.request("POST", await this.#path(`/d1/database/${database.id}/query`), { json: { sql }, visibleWithinMs: VISIBLE_WITHIN_MS });
+  }
+
+  async queryD1<Row = Record<string, unknown>>(database: { id: string }, sql: string, params: unknown[] = []): Promise<D1Result<Row>> {
+    const results = await this.api.request<{ results?: Row[]; meta?: { changes?: number; last_row_id?: number; duration?: number } }[]>(
+      "POST",
+      await this.#path(`/d1/database/${database.id}/query`),
+      { json: { sql, params }, visibleWithinMs: VISIBLE_WITHIN_MS },
+    );
+    const last = results.at(-1) ?? {};
+    return {
+      rows: last.results ?? [],
+      meta: { changes: last.meta?.changes ?? 0, lastRowId: last.meta?.last_row_id ?? null, durationMs: last.meta?.duration ?? 0 },
+    };
+  }
+
+  // KV
+
+  async createKVNamespace(title: string, options: { adopt: boolean }): Promise<{ id: string }> {
+    try {
+      return { id: (await this.api.request<KVRow>("POST", await this.#path("/storage/kv/namespaces"), { json: { title } })).id };
+    } catch (error) {
+      if (!(error instanceof CloudflareApiError) || !(error.hasError(10014) || error.hasError("already exists"))) throw error;
+      const existing = (await this.api.paginate<KVRow>(await this.#path("/storage/kv/namespaces"))).find((ns) => ns.title === title);
+      if (existing && (options.adopt || error.attempts > 1)) return { id: existing.id };
+      throw alreadyExists("KV namespace", title, error);
+    }
+  }
+
+  async renameKVNamespace(namespace: { id: string }, title: string): Promise<void> {
+    await this.api.request("PUT", await this.#path(`/storage/kv/namespaces/${namespace.id}`), { json: { title } });
+  }
+
+  async deleteKVNamespace(namespace: { id: string }): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/storage/kv/namespaces/${namespace.id}`), { notFound: "null" });
+  }
+
+  async kvGet(namespace: { id: string }, key: string): Promise<string | null> {
+    return this.api.request<string | null>("GET", await this.#path(`/storage/kv/namespaces/${namespace.id}/values/${encodeURIComponent(key)}`), { raw: "text", notFound: "null" });
+  }
+
+  async kvPut(namespace: { id: string }, key: string, value: string, options?: { expirationTtl?: number }): Promise<void> {
+    await this.api.request("PUT", await this.#path(`/storage/kv/namespaces/${namespace.id}/values/${encodeURIComponent(key)}`), {
+      body: value,
+      headers: { "content-type": "text/plain" },
+      query: { expiration_ttl: options?.expirationTtl },
+    });
+  }
+
+  async kvDelete(namespace: { id: string }, key: string): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/storage/kv/namespaces/${namespace.id}/values/${encodeURIComponent(key)}`), { notFound: "null" });
+  }
+
+  async kvList(namespace: { id: string }, options?: { prefix?: string }): Promise<string[]> {
+    const keys = await this.api.paginate<{ name: string }>(await this.#path(`/storage/kv/namespaces/${namespace.id}/keys`), { prefix: options?.prefix });
+    return keys.map((k) => k.name);
+  }
+
+  // R2
+
+  #jurisdiction(jurisdiction: string | undefined): Record<string, string> {
+    return jurisdiction ? { "cf-r2-jurisdiction": jurisdiction } : {};
+  }
+
+  async createR2Bucket(name: string, options: { locationHint?: string; jurisdiction?: string; adopt: boolean }): Promise<void> {
+    try {
+      await this.api.request("POST", await this.#path("/r2/buckets"), {
+        json: { name, ...(options.locationHint ? { locationHint: options.locationHint } : {}) },
+        headers: this.#jurisdiction(options.jurisdiction),
+      });
+    } catch (error) {
+      if (!(error instanceof CloudflareApiError) || !(error.status === 409 || error.hasError("already exists"))) throw error;
+      if (!options.adopt && error.attempts <= 1) throw alreadyExists("R2 bucket", name, error);
+    }
+  }
+
+  async deleteR2Bucket(bucket: { name: string; jurisdiction?: string }, options: { empty: boolean }): Promise<void> {
+    const headers = this.#jurisdiction(bucket.jurisdiction);
+    if (options.empty) {
+      for (const key of await this.r2List(bucket)) await this.r2Delete(bucket, key);
+    }
+    try {
+      await this.api.request("DELETE", await this.#path(`/r2/buckets/${bucket.name}`), { headers, notFound: "null" });
+    } catch (error) {
+      if (error instanceof CloudflareApiError && error.status === 409) {
+        throw new AlchemyError(
+          `R2 bucket ${bucket.name} still holds objects, so it was not deleted and stays in state. ` +
+            "Delete its objects, or set empty: true on the R2Bucket to delete them with it, then run again.",
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  async r2Get(bucket: { name: string }, key: string): Promise<R2Object | null> {
+    const bytes = await this.api.request<Uint8Array | null>("GET", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), {
+      raw: "bytes",
+      notFound: "null",
+    });
+    if (bytes === null) return null;
+    const copy = new Uint8Array(bytes);
+    return {
+      key,
+      size: copy.byteLength,
+      etag: "",
+      text: async () => new TextDecoder().decode(copy),
+      arrayBuffer: async () => copy.buffer.slice(copy.byteOffset, copy.byteOffset + copy.byteLength) as ArrayBuffer,
+    };
+  }
+
+  async r2Put(bucket: { name: string }, key: string, value: string | Uint8Array): Promise<void> {
+    await this.api.request("PUT", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), { body: value as RequestBody });
+  }
+
+  async r2Delete(bucket: { name: string }, key: string): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), { notFound: "null" });
+  }
+
+  async r2List(bucket: { name: string }, options?: { prefix?: string }): Promise<string[]> {
+    const objects = await this.api.paginate<{ key: string }>(await this.#path(`/r2/buckets/${bucket.name}/objects`), { prefix: options?.prefix });
+    return objects.map((o) => o.key);
+  }
+
+  // Queues
+
+  async #queues(): Promise<QueueRow[]> {
+    return this.api.paginate<QueueRow>(await this.#path("/queues"));
+  }
+
+  async createQueue(name: string, options: { adopt: boolean }): Promise<{ id: string }> {
+    try {
+      return { id: (await this.api.request<QueueRow>("POST", await this.#path("/queues"), { json: { queue_name: name } })).queue_id };
+    } catch (error) {
+      if (!(error instanceof CloudflareApiError) || !(error.status === 409 || error.hasError("already exists"))) throw error;
+      const existing = (await this.#queues()).find((q) => q.queue_name === name);
+      if (existing && (options.adopt || error.attempts > 1)) return { id: existing.queue_id };
+      throw alreadyExists("Queue", name, error);
+    }
+  }
+
+  async deleteQueue(queue: { id: string }): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/queues/${queue.id}`), { notFound: "null" });
+  }
+
+  async queueSend(queue: { id: string }, body: unknown): Promise<void> {
+    await this.api.request("POST", await this.#path(`/queues/${queue.id}/messages`), { json: { body } });
+  }
+
+  // Workers
+
+  async putWorker(spec: WorkerSpec, options: { adopt: boolean; created: boolean }): Promise<WorkerEndpoint> {
+    const [main] = spec.modules;
+    if (main === undefined) throw new AlchemyError(`Worker ${spec.name} has no module to upload.`);
+    const form = new FormData();
+    const metadata = {
+      main_module: main.name,
+      compatibility_date: spec.compatibilityDate,
+      compatibility_flags: spec.compatibilityFlags,
+      bindings: spec.bindings,
+    };
+    form.append("metadata", new Blob([JSON.stringify(metadata)], { type: "application/json" }));
+    for (const module of spec.modules) {
+      form.append(module.name, new Blob([typeof module.contents === "string" ? module.contents : new Uint8Array(module.contents)], { type: CONTENT_TYPES[module.type] }), module.name);
+    }
+    await this.api.request("PUT", await this.#path(`/workers/scripts/${spec.name}`), { body: form });
+    await this.#syncConsumers(spec);
+    if (!spec.url) return {};
+    // Enabled once, when the Worker is created: an update re-uploads the script and changes nothing else.
+    if (options.created) {
+      await this.api.request("POST", await this.#path(`/workers/scripts/${spec.name}/subdomain`), { json: { enabled: true }, visibleWithinMs: VISIBLE_WITHIN_MS });
+    }
+    return { url: `https://${spec.name}.${await this.#workersSubdomain()}.workers.dev/` };
+  }
+
+  async deleteWorker(worker: { name: string }): Promise<void> {
+    await this.#syncConsumers({ name: worker.name, queueConsumers: [] });
+    await this.api.request("DELETE", await this.#path(`/workers/scripts/${worker.name}`), { notFound: "null" });
+  }
+
+  #workersSubdomain(): Promise<string> {
+    this.#subdomain ??= this.#path("/workers/subdomain").then((p) => this.api.request<{ subdomain: string }>("GET", p)).then((r) => r.subdomain);
+    return this.#subdomain;
+  }
+
+  /** Makes the Worker the consumer of exactly the queues its spec names, with their settings. */
+  async #syncConsumers(spec: Pick<WorkerSpec, "name" | "queueConsumers">): Promise<void> {
+    const queues = await this.#queues();
+    const wanted = new Map(spec.queueConsumers.map((c) => [c.queue, c]));
+    for (const queue of queues) {
+      const consumers = await this.api.paginate<ConsumerRow>(await this.#path(`/queues/${queue.queue_id}/consumers`));
+      const mine = consumers.filter((c) => (c.script_name ?? c.script) === spec.name);
+      const want = wanted.get(queue.queue_name);
+      for (const consumer of mine) {
+        if (want === undefined && consumer.consumer_id) {
+          await this.api.request("DELETE", await this.#path(`/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`), { notFound: "null" });
+        }
+      }
+      if (want !== undefined && mine.length === 0) {
+        const deadLetter = want.deadLetterQueue;
+        await this.api.request("POST", await this.#path(`/queues/${queue.queue_id}/consumers`), {
+          json: {
+            script_name: spec.name,
+            type: "worker",
+            settings: {
+              ...(want.maxBatchSize !== undefined ? { batch_size: want.maxBatchSize } : {}),
+              ...(want.maxRetries !== undefined ? { max_retries: want.maxRetries } : {}),
+              ...(want.maxBatchTimeout !== undefined ? { max_wait_time_ms: want.maxBatchTimeout * 1000 } : {}),
+            },
+            ...(deadLetter ? { dead_letter_queue: deadLetter } : {}),
+          },
+        });
+      }
+    }
+    for (const name of wanted.keys()) {
+      if (!queues.some((q) => q.queue_name === name)) {
+        throw new AlchemyError(`Worker ${spec.name} consumes queue ${name}, which does not exist in the Cloudflare account. Declare the Queue before the Worker.`);
+      }
+    }
+  }
+}
+
+/** An R2 key in a URL path: each segment encoded, the slashes kept. */
+function encodeKey(key: string): string {
+  return key.split("/").map(encodeURIComponent).join("/");
+}
