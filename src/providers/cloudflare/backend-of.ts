@@ -71,9 +71,22 @@ export function madeBy(output: { backend?: BackendMode } | undefined, backend: B
  * In a local deploy, makes sure the local runtime of this process holds a
  * resource whose handler was skipped (its props unchanged): the runtime lives
  * only as long as the process, the resource's data on disk. Creating again is
- * idempotent locally. Does nothing in other phases and in remote runs.
+ * idempotent locally. Does nothing in other phases.
+ *
+ * In a deploy to Cloudflare, refuses a local record whose handler was skipped:
+ * the engine hands back the recorded output when the props are unchanged, so
+ * the handler never gets to make the resource on Cloudflare (see
+ * {@link madeBy}), and the run would pass a Miniflare id off as a cloud one.
  */
 export async function ensureLocal(scope: Scope | undefined, fqn: string, output: { backend: BackendMode }, ensure: (backend: CloudflareBackend) => Promise<unknown>): Promise<void> {
-  if (scope === undefined || scope.phase !== "up" || !scope.context.options.local || output.backend !== "local") return;
+  if (scope === undefined || scope.phase !== "up" || output.backend !== "local") return;
+  if (!scope.context.options.local) {
+    throw new ResourceError(
+      `${fqn} was made locally (Miniflare), and this run deploys to Cloudflare: its props are unchanged, so the run would keep the local record in place of a cloud resource. ` +
+        `Deploy with --force (option force: true) to create it on Cloudflare, or forget the local record (alchemy state rm ${fqn}) and deploy again.`,
+      fqn,
+      "update",
+    );
+  }
   await ensure(await backendOf(scope, fqn, "update"));
 }

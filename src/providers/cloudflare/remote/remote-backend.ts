@@ -19,11 +19,11 @@ export class AlreadyExistsError extends AlchemyError {
   override name = "AlreadyExistsError";
 }
 
-function alreadyExists(kind: string, name: string, cause: unknown): AlreadyExistsError {
+function alreadyExists(kind: string, name: string, cause?: unknown): AlreadyExistsError {
   return new AlreadyExistsError(
     `${kind} ${name} already exists in the Cloudflare account. To take it over as it is, deploy with --adopt (option adopt: true); ` +
       "otherwise give this resource another name (the name prop), or delete the existing one.",
-    { cause },
+    cause === undefined ? undefined : { cause },
   );
 }
 
@@ -163,7 +163,14 @@ export class RemoteBackend implements CloudflareBackend {
   async deleteR2Bucket(bucket: { name: string; jurisdiction?: string }, options: { empty: boolean }): Promise<void> {
     const headers = this.#jurisdiction(bucket.jurisdiction);
     if (options.empty) {
-      for (const key of await this.r2List(bucket)) await this.r2Delete(bucket, key);
+      let keys: string[];
+      try {
+        keys = await this.r2List(bucket);
+      } catch (error) {
+        if (error instanceof CloudflareApiError && error.notFound) return; // gone already: deleting what is gone succeeds
+        throw error;
+      }
+      for (const key of keys) await this.r2Delete(bucket, key);
     }
     try {
       await this.api.request("DELETE", await this.#path(`/r2/buckets/${bucket.name}`), { headers, notFound: "null" });
@@ -179,10 +186,13 @@ export class RemoteBackend implements CloudflareBackend {
     }
   }
 
-  async r2Get(bucket: { name: string }, key: string): Promise<R2Object | null> {
+  // Object routes, like bucket routes, find a bucket of a jurisdiction only with its header.
+
+  async r2Get(bucket: { name: string; jurisdiction?: string }, key: string): Promise<R2Object | null> {
     const bytes = await this.api.request<Uint8Array | null>("GET", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), {
       raw: "bytes",
       notFound: "null",
+      headers: this.#jurisdiction(bucket.jurisdiction),
     });
     if (bytes === null) return null;
     const copy = new Uint8Array(bytes);
@@ -195,12 +205,18 @@ export class RemoteBackend implements CloudflareBackend {
     };
   }
 
-  async r2Put(bucket: { name: string }, key: string, value: string | Uint8Array): Promise<void> {
-    await this.api.request("PUT", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), { body: value as RequestBody });
+  async r2Put(bucket: { name: string; jurisdiction?: string }, key: string, value: string | Uint8Array): Promise<void> {
+    await this.api.request("PUT", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), {
+      body: value as RequestBody,
+      headers: this.#jurisdiction(bucket.jurisdiction),
+    });
   }
 
-  async r2Delete(bucket: { name: string }, key: string): Promise<void> {
-    await this.api.request("DELETE", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), { notFound: "null" });
+  async r2Delete(bucket: { name: string; jurisdiction?: string }, key: string): Promise<void> {
+    await this.api.request("DELETE", await this.#path(`/r2/buckets/${bucket.name}/objects/${encodeKey(key)}`), {
+      notFound: "null",
+      headers: this.#jurisdiction(bucket.jurisdiction),
+    });
   }
 
   async r2List(bucket: { name: string }, options?: { prefix?: string }): Promise<string[]> {
@@ -238,6 +254,11 @@ export class RemoteBackend implements CloudflareBackend {
   async putWorker(spec: WorkerSpec, options: { adopt: boolean; created: boolean }): Promise<WorkerEndpoint> {
     const [main] = spec.modules;
     if (main === undefined) throw new AlchemyError(`Worker ${spec.name} has no module to upload.`);
+    // An upload replaces a script of that name without a word: look first, so that a create never overwrites someone else's Worker.
+    if (options.created && !options.adopt) {
+      const existing = await this.api.request("GET", await this.#path(`/workers/scripts/${spec.name}/settings`), { notFound: "null" });
+      if (existing !== null) throw alreadyExists("Worker", spec.name);
+    }
     const form = new FormData();
     const metadata = {
       main_module: main.name,
