@@ -1,0 +1,133 @@
+/**
+ * Fencing the writes of a stage's lock holder in R2, where a write cannot be
+ * made conditional on another object (see `r2-rest-state-store.ts` for what
+ * this does and does not guarantee).
+ *
+ * Every record or metadata write of the holder to its stage goes through
+ * {@link R2StageFence.write}, which:
+ * 1. checks the holder's own lease (`../lease.ts`, by this process's
+ *    monotonic clock, minus the safety margin);
+ * 2. reads the lock object and checks that it still holds this lock's id
+ *    (a takeover or `alchemy unlock` replaces it); concurrent writes share
+ *    one read, as long as it began after they were asked for;
+ * 3. checks the lease again, then sends the write, checking the lease once
+ *    more before every attempt the API client makes (retries included).
+ *
+ * Once a check fails the fence stays lost: every later write and heartbeat
+ * is refused with the same `LockLostError`.
+ *
+ * @module
+ */
+import type { Lease } from "../lease.js";
+import { LockLostError } from "../stage-lock.js";
+import { parseLock } from "./r2-lock-document.js";
+import type { R2Objects } from "./r2-objects.js";
+
+/**
+ * The fence of lock `lockId` on the stage `stagePath` (`app/stage`).
+ *
+ * @example
+ * const fence = new R2StageFence(objects, lockKey, "app/dev", lock.info.id, lease);
+ * await fence.write((guard) => objects.put(key, text, { doing: "write record", guard }));
+ */
+export class R2StageFence {
+  #lost: LockLostError | undefined;
+  /** The lock read in flight, if any. */
+  #reading: Promise<void> | undefined;
+  /** The lock read that starts once the one in flight ends; joined by writes asked for meanwhile. */
+  #nextRead: Promise<void> | undefined;
+  readonly #writes = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly objects: R2Objects,
+    readonly lockKey: string,
+    readonly stagePath: string,
+    readonly lockId: string,
+    readonly lease: Lease,
+  ) {}
+
+  /**
+   * Runs `op` (one write) once the lock was confirmed to be this holder's;
+   * `op` passes `guard` to the request so that each attempt checks the lease.
+   *
+   * @throws LockLostError when the lease ran out or the lock is another's (nothing is written).
+   */
+  write<T>(op: (guard: () => void) => Promise<T>): Promise<T> {
+    const written = (async () => {
+      await this.#confirm();
+      this.#throwIfLost();
+      return op(() => this.#throwIfLost());
+    })();
+    this.#writes.add(written);
+    const forget = () => void this.#writes.delete(written);
+    written.then(forget, forget);
+    return written;
+  }
+
+  /** The error that refuses this holder's writes now, or `undefined`. */
+  refusal(): LockLostError | undefined {
+    if (this.#lost === undefined && this.lease.expired()) {
+      const silent = Math.round(this.lease.silentForMs() / 1000);
+      this.lose(
+        new LockLostError(
+          this.stagePath,
+          this.lockId,
+          undefined,
+          `this run could not renew it for ${silent}s, longer than its lease of ${Math.round(this.lease.leaseMs / 1000)}s allows ` +
+            "(the process was paused, its event loop blocked, or Cloudflare too slow to answer), so another run may hold it now",
+        ),
+      );
+    }
+    return this.#lost;
+  }
+
+  /** Marks the lock lost with `error` (the first loss wins) and returns the error to throw. */
+  lose(error: LockLostError): LockLostError {
+    this.#lost ??= error;
+    return this.#lost;
+  }
+
+  /** Resolves once every write started through the fence has landed or failed. */
+  async settled(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  #throwIfLost(): void {
+    const refusal = this.refusal();
+    if (refusal !== undefined) throw refusal;
+  }
+
+  /** A read of the lock object that began after this call. */
+  #confirm(): Promise<void> {
+    this.#throwIfLost();
+    if (this.#reading === undefined) {
+      const reading = this.#readLock().finally(() => {
+        if (this.#reading === reading) this.#reading = undefined;
+      });
+      this.#reading = reading;
+      return reading;
+    }
+    this.#nextRead ??= this.#reading
+      .catch(() => undefined)
+      .then(() => {
+        this.#nextRead = undefined;
+        return this.#confirm();
+      });
+    return this.#nextRead;
+  }
+
+  async #readLock(): Promise<void> {
+    const stage = this.stagePath.split("/")[1];
+    const current = await this.objects.get(this.lockKey, `check the lock of stage "${stage}" before a write`);
+    const document = current === undefined ? undefined : parseLock(current.text, this.objects.layout.location(this.lockKey), this.stagePath);
+    if (document?.info?.id === this.lockId) return;
+    throw this.lose(
+      new LockLostError(
+        this.stagePath,
+        this.lockId,
+        document?.info,
+        document?.info ? undefined : `the lock object ${this.objects.layout.location(this.lockKey)} no longer holds it: the stage was unlocked`,
+      ),
+    );
+  }
+}
