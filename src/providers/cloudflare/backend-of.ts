@@ -71,22 +71,40 @@ export function madeBy(output: { backend?: BackendMode } | undefined, backend: B
  * In a local deploy, makes sure the local runtime of this process holds a
  * resource whose handler was skipped (its props unchanged): the runtime lives
  * only as long as the process, the resource's data on disk. Creating again is
- * idempotent locally. Does nothing in other phases.
- *
- * In a deploy to Cloudflare, refuses a local record whose handler was skipped:
- * the engine hands back the recorded output when the props are unchanged, so
- * the handler never gets to make the resource on Cloudflare (see
- * {@link madeBy}), and the run would pass a Miniflare id off as a cloud one.
+ * idempotent locally. Does nothing in other phases and in remote runs.
  */
 export async function ensureLocal(scope: Scope | undefined, fqn: string, output: { backend: BackendMode }, ensure: (backend: CloudflareBackend) => Promise<unknown>): Promise<void> {
-  if (scope === undefined || scope.phase !== "up" || output.backend !== "local") return;
-  if (!scope.context.options.local) {
-    throw new ResourceError(
-      `${fqn} was made locally (Miniflare), and this run deploys to Cloudflare: its props are unchanged, so the run would keep the local record in place of a cloud resource. ` +
-        `Deploy with --force (option force: true) to create it on Cloudflare, or forget the local record (alchemy state rm ${fqn}) and deploy again.`,
-      fqn,
-      "update",
-    );
-  }
+  if (scope === undefined || scope.phase !== "up" || !scope.context.options.local || output.backend !== "local") return;
   await ensure(await backendOf(scope, fqn, "update"));
+}
+
+/** What every Cloudflare resource records in its props besides the user's: the backend it was deployed to. */
+export interface Recorded {
+  backend?: BackendMode;
+}
+
+/**
+ * The backend a run deploys to, recorded in each resource's props: a run on
+ * the other backend sees a change (plan shows `backend: "local" -> "remote"`),
+ * so its handler runs instead of the engine handing back the other backend's output.
+ */
+export function modeOf(scope: Scope | undefined): BackendMode {
+  return scope?.context.options.local ? "local" : "remote";
+}
+
+/**
+ * Refuses to create or update, locally, a resource deployed to Cloudflare: a
+ * local run never calls the API, and making a local one in its place would
+ * drop the cloud resource from state while it keeps running. A local record in
+ * a remote run is fine: the cloud resource is made.
+ */
+export function checkSwitch(recorded: { backend?: BackendMode } | undefined, backend: BackendMode, fqn: string): void {
+  if (recorded?.backend !== "remote" || backend !== "local") return;
+  throw new ResourceError(
+    `${fqn} is deployed to Cloudflare, and this run is local: it never calls the Cloudflare API, and a local copy in its place would drop ` +
+      "the cloud resource from state while it keeps running. Run locally on another stage (alchemy dev --stage <name>), " +
+      `or destroy the stage without --local first.`,
+    fqn,
+    "update",
+  );
 }

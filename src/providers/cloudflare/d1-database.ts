@@ -10,7 +10,7 @@ import type { Context } from "../../core/handler-context.js";
 import { ResourceError } from "../../core/errors.js";
 import { Resource, type PlanContext } from "../../core/resource.js";
 import type { BackendMode, D1Result } from "./backend.js";
-import { backendOf, checkDeleteMode, ensureLocal, madeBy } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
 import { applyMigrations, migrationFiles, type MigrationFile } from "./d1-migrations.js";
 import { noteSources } from "./dev-sources.js";
 import { D1_NAME, nameOf } from "./names.js";
@@ -52,7 +52,7 @@ export interface D1DatabaseMethods {
   query<Row = Record<string, unknown>>(sql: string, ...params: unknown[]): Promise<D1Result<Row>>;
 }
 
-interface RecordedProps extends D1DatabaseProps {
+interface RecordedProps extends D1DatabaseProps, Recorded {
   /** The migration files when the program ran: a new or edited file changes the props, so the handler runs. */
   migrations?: MigrationFile[];
 }
@@ -82,6 +82,7 @@ const D1DatabaseResource = Resource(
       }
       return this.destroy();
     }
+    checkSwitch(this.output, backend.mode, this.fqn);
     const name = nameOf(this.fqn, props?.name, D1_NAME, this.phase === "update" ? "update" : "create");
     const database = madeBy(this.output, backend.mode)
       ? this.output
@@ -107,7 +108,7 @@ export async function D1Database(id: string, props: D1DatabaseProps = {}): Promi
       ? await migrationFiles(path.resolve(scope.rootDir, props.migrationsDir), `${scope.path}/${id}`)
       : undefined;
   if (props.migrationsDir !== undefined && scope !== undefined) await noteSources(scope, [path.resolve(scope.rootDir, props.migrationsDir)]);
-  const output = await D1DatabaseResource(id, { ...props, ...(migrations ? { migrations } : {}) });
+  const output = await D1DatabaseResource(id, { ...props, ...(migrations ? { migrations } : {}), backend: modeOf(scope) });
   await ensureLocal(scope, `${scope?.path}/${id}`, output, (backend) => backend.createD1Database(output.name, { adopt: true }));
   const fqn = () => `${scope?.path}/${id}`;
   return withMethods(output, fqn, (backend) => ({

@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, ensureLocal, madeBy } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
 import { KV_TITLE, nameOf } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -34,7 +34,7 @@ export interface KVNamespaceMethods {
 
 const KVNamespaceResource = Resource(
   "cloudflare::KVNamespace",
-  async function (this: Context<KVNamespace, KVNamespaceProps>, id: string, props: KVNamespaceProps): Promise<KVNamespace> {
+  async function (this: Context<KVNamespace, KVNamespaceProps & Recorded>, id: string, props: KVNamespaceProps & Recorded): Promise<KVNamespace> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {
       if (this.output !== undefined) {
@@ -43,6 +43,7 @@ const KVNamespaceResource = Resource(
       }
       return this.destroy();
     }
+    checkSwitch(this.output, backend.mode, this.fqn);
     const title = nameOf(this.fqn, props?.title, KV_TITLE, this.phase === "update" ? "update" : "create");
     if (madeBy(this.output, backend.mode)) {
       if (this.output.title !== title) await backend.renameKVNamespace(this.output, title);
@@ -62,7 +63,7 @@ const KVNamespaceResource = Resource(
  */
 export async function KVNamespace(id: string, props: KVNamespaceProps = {}): Promise<KVNamespace & KVNamespaceMethods> {
   const scope = currentScope();
-  const output = await KVNamespaceResource(id, props);
+  const output = await KVNamespaceResource(id, { ...props, backend: modeOf(scope) });
   await ensureLocal(scope, `${scope?.path}/${id}`, output, (backend) => backend.createKVNamespace(output.title, { adopt: true }));
   return withMethods(output, () => `${scope?.path}/${id}`, (backend) => ({
     get: async (key: string) => (await backend()).kvGet(output, key),

@@ -8,7 +8,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, ensureLocal, madeBy } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
 import { nameOf, QUEUE_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -34,7 +34,7 @@ export interface QueueMethods {
 const QueueResource = Resource(
   "cloudflare::Queue",
   { replaceOnChanges: ["name"] },
-  async function (this: Context<Queue, QueueProps>, id: string, props: QueueProps): Promise<Queue> {
+  async function (this: Context<Queue, QueueProps & Recorded>, id: string, props: QueueProps & Recorded): Promise<Queue> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {
       if (this.output !== undefined) {
@@ -43,6 +43,7 @@ const QueueResource = Resource(
       }
       return this.destroy();
     }
+    checkSwitch(this.output, backend.mode, this.fqn);
     if (madeBy(this.output, backend.mode)) return this.output;
     const name = nameOf(this.fqn, props?.name, QUEUE_NAME, this.phase === "update" ? "update" : "create");
     const { id: queueId } = await backend.createQueue(name, { adopt: this.adopt });
@@ -59,7 +60,7 @@ const QueueResource = Resource(
  */
 export async function Queue(id: string, props: QueueProps = {}): Promise<Queue & QueueMethods> {
   const scope = currentScope();
-  const output = await QueueResource(id, props);
+  const output = await QueueResource(id, { ...props, backend: modeOf(scope) });
   await ensureLocal(scope, `${scope?.path}/${id}`, output, (backend) => backend.createQueue(output.name, { adopt: true }));
   return withMethods(output, () => `${scope?.path}/${id}`, (backend) => ({
     send: async (body: unknown) => (await backend()).queueSend(output, body),

@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode, R2Object } from "./backend.js";
-import { backendOf, checkDeleteMode, ensureLocal, madeBy } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
 import { nameOf, R2_BUCKET_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -45,7 +45,7 @@ export interface R2BucketMethods {
 const R2BucketResource = Resource(
   "cloudflare::R2Bucket",
   { replaceOnChanges: ["name", "jurisdiction"] },
-  async function (this: Context<R2Bucket, R2BucketProps>, id: string, props: R2BucketProps): Promise<R2Bucket> {
+  async function (this: Context<R2Bucket, R2BucketProps & Recorded>, id: string, props: R2BucketProps & Recorded): Promise<R2Bucket> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {
       if (this.output !== undefined) {
@@ -55,6 +55,7 @@ const R2BucketResource = Resource(
       }
       return this.destroy();
     }
+    checkSwitch(this.output, backend.mode, this.fqn);
     const name = nameOf(this.fqn, props?.name, R2_BUCKET_NAME, this.phase === "update" ? "update" : "create");
     const output: R2Bucket = { name, ...(props?.jurisdiction ? { jurisdiction: props.jurisdiction } : {}), backend: backend.mode };
     if (madeBy(this.output, backend.mode)) return output;
@@ -72,7 +73,7 @@ const R2BucketResource = Resource(
  */
 export async function R2Bucket(id: string, props: R2BucketProps = {}): Promise<R2Bucket & R2BucketMethods> {
   const scope = currentScope();
-  const output = await R2BucketResource(id, props);
+  const output = await R2BucketResource(id, { ...props, backend: modeOf(scope) });
   await ensureLocal(scope, `${scope?.path}/${id}`, output, (backend) => backend.createR2Bucket(output.name, { jurisdiction: output.jurisdiction, adopt: true }));
   return withMethods(output, () => `${scope?.path}/${id}`, (backend) => ({
     get: async (key: string) => (await backend()).r2Get(output, key),

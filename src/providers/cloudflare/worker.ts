@@ -13,7 +13,7 @@ import { Resource } from "../../core/resource.js";
 import type { ServiceKey, Services } from "../../core/services.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend, QueueConsumer, WorkerEndpoint, WorkerModule, WorkerSpec } from "./backend.js";
-import { backendOf, checkDeleteMode, madeBy } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, madeBy, modeOf, type Recorded } from "./backend-of.js";
 import { workerBindings, type BindingValue } from "./bindings.js";
 import { BundleError, bundleWorker, type WorkerBundle } from "./bundle.js";
 import { noteSources } from "./dev-sources.js";
@@ -76,7 +76,7 @@ export interface WorkerMethods {
   fetch(path: string, init?: RequestInit): Promise<Response>;
 }
 
-interface RecordedProps extends Omit<WorkerProps, "script" | "entrypoint"> {
+interface RecordedProps extends Omit<WorkerProps, "script" | "entrypoint">, Recorded {
   /** The entry, relative to rootDir, as given; absent for a Worker without a script. */
   script?: string;
   /** sha256 of the bundle: an edit anywhere in the source changes the props, so the Worker is updated. */
@@ -103,6 +103,7 @@ const WorkerResource = Resource(
       }
       return this.destroy();
     }
+    checkSwitch(this.output, backend.mode, this.fqn);
     const operation = this.phase === "update" ? "update" : "create";
     const name = nameOf(this.fqn, props.name, WORKER_NAME, operation);
     const previous = madeBy(this.output, backend.mode) ? this.output : undefined;
@@ -196,7 +197,7 @@ export async function Worker(id: string, props: WorkerProps = {}): Promise<Worke
     codeHash = bundle.hash;
     (await scope.context.service(bundles)).set(bundle.hash, bundle);
   }
-  const recorded: RecordedProps = { ...rest, ...(script !== undefined ? { script } : {}), codeHash };
+  const recorded: RecordedProps = { ...rest, ...(script !== undefined ? { script } : {}), codeHash, backend: modeOf(scope) };
   const output = await WorkerResource(id, recorded);
   if (scope !== undefined) await serveLocally(scope, fqn, output, recorded);
   if (scope?.context.options.local && output.backend === "local" && output.url) (await scope.context.service(localUrls)).set(fqn, output.url);

@@ -373,20 +373,22 @@ describe("the network", () => {
 describe("local and remote records of one stage", () => {
   const small = async () => ({ cache: { ...(await KVNamespace("cache")) }, jobs: { ...(await Queue("jobs")) } });
 
-  it("are never taken for each other: a remote deploy refuses unchanged local records, creates the cloud resources with force, and a local destroy refuses the remote records", async () => {
+  it("are never taken for each other: a remote deploy makes the cloud resources in place of local records, a local run refuses the remote ones, and a local destroy too", async () => {
     const local = await deploy(small, { local: true });
     expect(local.result.cache.backend).toBe("local");
     expect(fake.requests).toEqual([]);
 
-    const refused = await deployFailing(small);
-    expect(refused.error.message).toContain("app/test/cf/cache was made locally (Miniflare), and this run deploys to Cloudflare");
-    expect(refused.error.message).toContain("--force");
-    expect(mutations(fake.requests)).toEqual([]);
-
-    const remote = await deploy(small, { force: true });
+    // The backend is part of the recorded props: the switch is a change, so the handler runs and makes the cloud resource.
+    const remote = await deploy(small);
     expect(remote.result.cache).toMatchObject({ backend: "remote", id: [...fake.state.kvNamespaces.keys()][0] });
     expect(remote.result.jobs).toMatchObject({ backend: "remote", id: [...fake.state.queues.keys()][0] });
     expect(mutations(fake.requests)).toEqual([`POST ${account()}/storage/kv/namespaces`, `POST ${account()}/queues`]);
+    expect(Object.values(await records(dir)).map((r) => (r.output as { backend: string }).backend)).toEqual(["remote", "remote"]);
+
+    const before = fake.requests.length;
+    const localOver = await deployFailing(small, { local: true });
+    expect(localOver.error.message).toContain("app/test/cf/cache is deployed to Cloudflare, and this run is local");
+    expect(fake.requests.length).toBe(before);
     expect(Object.values(await records(dir)).map((r) => (r.output as { backend: string }).backend)).toEqual(["remote", "remote"]);
 
     const mark = fake.requests.length;
