@@ -153,7 +153,7 @@ export class CloudflareApi {
    */
   async paginate<T = unknown>(path: string, query: Query = {}, options: PaginateOptions<T> = {}): Promise<T[]> {
     const getPage = async (pageQuery: Query) => {
-      const outcome = await this.#exchange("GET", path, { query: pageQuery });
+      const outcome = await this.#exchange("GET", path, { query: pageQuery, headers: options.headers });
       return (outcome as { envelope: Envelope }).envelope;
     };
     return collectPages(getPage, path, query, options);

@@ -21,6 +21,8 @@ export interface PaginateOptions<T> {
    * api.paginate<Bucket>(`/accounts/${id}/r2/buckets`, {}, { items: (r) => (r as { buckets: Bucket[] }).buckets });
    */
   items?: (result: unknown) => T[];
+  /** Extra headers of every page's request, e.g. `cf-r2-jurisdiction`. */
+  headers?: Record<string, string>;
 }
 
 /**

@@ -219,8 +219,12 @@ export class RemoteBackend implements CloudflareBackend {
     });
   }
 
-  async r2List(bucket: { name: string }, options?: { prefix?: string }): Promise<string[]> {
-    const objects = await this.api.paginate<{ key: string }>(await this.#path(`/r2/buckets/${bucket.name}/objects`), { prefix: options?.prefix });
+  async r2List(bucket: { name: string; jurisdiction?: string }, options?: { prefix?: string }): Promise<string[]> {
+    const objects = await this.api.paginate<{ key: string }>(
+      await this.#path(`/r2/buckets/${bucket.name}/objects`),
+      { prefix: options?.prefix },
+      { headers: this.#jurisdiction(bucket.jurisdiction) },
+    );
     return objects.map((o) => o.key);
   }
 

@@ -354,8 +354,13 @@ describe("R2 buckets", () => {
     expect(fake.state.r2Buckets.size).toBe(0);
   });
 
-  // CloudflareApi.paginate sends no extra header, so the listing of a bucket in a jurisdiction answers 404.
-  it.todo("in a jurisdiction are emptied by a destroy with empty: true");
+  it("in a jurisdiction are emptied by a destroy with empty: true, listing their objects in that jurisdiction", async () => {
+    await deploy(bucketProgram({ jurisdiction: "eu", empty: true }));
+    expect([...fake.state.r2Buckets.values()].map((b) => [b.jurisdiction, [...b.objects.keys()]])).toEqual([["eu", ["reports/a.txt"]]]);
+    await deploy(bucketProgram({ jurisdiction: "eu", empty: true }), { phase: "destroy" });
+    expect(fake.state.r2Buckets.size).toBe(0);
+    expect(await records(dir)).toEqual({});
+  });
 });
 
 describe("the network", () => {
