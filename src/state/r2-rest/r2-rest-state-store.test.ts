@@ -7,7 +7,7 @@ import { ScopeError, StateStoreError } from "../../core/errors.js";
 import { writeProfiles } from "../../core/profiles/profile-file.js";
 import { ALL_PERMISSIONS, DEFAULT_TOKEN } from "../../providers/cloudflare/remote/fake/fake-cloudflare.test-fixture.js";
 import { describeStateStore } from "../../testing/state-store-conformance.js";
-import { R2RestStateStore } from "./r2-rest-state-store.js";
+import { R2RestStateStore, type R2RestStateStoreOptions } from "./r2-rest-state-store.js";
 import { FAKE_LIMITS, fakeOptions, freshBucket, objectText, record, useFakeCloudflare } from "./r2-rest.test-fixture.js";
 
 const SECRET = "r2-state-secret-token-5f0c1d";
@@ -161,6 +161,8 @@ describe("R2RestStateStore", () => {
   it("checks its options and names before any request", async () => {
     expect(() => new R2RestStateStore({ chain: STAGE }, { bucket: "Bad_Bucket" })).toThrow(/"Bad_Bucket" is not an R2 bucket name/);
     expect(() => new R2RestStateStore({ chain: STAGE }, { bucket: "state", baseUrl: "http://127.0.0.1:1/client/v4" })).toThrow(/baseUrl without an apiToken/);
+    const seedStyle = { bucket: "state", accessKeyId: "AKIA-not-used", secretAccessKey: "never-shown" } as unknown as R2RestStateStoreOptions;
+    expect(() => new R2RestStateStore({ chain: STAGE }, seedStyle)).toThrow(/got accessKeyId and secretAccessKey, which it does not use: it authenticates with a Cloudflare API token/);
     expect(() => new R2RestStateStore({ chain: STAGE }, { bucket: "state", prefix: "a//b" })).toThrow(/prefix "a\/\/b" .* segment ""/);
     expect(() => new R2RestStateStore({ chain: ["app", "a:b"] }, { bucket: "state" })).toThrow(ScopeError);
     const { f, store } = await open(["app"]);

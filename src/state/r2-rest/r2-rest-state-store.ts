@@ -138,6 +138,15 @@ export class R2RestStateStore implements StateStore, StageLocking {
         `r2://${String(bucket)}`,
       );
     }
+    const s3Keys = ["accessKeyId", "secretAccessKey"].filter((name) => Object.hasOwn(options, name));
+    if (s3Keys.length > 0) {
+      // Seed 002's example passes S3 keys; this store speaks Cloudflare's REST API, which takes an API token.
+      throw new StateStoreError(
+        `The R2 REST state store got ${s3Keys.join(" and ")}, which it does not use: it authenticates with a Cloudflare API token. ` +
+          `Pass apiToken (a token with "Workers R2 Storage Write"), or leave it out to use the profile's cloudflare.apiToken or CLOUDFLARE_API_TOKEN.`,
+        `r2://${bucket}`,
+      );
+    }
     if (options.baseUrl !== undefined && options.apiToken === undefined) {
       throw new StateStoreError(
         `The R2 state store got a baseUrl without an apiToken: pass both, or neither (the profile's or the environment's cloudflare settings then give both).`,
