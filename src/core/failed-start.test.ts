@@ -124,6 +124,8 @@ async function replaceRecord(url: string, dir: string, text: string): Promise<st
         await client.end();
       }
     }
+    case "r2":
+      throw new Error(`${url}: this test runs on the stores persistentStoreUrls() names, not R2.`);
   }
 }
 

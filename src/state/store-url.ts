@@ -6,6 +6,7 @@
  * | `file:.alchemy` (or a plain directory path) | {@link FileSystemStateStore} in that directory |
  * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
  * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
+ * | `r2://bucket/prefix` | `R2RestStateStore` (Cloudflare REST API; token from the profile's cloudflare section or CLOUDFLARE_API_TOKEN) |
  *
  * Relative paths resolve against `cwd`. The SQL stores load their drivers
  * only when they open a database, so the drivers stay optional.
@@ -17,6 +18,7 @@ import { AlchemyError } from "../core/errors.js";
 import { FileSystemStateStore } from "./fs/fs-state-store.js";
 import { redactConnectionString, splitSchema } from "./postgres/connection-string.js";
 import { PostgresStateStore } from "./postgres/postgres-state-store.js";
+import { R2RestStateStore } from "./r2-rest/r2-rest-state-store.js";
 import { SQLiteStateStore } from "./sqlite/sqlite-state-store.js";
 import type { StateStoreFactory } from "./state-store.js";
 
@@ -24,7 +26,8 @@ import type { StateStoreFactory } from "./state-store.js";
 export type StoreLocation =
   | { kind: "file"; dir: string }
   | { kind: "sqlite"; filename: string }
-  | { kind: "postgres"; connectionString: string; schema?: string };
+  | { kind: "postgres"; connectionString: string; schema?: string }
+  | { kind: "r2"; bucket: string; prefix: string };
 
 /**
  * Parses a store URL; throws an {@link AlchemyError} saying which forms exist,
@@ -42,9 +45,14 @@ export function parseStoreUrl(url: string, cwd: string): StoreLocation {
     if (!file) throw new AlchemyError(`Store URL "${url}" names no file: write sqlite:<path>, e.g. sqlite:.alchemy/state.sqlite.`);
     return { kind: "sqlite", filename: path.resolve(cwd, file) };
   }
+  if (url.startsWith("r2://")) {
+    const [bucket = "", ...prefix] = url.slice("r2://".length).split("/");
+    if (!bucket) throw new AlchemyError(`Store URL "${url}" names no bucket: write r2://<bucket>/<prefix>, e.g. r2://my-state/alchemy.`);
+    return { kind: "r2", bucket, prefix: prefix.filter(Boolean).join("/") };
+  }
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file> or postgres://user@host/db.`);
+    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db or r2://bucket/prefix.`);
   }
   return { kind: "file", dir: path.resolve(cwd, url) };
 }
@@ -58,6 +66,8 @@ export function storeFactory(location: StoreLocation): StateStoreFactory {
       return (scope) => new SQLiteStateStore(scope, { filename: location.filename });
     case "postgres":
       return (scope) => new PostgresStateStore(scope, { connectionString: location.connectionString, schema: location.schema });
+    case "r2":
+      return (scope) => new R2RestStateStore(scope, { bucket: location.bucket, prefix: location.prefix });
   }
 }
 
@@ -70,5 +80,7 @@ export function describeLocation(location: StoreLocation): string {
       return `sqlite:${location.filename}`;
     case "postgres":
       return redactConnectionString(location.connectionString) + (location.schema ? ` (schema ${location.schema})` : "");
+    case "r2":
+      return `r2://${location.bucket}/${location.prefix}`;
   }
 }
