@@ -51,6 +51,8 @@ interface ConsumerRow {
   script_name?: string;
   script?: string;
   type?: string;
+  settings?: Partial<Record<"batch_size" | "max_retries" | "max_wait_time_ms", number>>;
+  dead_letter_queue?: string;
 }
 
 export class RemoteBackend implements CloudflareBackend {
@@ -294,41 +296,72 @@ export class RemoteBackend implements CloudflareBackend {
     return this.#subdomain;
   }
 
-  /** Makes the Worker the consumer of exactly the queues its spec names, with their settings. */
+  /**
+   * Makes the Worker the consumer of exactly the queues its spec names, with
+   * their settings: a consumer whose settings differ is made again (the API
+   * has no partial update we rely on), one of a queue no longer named is removed.
+   */
   async #syncConsumers(spec: Pick<WorkerSpec, "name" | "queueConsumers">): Promise<void> {
     const queues = await this.#queues();
     const wanted = new Map(spec.queueConsumers.map((c) => [c.queue, c]));
-    for (const queue of queues) {
-      const consumers = await this.api.paginate<ConsumerRow>(await this.#path(`/queues/${queue.queue_id}/consumers`));
-      const mine = consumers.filter((c) => (c.script_name ?? c.script) === spec.name);
-      const want = wanted.get(queue.queue_name);
-      for (const consumer of mine) {
-        if (want === undefined && consumer.consumer_id) {
-          await this.api.request("DELETE", await this.#path(`/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`), { notFound: "null" });
-        }
-      }
-      if (want !== undefined && mine.length === 0) {
-        const deadLetter = want.deadLetterQueue;
-        await this.api.request("POST", await this.#path(`/queues/${queue.queue_id}/consumers`), {
-          json: {
-            script_name: spec.name,
-            type: "worker",
-            settings: {
-              ...(want.maxBatchSize !== undefined ? { batch_size: want.maxBatchSize } : {}),
-              ...(want.maxRetries !== undefined ? { max_retries: want.maxRetries } : {}),
-              ...(want.maxBatchTimeout !== undefined ? { max_wait_time_ms: want.maxBatchTimeout * 1000 } : {}),
-            },
-            ...(deadLetter ? { dead_letter_queue: deadLetter } : {}),
-          },
-        });
-      }
-    }
     for (const name of wanted.keys()) {
       if (!queues.some((q) => q.queue_name === name)) {
         throw new AlchemyError(`Worker ${spec.name} consumes queue ${name}, which does not exist in the Cloudflare account. Declare the Queue before the Worker.`);
       }
     }
+    for (const queue of queues) {
+      const consumers = await this.api.paginate<ConsumerRow>(await this.#path(`/queues/${queue.queue_id}/consumers`));
+      const mine = consumers.filter((c) => (c.script_name ?? c.script) === spec.name);
+      const want = wanted.get(queue.queue_name);
+      const body = want && consumerBody(spec.name, want);
+      let current = false;
+      for (const consumer of mine) {
+        if (body !== undefined && !current && sameConsumer(consumer, body)) {
+          current = true;
+          continue;
+        }
+        if (consumer.consumer_id) {
+          await this.api.request("DELETE", await this.#path(`/queues/${queue.queue_id}/consumers/${consumer.consumer_id}`), { notFound: "null" });
+        }
+      }
+      if (body !== undefined && !current) {
+        await this.api.request("POST", await this.#path(`/queues/${queue.queue_id}/consumers`), { json: body });
+      }
+    }
   }
+}
+
+/** Cloudflare's defaults for a Worker consumer's settings (documented), so that a setting left out compares equal to its default. */
+const CONSUMER_DEFAULTS = { batch_size: 10, max_retries: 3, max_wait_time_ms: 5000 };
+
+interface ConsumerBody {
+  script_name: string;
+  type: "worker";
+  /** Only the settings the program gives; Cloudflare applies its defaults to the rest. */
+  settings: Partial<typeof CONSUMER_DEFAULTS>;
+  dead_letter_queue?: string;
+}
+
+function consumerBody(script: string, want: WorkerSpec["queueConsumers"][number]): ConsumerBody {
+  return {
+    script_name: script,
+    type: "worker",
+    settings: {
+      ...(want.maxBatchSize !== undefined ? { batch_size: want.maxBatchSize } : {}),
+      ...(want.maxRetries !== undefined ? { max_retries: want.maxRetries } : {}),
+      ...(want.maxBatchTimeout !== undefined ? { max_wait_time_ms: want.maxBatchTimeout * 1000 } : {}),
+    },
+    ...(want.deadLetterQueue ? { dead_letter_queue: want.deadLetterQueue } : {}),
+  };
+}
+
+function sameConsumer(consumer: ConsumerRow, body: ConsumerBody): boolean {
+  const has = { ...CONSUMER_DEFAULTS, ...(consumer.settings ?? {}) };
+  const wants = { ...CONSUMER_DEFAULTS, ...body.settings };
+  return (
+    (Object.keys(CONSUMER_DEFAULTS) as (keyof typeof CONSUMER_DEFAULTS)[]).every((key) => has[key] === wants[key]) &&
+    (consumer.dead_letter_queue ?? undefined) === body.dead_letter_queue
+  );
 }
 
 /** An R2 key in a URL path: each segment encoded, the slashes kept. */

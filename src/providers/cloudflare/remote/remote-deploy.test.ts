@@ -198,6 +198,32 @@ describe("a deploy through the remote backend", () => {
   });
 });
 
+describe("queue consumers", () => {
+  const consumerProgram = (settings: { batchSize?: number; maxWaitTimeSeconds?: number } | undefined) => async () => {
+    const jobs = await Queue("jobs");
+    const worker = await Worker("backend", { script: "src/backend.js", eventSources: settings ? [{ queue: jobs, settings }] : [] });
+    return { jobs: { ...jobs }, worker: { ...worker } };
+  };
+  const consumers = () => [...fake.state.queues.values()].flatMap((q) => q.consumers.map((c) => [c.scriptName, c.settings.batch_size, c.settings.max_wait_time_ms]));
+
+  it("follow the Worker's eventSources: new settings make the consumer again, a queue dropped from them loses it", async () => {
+    await deploy(consumerProgram({ batchSize: 1 }));
+    expect(consumers()).toEqual([["app-cf-backend-test", 1, 5000]]);
+
+    const mark = fake.requests.length;
+    await deploy(consumerProgram({ batchSize: 5, maxWaitTimeSeconds: 2 }));
+    expect(consumers()).toEqual([["app-cf-backend-test", 5, 2000]]);
+    const changed = mutations(fake.requests.slice(mark));
+    expect(changed.filter((m) => m.includes("/consumers"))).toEqual([
+      expect.stringMatching(/^DELETE .*\/queues\/[^/]+\/consumers\/[^/]+$/),
+      expect.stringMatching(/^POST .*\/queues\/[^/]+\/consumers$/),
+    ]);
+
+    await deploy(consumerProgram(undefined));
+    expect(consumers()).toEqual([]);
+  });
+});
+
 describe("a destroy through the remote backend", () => {
   it("deletes each Worker before what it binds and the consumer before its queue, leaving the account empty", async () => {
     const { result } = await deploy(fullProgram());
