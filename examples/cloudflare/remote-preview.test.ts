@@ -62,9 +62,16 @@ describe("the Cloudflare example as a pull request preview, against the fake Clo
     expect(mutations(fake.requests.slice(mark))).toEqual([]);
   });
 
-  it("destroys stage pr-123 with --force: nothing left in the account", async () => {
-    const destroy = await runAlchemy(["destroy", "--stage", "pr-123", "--profile", "ci", "--force", "-q"], dir, env);
+  it("destroys stage pr-123 with --force, waiting out a rate limit on a delete: nothing left in the account, the wait in --json", async () => {
+    fake.failNext({ method: "DELETE", path: /\/workers\/scripts\// }, { status: 429, retryAfter: 1 });
+    const destroy = await runAlchemy(["destroy", "--stage", "pr-123", "--profile", "ci", "--force", "--json"], dir, env);
     expect(destroy.code, destroy.stdout + destroy.stderr).toBe(0);
+    const report = JSON.parse(destroy.stdout) as { summary: { deleted: number }; warnings: string[]; services: { cloudflareApi: { requests: number; retries: number; waitedMs: number } } };
+    expect(report.summary.deleted).toBe(8);
+    expect(report.warnings.join("\n")).toMatch(/rate limited by Cloudflare, resuming in 1 s/);
+    expect(report.services.cloudflareApi.retries).toBeGreaterThanOrEqual(1);
+    expect(report.services.cloudflareApi.waitedMs).toBeGreaterThanOrEqual(1000);
+    expect(report.services.cloudflareApi.requests).toBeGreaterThan(8);
     expect(fake.state.workers.size + fake.state.d1Databases.size + fake.state.kvNamespaces.size + fake.state.r2Buckets.size + fake.state.queues.size).toBe(0);
   });
 });

@@ -123,6 +123,7 @@ export class Application extends Scope {
     } catch (error) {
       failure ??= error;
     }
+    context.serviceReports = await context.services.reports();
     if (context.ownsServices) {
       try {
         await context.services.dispose();

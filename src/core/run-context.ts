@@ -45,6 +45,8 @@ export class RunContext {
   readonly services: Services;
   /** True when {@link services} are the run's own, to dispose when it ends. */
   readonly ownsServices: boolean;
+  /** What the run's services reported when it ended (see `ServiceKey.report`), e.g. `{ cloudflareApi: { requests, retries, waitedMs } }`. */
+  serviceReports: Record<string, unknown> = {};
   /** Operations started and not yet recorded. */
   private readonly inFlight = new Set<Promise<unknown>>();
 

@@ -69,4 +69,22 @@ describe("services a run's resources share", () => {
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(await services.get(key, site)).toBe("up");
   });
+
+  it("gives what each started service reports, for --json, before the application stops them", async () => {
+    const key: ServiceKey<{ calls: number }> = {
+      name: "an API client",
+      start: async () => ({ calls: 0 }),
+      stop: async () => undefined,
+      report: (service) => ({ api: { requests: service.calls } }),
+    };
+    const Calls = Resource("test::Calls", async function (this: Context<{ ok: boolean }>, _id: string, _props: object) {
+      if (this.phase === "delete") return this.destroy();
+      (await this.scope.context.service(key)).calls += 2;
+      return { ok: true };
+    });
+    const app = await alchemy("app", memoryState().options());
+    await Calls("a", {});
+    await app.finalize();
+    expect(app.context.serviceReports).toEqual({ api: { requests: 2 } });
+  });
 });

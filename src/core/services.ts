@@ -26,6 +26,11 @@ export interface ServiceKey<T> {
   readonly name: string;
   start(site: ServiceSite): Promise<T>;
   stop(service: T): Promise<void>;
+  /**
+   * What the service did, for `--json` (e.g. an API client's requests, retries
+   * and time spent waiting), keyed by what it is about; JSON values only.
+   */
+  report?(service: T): Record<string, unknown>;
 }
 
 export class Services {
@@ -48,6 +53,20 @@ export class Services {
   /** The service of `key` if it was started, without starting it. */
   peek<T>(key: ServiceKey<T>): Promise<T> | undefined {
     return this.#started.get(key as ServiceKey<unknown>) as Promise<T> | undefined;
+  }
+
+  /** The reports of every started service that gives one, merged (later keys win). */
+  async reports(): Promise<Record<string, unknown>> {
+    const merged: Record<string, unknown> = {};
+    for (const [key, service] of this.#started) {
+      if (!key.report) continue;
+      try {
+        Object.assign(merged, key.report(await service));
+      } catch {
+        // A service that failed to start has nothing to report.
+      }
+    }
+    return merged;
   }
 
   /** Stops every started service, last started first; the first failure is thrown once all were tried. */

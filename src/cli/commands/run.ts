@@ -144,6 +144,7 @@ export async function executeRun(
   const outcomeOf = (unfinished?: Unfinished) => {
     const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received, !!opts.verbose);
     outcome.newStages = newStages;
+    outcome.services = mergeServiceReports(launch.applications.map((app) => app.context.serviceReports));
     outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
     if (unfinished) {
       outcome.unfinished = unfinished;
@@ -320,4 +321,22 @@ function sendStdoutToStderr(): () => void {
   return () => {
     process.stdout.write = original;
   };
+}
+
+/** The services' reports of several applications: counts of the same key are added up. */
+function mergeServiceReports(reports: Record<string, unknown>[]): Record<string, unknown> {
+  const merged: Record<string, unknown> = {};
+  for (const report of reports) {
+    for (const [key, value] of Object.entries(report)) {
+      const before = merged[key];
+      if (isCounts(before) && isCounts(value)) {
+        merged[key] = Object.fromEntries(Object.keys({ ...before, ...value }).map((k) => [k, (before[k] ?? 0) + (value[k] ?? 0)]));
+      } else merged[key] = value;
+    }
+  }
+  return merged;
+}
+
+function isCounts(value: unknown): value is Record<string, number> {
+  return typeof value === "object" && value !== null && Object.values(value).every((v) => typeof v === "number");
 }

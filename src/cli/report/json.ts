@@ -45,6 +45,7 @@ export class JsonReporter implements Reporter {
       errors: outcome.errors,
       warnings: this.warnings,
       ...(outcome.newStages.length ? { newStages: outcome.newStages } : {}),
+      ...(outcome.services && Object.keys(outcome.services).length ? { services: outcome.services } : {}),
       ...(outcome.cancelled ? { cancelled: true } : {}),
       ...(outcome.interrupted ? { interrupted: outcome.interrupted, notStarted: outcome.notStarted } : {}),
       ...(outcome.unfinished ? { unfinished: outcome.unfinished, pending: outcome.pending } : {}),

@@ -60,6 +60,8 @@ export interface RunOutcome {
   cancelled?: boolean;
   /** Stages the run created next to existing ones. */
   newStages: NewStageNote[];
+  /** What the runs' services reported (e.g. `cloudflareApi: { requests, retries, waitedMs }`), merged over the applications. */
+  services?: Record<string, unknown>;
   /** Set when the run ended without finishing. */
   unfinished?: Unfinished;
   /** Operations in flight when the run ended unfinished. */

@@ -23,6 +23,17 @@ const remoteBackends: ServiceKey<Map<string, RemoteBackend>> = {
   name: "the Cloudflare API clients of the run",
   start: async () => new Map(),
   stop: async (map) => map.clear(),
+  report(map) {
+    if (map.size === 0) return {};
+    const total = { requests: 0, retries: 0, waitedMs: 0 };
+    for (const backend of map.values()) {
+      const stats = backend.api.stats;
+      total.requests += stats.requests;
+      total.retries += stats.retries;
+      total.waitedMs += Math.round(stats.waitedMs);
+    }
+    return { cloudflareApi: total };
+  },
 };
 
 /** The backend of the run `scope` belongs to. */
