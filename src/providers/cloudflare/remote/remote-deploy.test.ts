@@ -206,6 +206,15 @@ describe("queue consumers", () => {
   };
   const consumers = () => [...fake.state.queues.values()].flatMap((q) => q.consumers.map((c) => [c.scriptName, c.settings.batch_size, c.settings.max_wait_time_ms]));
 
+  it("receive what the program sends with queue.send, through the API's push-message route", async () => {
+    await deploy(async () => {
+      const jobs = await Queue("jobs");
+      await jobs.send({ id: "j1", task: "resize" });
+      return {};
+    });
+    expect([...fake.state.queues.values()].map((q) => [q.name, q.messages])).toEqual([["app-cf-jobs-test", [{ id: "j1", task: "resize" }]]]);
+  });
+
   it("follow the Worker's eventSources: new settings make the consumer again, a queue dropped from them loses it", async () => {
     await deploy(consumerProgram({ batchSize: 1 }));
     expect(consumers()).toEqual([["app-cf-backend-test", 1, 5000]]);

@@ -107,6 +107,8 @@ export interface FakeQueue {
   readonly name: string;
   readonly createdOn: string;
   readonly consumers: FakeQueueConsumer[];
+  /** Bodies sent with `POST .../queues/:id/messages`, in order (nothing consumes them). */
+  readonly messages: unknown[];
 }
 
 /** The kinds whose GET can be scripted to 404 right after creation. */

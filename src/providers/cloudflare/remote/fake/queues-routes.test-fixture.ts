@@ -65,6 +65,19 @@ export const queuesRoutes: readonly Route[] = [
   },
   { method: "POST", pattern: `${QUEUE}/consumers`, permission: "Queues Write", body: "json", handle: addConsumer },
   {
+    // Documented as "Push Message" (POST /accounts/{account_id}/queues/{queue_id}/messages, { body, content_type? }).
+    method: "POST",
+    pattern: `${QUEUE}/messages`,
+    permission: "Queues Write",
+    body: "json",
+    handle: (context) =>
+      withQueue(context, false, (queue) => {
+        if (!isRecord(context.json) || !("body" in context.json)) return fail(400, CODES.queueInvalid, "The body must be { body: <message> }");
+        queue.messages.push(context.json.body);
+        return ok(null);
+      }),
+  },
+  {
     method: "GET",
     pattern: `${QUEUE}/consumers`,
     permission: "Queues Read",
@@ -96,7 +109,7 @@ function createQueue({ state, accountId, json, created }: RouteContext): RouteRe
     return fail(409, CODES.queueNameTaken, `Queue name "${name}" is already taken`);
   }
   const now = nowIso();
-  const queue: FakeQueue = { accountId, id: newHexId(), name, createdOn: now, consumers: [] };
+  const queue: FakeQueue = { accountId, id: newHexId(), name, createdOn: now, consumers: [], messages: [] };
   state.queues.set(queue.id, queue);
   created("queue", queue.id);
   return ok(queueJson(queue, state));
