@@ -117,6 +117,17 @@ export interface ResourceOptions<Output, Props> {
    * plannedOutput(id, props) { return { name: props.name, url: `https://${props.name}.example.com` }; }
    */
   plannedOutput?(this: PlanContext<Output, Props>, id: string, props: Props): Output;
+  /**
+   * For a resource defined by one function: how the read phase (`alchemy read`)
+   * refreshes the recorded output from the world, as the object form's `read`
+   * does. `this.output` is the recorded output; what it returns is shown, what
+   * it throws fails the read of the resource. Nothing is written.
+   *
+   * @default undefined (the read phase shows the recorded output)
+   * @example
+   * async read() { if (!(await api.exists(this.output.id))) throw new Error("gone"); return this.output; }
+   */
+  read?(this: Context<Output, Props>, id: string, props: Props): Promise<Output>;
 }
 
 /** What `Resource(...)` returns: declare a resource by calling it. */
@@ -175,7 +186,7 @@ export function Resource<Output extends object, Props = undefined>(
   const provider: Provider = {
     ...checkedOptions(kind, options),
     ...(typeof handler === "function"
-      ? { kind, handler: handler as RawHandler }
+      ? { kind, handler: handler as RawHandler, read: options.read as RawHandler | undefined }
       : { kind, handler: fromLifecycle(handler as ResourceLifecycle<object, unknown>), read: handler.read as RawHandler | undefined }),
   };
   registerProvider(kind, provider.handler);
@@ -200,6 +211,9 @@ function checkedOptions(kind: string, options: ResourceOptions<object, unknown>)
         `Resource ${kind}: replaceOnChanges must be a list of prop paths such as ["name", "tags[0]", "bindings.*.id"], or a function of the props.`,
       );
     }
+  }
+  if (options.read !== undefined && typeof options.read !== "function") {
+    throw new TypeError(`Resource ${kind}: read must be a function of (id, props) returning the refreshed output.`);
   }
   if (plannedOutput !== undefined && typeof plannedOutput !== "function") {
     throw new TypeError(`Resource ${kind}: plannedOutput must be a function of (id, props) returning the output.`);

@@ -11,7 +11,7 @@ import { ResourceError } from "../../core/errors.js";
 import type { ServiceKey } from "../../core/services.js";
 import type { HandlerPhase } from "../../core/handler-context.js";
 import type { Scope } from "../../core/scope.js";
-import type { BackendMode, CloudflareBackend } from "./backend.js";
+import type { BackendMode, CloudflareBackend, ExistingResource } from "./backend.js";
 import { localRuntimeService } from "./local/local-service.js";
 import { CloudflareApi } from "./remote/api-client.js";
 import { cloudflareCredentials, type CloudflareCredentials } from "./remote/credentials.js";
@@ -92,6 +92,27 @@ export async function ensureLocal(scope: Scope | undefined, fqn: string, output:
 /** What every Cloudflare resource records in its props besides the user's: the backend it was deployed to. */
 export interface Recorded {
   backend?: BackendMode;
+}
+
+/**
+ * The read phase's refresh of a recorded resource: its output if it still
+ * exists where it was deployed, else an error saying it is gone and how to
+ * make it again. Locally every recorded resource exists.
+ */
+export async function refreshed<Output extends { backend: BackendMode }>(
+  ctx: { scope: Scope; fqn: string; output: Output },
+  resource: ExistingResource,
+  what: string,
+): Promise<Output> {
+  const backend = await backendOf(ctx.scope, ctx.fqn, "read");
+  if (ctx.output.backend !== backend.mode) return ctx.output;
+  if (await backend.exists(resource)) return ctx.output;
+  throw new ResourceError(
+    `${ctx.fqn}: ${what} is gone from the Cloudflare account (deleted outside alchemy?), though its record remains. ` +
+      `Forget the record (alchemy state rm ${ctx.fqn}) and deploy to make it again.`,
+    ctx.fqn,
+    "read",
+  );
 }
 
 /**

@@ -73,6 +73,14 @@ export interface WorkerEndpoint {
   port?: number;
 }
 
+/** A recorded resource, as {@link CloudflareBackend.exists} looks for it. */
+export type ExistingResource =
+  | { kind: "d1"; id: string }
+  | { kind: "kv"; id: string }
+  | { kind: "r2"; name: string; jurisdiction?: string }
+  | { kind: "queue"; id: string }
+  | { kind: "worker"; name: string };
+
 /** The result of one SQL statement on a D1 database. */
 export interface D1Result<Row = Record<string, unknown>> {
   rows: Row[];
@@ -124,6 +132,13 @@ export interface CloudflareBackend {
   deleteQueue(queue: { name: string; id: string }): Promise<void>;
   /** Sends one message (a value structured clone can carry, JSON on the remote API). */
   queueSend(queue: { name: string; id: string }, body: unknown): Promise<void>;
+
+  /**
+   * Whether a resource still exists where it runs, for the read phase: the
+   * remote backend asks the API; the local one has no control plane (a
+   * resource exists once declared) and says yes.
+   */
+  exists(resource: ExistingResource): Promise<boolean>;
 
   /** Uploads (or replaces) a Worker version and starts serving it. */
   putWorker(spec: WorkerSpec, options: { adopt: boolean; created: boolean }): Promise<WorkerEndpoint>;

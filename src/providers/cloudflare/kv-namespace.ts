@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { KV_TITLE, nameOf } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -34,6 +34,11 @@ export interface KVNamespaceMethods {
 
 const KVNamespaceResource = Resource(
   "cloudflare::KVNamespace",
+  {
+    read(this: Context<KVNamespace, KVNamespaceProps & Recorded>): Promise<KVNamespace> {
+      return refreshed(this, { kind: "kv", id: this.output.id }, `KV namespace ${this.output.title}`);
+    },
+  },
   async function (this: Context<KVNamespace, KVNamespaceProps & Recorded>, id: string, props: KVNamespaceProps & Recorded): Promise<KVNamespace> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {

@@ -8,7 +8,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { nameOf, QUEUE_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -33,7 +33,12 @@ export interface QueueMethods {
 
 const QueueResource = Resource(
   "cloudflare::Queue",
-  { replaceOnChanges: ["name"] },
+  {
+    replaceOnChanges: ["name"],
+    read(this: Context<Queue, QueueProps & Recorded>): Promise<Queue> {
+      return refreshed(this, { kind: "queue", id: this.output.id }, `Queue ${this.output.name}`);
+    },
+  },
   async function (this: Context<Queue, QueueProps & Recorded>, id: string, props: QueueProps & Recorded): Promise<Queue> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {

@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode, R2Object } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, type Recorded } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { nameOf, R2_BUCKET_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -44,7 +44,12 @@ export interface R2BucketMethods {
 
 const R2BucketResource = Resource(
   "cloudflare::R2Bucket",
-  { replaceOnChanges: ["name", "jurisdiction"] },
+  {
+    replaceOnChanges: ["name", "jurisdiction"],
+    read(this: Context<R2Bucket, R2BucketProps & Recorded>): Promise<R2Bucket> {
+      return refreshed(this, { kind: "r2", name: this.output.name, jurisdiction: this.output.jurisdiction }, `R2 bucket ${this.output.name}`);
+    },
+  },
   async function (this: Context<R2Bucket, R2BucketProps & Recorded>, id: string, props: R2BucketProps & Recorded): Promise<R2Bucket> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {

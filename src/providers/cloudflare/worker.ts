@@ -13,7 +13,7 @@ import { Resource } from "../../core/resource.js";
 import type { ServiceKey, Services } from "../../core/services.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend, QueueConsumer, WorkerEndpoint, WorkerModule, WorkerSpec } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, madeBy, modeOf, type Recorded } from "./backend-of.js";
+import { backendOf, checkDeleteMode, checkSwitch, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { workerBindings, type BindingValue } from "./bindings.js";
 import { BundleError, bundleWorker, type WorkerBundle } from "./bundle.js";
 import { noteSources } from "./dev-sources.js";
@@ -92,7 +92,12 @@ const bundles: ServiceKey<Map<string, WorkerBundle>> = {
 
 const WorkerResource = Resource(
   "cloudflare::Worker",
-  { replaceOnChanges: ["name"] },
+  {
+    replaceOnChanges: ["name"],
+    read(this: Context<Worker, RecordedProps>): Promise<Worker> {
+      return refreshed(this, { kind: "worker", name: this.output.name }, `Worker ${this.output.name}`);
+    },
+  },
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {

@@ -10,7 +10,7 @@
  *
  * @module
  */
-import type { BackendMode, CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
+import type { ExistingResource, BackendMode, CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
 import { localId } from "./local-id.js";
 import { LocalRuntimeError } from "./local-runtime-error.js";
 import type { LocalRuntime } from "./local-runtime.js";
@@ -177,6 +177,11 @@ export class LocalBackend implements CloudflareBackend {
         }
       }),
     );
+  }
+
+  /** Locally there is no control plane: a recorded resource exists (its data, if any, is on disk). */
+  async exists(_resource: ExistingResource): Promise<boolean> {
+    return true;
   }
 
   async createQueue(name: string, _options: { adopt: boolean }): Promise<{ id: string }> {

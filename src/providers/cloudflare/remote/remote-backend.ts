@@ -7,7 +7,7 @@
  * @module
  */
 import { AlchemyError } from "../../../core/errors.js";
-import type { CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
+import type { CloudflareBackend, D1Result, ExistingResource, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
 import type { CloudflareApi, RequestBody } from "./api-client.js";
 import { CloudflareApiError } from "./api-error.js";
 
@@ -253,6 +253,23 @@ export class RemoteBackend implements CloudflareBackend {
 
   async queueSend(queue: { id: string }, body: unknown): Promise<void> {
     await this.api.request("POST", await this.#path(`/queues/${queue.id}/messages`), { json: { body } });
+  }
+
+  async exists(resource: ExistingResource): Promise<boolean> {
+    const found = (suffix: string, headers: Record<string, string> = {}) =>
+      this.#path(suffix).then((p) => this.api.request<unknown>("GET", p, { notFound: "null", headers })).then((r) => r !== null);
+    switch (resource.kind) {
+      case "d1":
+        return found(`/d1/database/${resource.id}`);
+      case "kv":
+        return found(`/storage/kv/namespaces/${resource.id}`);
+      case "r2":
+        return found(`/r2/buckets/${resource.name}`, this.#jurisdiction(resource.jurisdiction));
+      case "queue":
+        return found(`/queues/${resource.id}`);
+      case "worker":
+        return found(`/workers/scripts/${resource.name}/settings`);
+    }
   }
 
   // Workers

@@ -233,6 +233,28 @@ describe("queue consumers", () => {
   });
 });
 
+describe("the read phase", () => {
+  const small = async () => ({ cache: { ...(await KVNamespace("cache")) }, worker: { ...(await Worker("backend", { script: "src/backend.js" })) } });
+
+  it("asks the API whether each resource still exists: present, it shows the record; deleted behind alchemy's back, it says so and how to make it again", async () => {
+    const deployed = await deploy(small);
+    const mark = fake.requests.length;
+    const read = await deploy(small, { phase: "read" });
+    expect(read.result).toEqual(deployed.result);
+    expect(fake.requests.slice(mark).map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET ${account()}/storage/kv/namespaces/${deployed.result.cache.id}`,
+      `GET ${account()}/workers/scripts/app-cf-backend-test/settings`,
+    ]);
+
+    fake.state.kvNamespaces.clear();
+    const gone = await deployFailing(small, { phase: "read" });
+    expect(gone.error.message + said(gone)).toContain(
+      "app/test/cf/cache: KV namespace app-cf-cache-test is gone from the Cloudflare account (deleted outside alchemy?), though its record remains. Forget the record (alchemy state rm app/test/cf/cache) and deploy to make it again.",
+    );
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+  });
+});
+
 describe("a destroy through the remote backend", () => {
   it("deletes each Worker before what it binds and the consumer before its queue, leaving the account empty", async () => {
     const { result } = await deploy(fullProgram());
