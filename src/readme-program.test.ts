@@ -64,3 +64,29 @@ describe("the README's Writing a program example", () => {
     expect(readFileSync(path.join(dir, "out", ".env"), "utf8")).toBe(envFile);
   });
 });
+
+describe("the README's Cloudflare example", () => {
+  it("deploys locally as written (ALCHEMY_LOCAL=1, with its API_TOKEN and a password), printing the Worker's loopback URL; a second run changes nothing", async () => {
+    const dir = makeProject({
+      "alchemy.run.ts": tsBlockAfter("## Cloudflare, locally: `alchemy/cloudflare` and `alchemy dev`"),
+      "src/api/index.ts": `export default {
+  async fetch(request: Request, env: { GREETING: string }) { return new Response(env.GREETING); },
+  async queue() {},
+};
+`,
+      "migrations/0001_init.sql": "CREATE TABLE users (id INTEGER PRIMARY KEY);\n",
+    });
+    dirs.push(dir);
+    const env = { ALCHEMY_LOCAL: "1", API_TOKEN: "readme-token", ALCHEMY_PASSWORD: "correct horse battery staple" };
+    const first = await runProgram(dir, env);
+    expect(first.code, first.output).toBe(0);
+    const url = /^http:\/\/127\.0\.0\.1:\d+\/$/m.exec(first.output)?.[0];
+    expect(url, first.output).toBeDefined();
+    expect(first.output).not.toContain("readme-token");
+    const second = await runProgram(dir, env);
+    expect(second.code, second.output).toBe(0);
+    expect(second.output).toContain("No changes");
+    expect(second.output).toContain(url);
+  });
+});
+
