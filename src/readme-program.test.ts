@@ -1,16 +1,14 @@
 /**
- * The README's "Writing a program" example, copied out of the README and run as a
- * user would run it: in a project of its own, with `node alchemy.run.ts`.
+ * The README's programs ("Writing a program", the Cloudflare example), copied
+ * out of the README and run as a user would run them: in a project of its
+ * own, with `node alchemy.run.ts`.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { childEnv } from "./child-env.test-fixture.js";
-import { makeProject, removeProject, REPO } from "./cli/cli.test-fixture.js";
+import { makeProject, removeProject, REPO, runProgram } from "./cli/cli.test-fixture.js";
 
 const README = readFileSync(path.join(REPO, "README.md"), "utf8");
-const TSX = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
 
 /** The first ```ts block after the heading `heading`. */
 function tsBlockAfter(heading: string): string {
@@ -21,17 +19,6 @@ function tsBlockAfter(heading: string): string {
   const close = lines.findIndex((line, i) => i > open && line === "```");
   if (lines[open] !== "```ts" || close < 0) throw new Error(`No \`\`\`ts block follows ${JSON.stringify(heading)} in the README.`);
   return lines.slice(open + 1, close).join("\n");
-}
-
-function runProgram(dir: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, "alchemy.run.ts"], { cwd: dir, env: childEnv(env), stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
 }
 
 const dirs: string[] = [];

@@ -70,6 +70,22 @@ export function startAlchemy(
   return { child, done };
 }
 
+/** Runs the program `alchemy.run.ts` of `dir` with node alone (no command line around it), as `node alchemy.run.ts` would; its stdout and stderr merged. */
+export function runProgram(dir: string, env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, "alchemy.run.ts"], {
+    cwd: dir,
+    env: childEnv(env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (d) => (output += d));
+  child.stderr!.on("data", (d) => (output += d));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, output }));
+  });
+}
+
 /** Runs `alchemy ...args` in `cwd` to completion. */
 export function runAlchemy(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
   return startAlchemy(args, cwd, env).done;

@@ -3,19 +3,16 @@
  * behind, so the next run neither waits for it nor takes it over. Each cause
  * in a real process of its own, on every persistent store.
  */
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { makeProject, REPO, removeProject } from "../cli/cli.test-fixture.js";
+import { makeProject, REPO, removeProject, runProgram } from "../cli/cli.test-fixture.js";
 import { canLock } from "../state/stage-lock.js";
 import { parseStoreUrl, storeFactory } from "../state/store-url.js";
 import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 import Sqlite from "better-sqlite3";
 import pg from "pg";
-import { childEnv } from "../child-env.test-fixture.js";
 
-const TSX = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
 const STORE_URL_MODULE = path.join(REPO, "src/state/store-url.ts");
 
 /**
@@ -59,27 +56,6 @@ const app = await alchemy("shop", {
 await Note("a", { text: alchemy.secret("s3cret") });
 await app.finalize();
 `;
-
-interface Run {
-  code: number | null;
-  output: string;
-}
-
-/** Runs the program with node (no command line around it), as `node alchemy.run.ts` would. */
-function runProgram(dir: string, env: NodeJS.ProcessEnv): Promise<Run> {
-  const child = spawn(process.execPath, ["--conditions", "source", "--import", TSX, "alchemy.run.ts"], {
-    cwd: dir,
-    env: childEnv(env),
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, output }));
-  });
-}
 
 /** The lock of shop/dev in the store of `url`, as any process would read it; `undefined` when there is none. */
 async function lockOf(url: string, dir: string) {

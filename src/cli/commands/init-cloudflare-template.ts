@@ -6,7 +6,7 @@
  * @module
  */
 import { MINIFLARE_VERSION } from "../../providers/cloudflare/local/load-miniflare.js";
-import { npmPackageName, type ProjectTemplate, type ProjectVersions } from "./init-templates.js";
+import { npmPackageName, tsconfigJson, type ProjectTemplate, type ProjectVersions } from "./init-templates.js";
 
 /** Where the Worker's source lives in the project; `alchemy dev` reloads the Worker when it changes. */
 const WORKER_SOURCE = "src/api/index.ts";
@@ -19,7 +19,8 @@ const WORKER_SOURCE = "src/api/index.ts";
 export const cloudflareTemplate: ProjectTemplate = {
   files: (appName, versions) => [
     ["package.json", cloudflarePackageJson(appName, versions)],
-    ["tsconfig.json", programTsconfigJson()],
+    // The program only: the Worker has its own (src/tsconfig.json), since it runs on workerd, not Node.
+    ["tsconfig.json", tsconfigJson(["alchemy.run.ts"])],
     ["alchemy.run.ts", cloudflareAlchemyRunTs(appName)],
     [WORKER_SOURCE, apiWorkerTs()],
     ["src/tsconfig.json", workerTsconfigJson()],
@@ -59,24 +60,6 @@ function cloudflarePackageJson(appName: string, versions: ProjectVersions): stri
     },
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
-}
-
-/** `tsconfig.json`: the program, as Node runs it. The Worker has its own (src/tsconfig.json): it runs on workerd, not Node. */
-function programTsconfigJson(): string {
-  const config = {
-    compilerOptions: {
-      target: "ES2022",
-      lib: ["ES2022", "ESNext.Disposable"],
-      module: "NodeNext",
-      moduleResolution: "NodeNext",
-      strict: true,
-      noEmit: true,
-      skipLibCheck: true,
-      types: ["node"],
-    },
-    include: ["alchemy.run.ts"],
-  };
-  return `${JSON.stringify(config, null, 2)}\n`;
 }
 
 /** `src/tsconfig.json`: the Worker, typed by `@cloudflare/workers-types` and bundled by esbuild. */

@@ -104,8 +104,8 @@ export function packageJson(appName: string, versions: ProjectVersions): string 
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
-/** `tsconfig.json`: type-checks `alchemy.run.ts` as Node runs it, emitting nothing. */
-export function tsconfigJson(): string {
+/** `tsconfig.json`: type-checks `include` (the program) as Node runs it, emitting nothing. */
+export function tsconfigJson(include: readonly string[] = ["**/*.ts"]): string {
   const config = {
     compilerOptions: {
       target: "ES2022",
@@ -117,7 +117,7 @@ export function tsconfigJson(): string {
       skipLibCheck: true,
       types: ["node"],
     },
-    include: ["**/*.ts"],
+    include,
   };
   return `${JSON.stringify(config, null, 2)}\n`;
 }

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { ResourceError } from "../../core/errors.js";
 import type { ServiceKey } from "../../core/services.js";
-import type { HandlerPhase } from "../../core/handler-context.js";
+import type { Context, HandlerPhase } from "../../core/handler-context.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend, ExistingResource } from "./backend.js";
 import { localRuntimeService } from "./local/local-service.js";
@@ -57,20 +57,31 @@ export async function backendOf(scope: Scope, fqn: string, operation: HandlerPha
 }
 
 /**
- * Refuses to act on a record another backend made: a local run never calls the
- * Cloudflare API, and a remote run never takes a local record for a cloud resource.
- * Update is not refused (the resource is made anew on this backend, see
- * {@link madeBy}); delete is, since the resource lives where this run cannot reach.
+ * The delete phase of a Cloudflare resource: `remove` deletes what the record's
+ * output names, then the record goes. A record without output (a create that
+ * never finished) has nothing to delete. Refuses a record another backend
+ * made: a local run never calls the Cloudflare API, and a remote run never
+ * takes a local record for a cloud resource.
  */
-export function checkDeleteMode(recorded: BackendMode | undefined, backend: BackendMode, fqn: string): void {
-  if (recorded === undefined || recorded === backend) return;
-  throw new ResourceError(
-    recorded === "local"
-      ? `${fqn} was made locally (Miniflare), and this run deploys to Cloudflare: it cannot delete it. Delete it with a local run (alchemy destroy --local), or forget the record (alchemy state rm ${fqn}).`
-      : `${fqn} was deployed to Cloudflare, and this run is local: it never calls the Cloudflare API. Delete it with a run that is not local (alchemy destroy, without --local), or forget the record (alchemy state rm ${fqn}).`,
-    fqn,
-    "delete",
-  );
+export async function deleteRecorded<Output extends { backend?: BackendMode }>(
+  ctx: Pick<Context<Output, unknown>, "output" | "fqn" | "destroy">,
+  backend: CloudflareBackend,
+  remove: (output: Output) => Promise<unknown>,
+): Promise<never> {
+  const recorded = ctx.output;
+  if (recorded !== undefined) {
+    if (recorded.backend !== undefined && recorded.backend !== backend.mode) {
+      throw new ResourceError(
+        recorded.backend === "local"
+          ? `${ctx.fqn} was made locally (Miniflare), and this run deploys to Cloudflare: it cannot delete it. Delete it with a local run (alchemy destroy --local), or forget the record (alchemy state rm ${ctx.fqn}).`
+          : `${ctx.fqn} was deployed to Cloudflare, and this run is local: it never calls the Cloudflare API. Delete it with a run that is not local (alchemy destroy, without --local), or forget the record (alchemy state rm ${ctx.fqn}).`,
+        ctx.fqn,
+        "delete",
+      );
+    }
+    await remove(recorded);
+  }
+  return ctx.destroy();
 }
 
 /** True when the recorded output was made by `backend` (so an update may change it in place). */

@@ -10,7 +10,7 @@ import type { Context } from "../../core/handler-context.js";
 import { ResourceError } from "../../core/errors.js";
 import { Resource, type PlanContext } from "../../core/resource.js";
 import type { BackendMode, D1Result } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { applyMigrations, migrationFiles, type MigrationFile } from "./d1-migrations.js";
 import { noteSources } from "./dev-sources.js";
 import { D1_NAME, nameOf } from "./names.js";
@@ -78,20 +78,14 @@ const D1DatabaseResource = Resource(
   },
   async function (this: Context<D1Database, RecordedProps>, id: string, props: RecordedProps): Promise<D1Database> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
-    if (this.phase === "delete") {
-      if (this.output !== undefined) {
-        checkDeleteMode(this.output.backend, backend.mode, this.fqn);
-        await backend.deleteD1Database(this.output);
-      }
-      return this.destroy();
-    }
+    if (this.phase === "delete") return deleteRecorded(this, backend, (output) => backend.deleteD1Database(output));
     checkSwitch(this.output, backend.mode, this.fqn);
     const name = nameOf(this.fqn, props?.name, D1_NAME, this.phase === "update" ? "update" : "create");
     const database = madeBy(this.output, backend.mode)
       ? this.output
       : { name, ...(await backend.createD1Database(name, { locationHint: props?.locationHint, adopt: this.adopt })), backend: backend.mode };
     if (props?.migrationsDir !== undefined) {
-      await applyMigrations(backend, database, path.resolve(this.scope.rootDir, props.migrationsDir), this.fqn, this.output ? "update" : "create");
+      await applyMigrations(backend, database, path.resolve(this.scope.rootDir, props.migrationsDir), this.fqn, this.output ? "update" : "create", props.migrations);
     }
     return { name: database.name, id: database.id, backend: backend.mode };
   },

@@ -36,15 +36,20 @@ export async function migrationFiles(dir: string, fqn: string): Promise<Migratio
   return Promise.all(names.map(async (name) => ({ name, sha256: createHash("sha256").update(await readFile(path.join(dir, name))).digest("hex") })));
 }
 
-/** Applies the files of `dir` not yet recorded in the database's `d1_migrations`; resolves the names applied now. */
+/**
+ * Applies the files of `dir` not yet recorded in the database's
+ * `d1_migrations`; resolves the names applied now. `listed` is what
+ * {@link migrationFiles} found when the program ran, if it ran just now.
+ */
 export async function applyMigrations(
   backend: CloudflareBackend,
   database: { name: string; id: string },
   dir: string,
   fqn: string,
   operation: "create" | "update",
+  listed?: readonly MigrationFile[],
 ): Promise<string[]> {
-  const files = await migrationFiles(dir, fqn);
+  const files = listed ?? (await migrationFiles(dir, fqn));
   await backend.execD1(
     database,
     `CREATE TABLE IF NOT EXISTS ${TABLE} (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE NOT NULL, applied_at TEXT NOT NULL DEFAULT CURRENT_TIMESTAMP)`,

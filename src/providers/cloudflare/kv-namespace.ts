@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { KV_TITLE, nameOf } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -41,13 +41,7 @@ const KVNamespaceResource = Resource(
   },
   async function (this: Context<KVNamespace, KVNamespaceProps & Recorded>, id: string, props: KVNamespaceProps & Recorded): Promise<KVNamespace> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
-    if (this.phase === "delete") {
-      if (this.output !== undefined) {
-        checkDeleteMode(this.output.backend, backend.mode, this.fqn);
-        await backend.deleteKVNamespace(this.output);
-      }
-      return this.destroy();
-    }
+    if (this.phase === "delete") return deleteRecorded(this, backend, (output) => backend.deleteKVNamespace(output));
     checkSwitch(this.output, backend.mode, this.fqn);
     const title = nameOf(this.fqn, props?.title, KV_TITLE, this.phase === "update" ? "update" : "create");
     if (madeBy(this.output, backend.mode)) {

@@ -8,7 +8,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { nameOf, QUEUE_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -41,13 +41,7 @@ const QueueResource = Resource(
   },
   async function (this: Context<Queue, QueueProps & Recorded>, id: string, props: QueueProps & Recorded): Promise<Queue> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
-    if (this.phase === "delete") {
-      if (this.output !== undefined) {
-        checkDeleteMode(this.output.backend, backend.mode, this.fqn);
-        await backend.deleteQueue(this.output);
-      }
-      return this.destroy();
-    }
+    if (this.phase === "delete") return deleteRecorded(this, backend, (output) => backend.deleteQueue(output));
     checkSwitch(this.output, backend.mode, this.fqn);
     if (madeBy(this.output, backend.mode)) return this.output;
     const name = nameOf(this.fqn, props?.name, QUEUE_NAME, this.phase === "update" ? "update" : "create");

@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode, R2Object } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { nameOf, R2_BUCKET_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -52,14 +52,8 @@ const R2BucketResource = Resource(
   },
   async function (this: Context<R2Bucket, R2BucketProps & Recorded>, id: string, props: R2BucketProps & Recorded): Promise<R2Bucket> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
-    if (this.phase === "delete") {
-      if (this.output !== undefined) {
-        checkDeleteMode(this.output.backend, backend.mode, this.fqn);
-        // `props` are the recorded ones: the `empty` the bucket was last deployed with.
-        await backend.deleteR2Bucket(this.output, { empty: props?.empty ?? false });
-      }
-      return this.destroy();
-    }
+    // In the delete phase `props` are the recorded ones: the `empty` the bucket was last deployed with.
+    if (this.phase === "delete") return deleteRecorded(this, backend, (output) => backend.deleteR2Bucket(output, { empty: props?.empty ?? false }));
     checkSwitch(this.output, backend.mode, this.fqn);
     const name = nameOf(this.fqn, props?.name, R2_BUCKET_NAME, this.phase === "update" ? "update" : "create");
     const output: R2Bucket = { name, ...(props?.jurisdiction ? { jurisdiction: props.jurisdiction } : {}), backend: backend.mode };

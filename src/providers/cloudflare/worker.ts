@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import path from "node:path";
 import { currentScope } from "../../core/context.js";
 import { ResourceError } from "../../core/errors.js";
@@ -13,7 +14,7 @@ import { Resource } from "../../core/resource.js";
 import type { ServiceKey, Services } from "../../core/services.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend, QueueConsumer, WorkerEndpoint, WorkerModule, WorkerSpec } from "./backend.js";
-import { backendOf, checkDeleteMode, checkSwitch, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
 import { workerBindings, type BindingValue } from "./bindings.js";
 import { BundleError, bundleWorker, type WorkerBundle } from "./bundle.js";
 import { noteSources } from "./dev-sources.js";
@@ -101,12 +102,10 @@ const WorkerResource = Resource(
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {
     const backend = await backendOf(this.scope, this.fqn, this.phase);
     if (this.phase === "delete") {
-      if (this.output !== undefined) {
-        checkDeleteMode(this.output.backend, backend.mode, this.fqn);
-        await backend.deleteWorker(this.output);
+      return deleteRecorded(this, backend, async (output) => {
+        await backend.deleteWorker(output);
         if (backend.mode === "local") (await this.scope.context.service(localUrls)).delete(this.fqn);
-      }
-      return this.destroy();
+      });
     }
     checkSwitch(this.output, backend.mode, this.fqn);
     const operation = this.phase === "update" ? "update" : "create";
@@ -220,18 +219,19 @@ Worker.kind = WorkerResource.kind;
  * skipped) is not running in this process yet: put it, on the port it has.
  */
 async function serveLocally(scope: Scope, fqn: string, output: Worker, props: RecordedProps): Promise<void> {
-  if (scope.phase !== "up" || !scope.context.options.local || output.backend !== "local") return;
-  const key = `${output.name}#${props.codeHash}`;
-  const already = await scope.context.service(served);
-  if (already.has(key)) return;
-  already.add(key);
-  const backend = await backendOf(scope, fqn, "update");
-  const modules = await modulesOf(scope, props, output.name);
-  const endpoint = await putOnSomePort(backend, workerSpec(fqn, output.name, props, modules, props.dev?.port ?? output.port, "update"), props.dev?.port === undefined, { adopt: false, created: false }, (m) => scope.context.warn(m));
-  if (endpoint.url !== output.url) {
-    // Served on another port than recorded: the program sees where it answers now; the record follows on the next change.
-    Object.assign(output, { url: endpoint.url, port: endpoint.port });
-  }
+  await ensureLocal(scope, fqn, output, async (backend) => {
+    const key = `${output.name}#${props.codeHash}`;
+    const already = await scope.context.service(served);
+    if (already.has(key)) return;
+    already.add(key);
+    const modules = await modulesOf(scope, props, output.name);
+    const spec = workerSpec(fqn, output.name, props, modules, props.dev?.port ?? output.port, "update");
+    const endpoint = await putOnSomePort(backend, spec, props.dev?.port === undefined, { adopt: false, created: false }, (m) => scope.context.warn(m));
+    if (endpoint.url !== output.url) {
+      // Served on another port than recorded: the program sees where it answers now; the record follows on the next change.
+      Object.assign(output, { url: endpoint.url, port: endpoint.port });
+    }
+  });
 }
 
 /** The bundle of `script`, or a placeholder Worker for one declared without a script (seed 001 declares `Worker("test-worker")`). */
@@ -240,7 +240,6 @@ async function bundleOf(script: string | undefined, rootDir: string, workerName:
   const code =
     `export default { fetch() { return new Response(${JSON.stringify(`Worker ${workerName} has no script yet: set its script prop, e.g. script: "./src/index.ts".\n`)}, ` +
     `{ headers: { "content-type": "text/plain" } }); } };\n`;
-  const { createHash } = await import("node:crypto");
   return { modules: [{ name: "index.js", type: "esm", contents: code }], inputs: [], hash: createHash("sha256").update(code).digest("hex") };
 }
 
