@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO, makeProject, removeProject, runAlchemy, startAlchemy, type CliResult } from "../../src/cli/cli.test-fixture.js";
 import { LOCAL_PERSIST_DIR } from "../../src/providers/cloudflare/local/local-service.js";
 import { hasPersistedData, type PersistedKind } from "../../src/providers/cloudflare/local/persisted-data.js";
+import { refuses } from "../../src/providers/cloudflare/local/local-runtime.test-fixture.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const APP = "cloudflare-example";
@@ -52,16 +53,6 @@ async function request(url: string, init?: RequestInit): Promise<{ status: numbe
 /** Polls GET `url` until it answers `body`. */
 function servedText(url: string, body: string, timeoutMs?: number): Promise<true> {
   return until(`${url} to answer ${JSON.stringify(body)}`, async () => ((await request(url)).body === body ? true : undefined), timeoutMs, 50);
-}
-
-/** Whether `url` refuses connections (nothing serves on its port). */
-async function refuses(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    return false;
-  } catch (error) {
-    return (error as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
-  }
 }
 
 /** A running `alchemy dev`, its output as it comes. */

@@ -15,6 +15,7 @@ import { LOCAL_PERSIST_DIR } from "../../providers/cloudflare/local/local-servic
 import { hasPersistedData, persistedPaths } from "../../providers/cloudflare/local/persisted-data.js";
 import { makeTestProject, runVitest, testResult, errorText, writeProjectFile } from "../../testing/test-scope.test-fixture.js";
 import { makeProject, REPO, removeProject, runAlchemy, type CliResult } from "../cli.test-fixture.js";
+import { refuses } from "../../providers/cloudflare/local/local-runtime.test-fixture.js";
 
 const projects: string[] = [];
 const servers: net.Server[] = [];
@@ -71,16 +72,6 @@ async function occupyPort(port = 0): Promise<number> {
     server.listen({ host: "127.0.0.1", port, exclusive: true }, resolve);
   });
   return (server.address() as net.AddressInfo).port;
-}
-
-/** Whether nothing accepts connections at `url`. */
-async function refuses(url: string): Promise<boolean> {
-  try {
-    await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    return false;
-  } catch (error) {
-    return (error as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
-  }
 }
 
 describe("alchemy deploy --local", () => {

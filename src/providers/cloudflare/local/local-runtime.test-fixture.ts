@@ -62,3 +62,13 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** Whether nothing accepts connections at `url` (no Worker serves on its port). */
+export async function refuses(url: string): Promise<boolean> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(5_000) });
+    return false;
+  } catch (error) {
+    return (error as { cause?: { code?: string } }).cause?.code === "ECONNREFUSED";
+  }
+}
