@@ -50,7 +50,7 @@ export async function backendOf(scope: Scope, fqn: string, operation: HandlerPha
   const backends = await run.service(remoteBackends);
   let backend = backends.get(key);
   if (backend === undefined) {
-    backend = new RemoteBackend(new CloudflareApi({ credentials, onRetry: (event) => run.warn(`${describeRetry(event)}`) }));
+    backend = new RemoteBackend(new CloudflareApi({ credentials, onRetry: (event) => run.warn(describeRetry(event)) }));
     backends.set(key, backend);
   }
   return backend;
