@@ -52,6 +52,7 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { APP, initialText, scriptPath, workerIndex, workerSource, writeAlchemyProject, writeWranglerProject } from "./dev/project.mjs";
 import { freePort, killGroup, live, now, pollUntil, sleep, startChild, stopChild, waitFor, waitQuiet } from "./dev/procs.mjs";
+import { machine } from "./machine.mjs";
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.dirname(BENCH_DIR);
@@ -389,30 +390,6 @@ async function runWrangler(run) {
 
 // ---------- main ----------
 
-function machine() {
-  const cpus = os.cpus();
-  let commit = "unknown";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src"], { cwd: ROOT, encoding: "utf8" }).trim();
-    if (dirty) commit += " (+ uncommitted changes in src/)";
-  } catch {}
-  let uptime;
-  try {
-    uptime = execFileSync("uptime", { encoding: "utf8" }).trim();
-  } catch {}
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpu: `${cpus[0]?.model ?? "?"} × ${cpus.length}`,
-    memoryGB: Math.round(os.totalmem() / 2 ** 30),
-    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(" "),
-    uptime,
-    commit,
-  };
-}
-
 /** The newest .ts under src/ (tests aside) is newer than the build: the numbers are for an older build. */
 function staleBuild() {
   const built = statSync(MAIN).mtimeMs;
@@ -444,7 +421,7 @@ const stale = staleBuild();
 if (stale) note(`the build is older than ${stale}: these numbers are for dist/ as built (run \`npm run build\` to measure the sources)`);
 prepareWrangler();
 
-const m = machine();
+const m = machine(ROOT);
 m.miniflare = versionOf(path.join(ROOT, "node_modules", "miniflare", "package.json"));
 m.esbuild = versionOf(path.join(ROOT, "node_modules", "esbuild", "package.json"));
 m.wrangler = wranglerVersion;
@@ -464,7 +441,7 @@ for (let run = 1; run <= RUNS; run++) {
   }
 }
 const totalS = (performance.now() - started) / 1000;
-const end = machine();
+const end = machine(ROOT);
 
 // ---------- summary ----------
 

@@ -58,6 +58,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureBenchInstall } from "../scripts/bench-install.mjs";
 import { APP, KIND, STAGE, expectedFqns } from "./workload-shared.mjs";
+import { machine } from "./machine.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -749,29 +750,9 @@ function targets(summary) {
   return lines;
 }
 
-function machine() {
-  const cpus = os.cpus();
-  let commit = "unknown";
-  try {
-    commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: ROOT, encoding: "utf8" }).trim();
-    const dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "bench"], { cwd: ROOT, encoding: "utf8" }).trim();
-    if (dirty) commit += " (+ uncommitted changes in src/ or bench/)";
-  } catch {}
-  return {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-    cpu: `${cpus[0]?.model ?? "?"} × ${cpus.length}`,
-    memoryGB: Math.round(os.totalmem() / 2 ** 30),
-    tmpdir: os.tmpdir(),
-    loadavg: os.loadavg().map((x) => x.toFixed(2)).join(" "),
-    commit,
-  };
-}
-
 // ---------- main ----------
 
-const m = machine();
+const m = machine(ROOT);
 if (STORES.includes("postgres")) {
   m.postgres = await withPg(async (c) => (await c.query("SHOW server_version")).rows[0].server_version).catch((e) => {
     throw new Error(`bench: store postgres needs a PostgreSQL server at ${PG_URL} (BENCH_PG_URL): ${e.message}`);
