@@ -1,12 +1,19 @@
 import fs from "node:fs";
 import path from "node:path";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { MemoryStateStore, createMemoryStateTree } from "../state/memory/memory-state-store.js";
 import type { StateStoreScope } from "../state/state-store.js";
 import { alchemy, createWorld, tempDir } from "./world.test-fixture.js";
 
+// A CI runner sets CI=true, which adds the engine's warning about state kept on the runner.
+const savedCi = process.env.CI;
+beforeEach(() => {
+  delete process.env.CI;
+});
 afterEach(() => {
   vi.restoreAllMocks();
+  if (savedCi === undefined) delete process.env.CI;
+  else process.env.CI = savedCi;
 });
 
 /** What the engine printed as warnings (`! ...` on stderr) during `body`. */
