@@ -31,9 +31,9 @@ export function stateDirOf(opts: { state: string }, io: Pick<CliIO, "cwd">): str
  * @example
  * stateLocationOf({ state: "sqlite:.alchemy/state.sqlite" }, io); // { kind: "sqlite", filename: "/home/me/project/.alchemy/state.sqlite" }
  */
-export function stateLocationOf(opts: { state: string; stateFrom?: string }, io: Pick<CliIO, "cwd">): StoreLocation {
+export function stateLocationOf(opts: { state: string; stateFrom?: string; profile?: string }, io: Pick<CliIO, "cwd">): StoreLocation {
   try {
-    return parseStoreUrl(opts.state, io.cwd);
+    return parseStoreUrl(opts.state, io.cwd, opts.profile);
   } catch (error) {
     const from = opts.stateFrom ?? "--state";
     throw new UsageError(`${from === "--state" ? "--state" : `${from} (${redactConnectionString(opts.state)})`}: ${(error as Error).message}`);

@@ -82,6 +82,11 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     return this.context.options.phase;
   }
 
+  /** The run's credential profile (stores that authenticate read it). */
+  get profile(): string {
+    return this.context.options.profile;
+  }
+
   /** Directory relative paths resolve against. */
   get rootDir(): string {
     return this.context.options.rootDir;

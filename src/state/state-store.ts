@@ -86,6 +86,12 @@ export interface State {
  */
 export interface StateStoreScope {
   readonly chain: readonly string[];
+  /**
+   * The credential profile of the run, for stores that authenticate with
+   * one (the R2 REST store reads its token from the profile's `cloudflare`
+   * section). Absent outside a run: such stores then use `$ALCHEMY_PROFILE`.
+   */
+  readonly profile?: string;
 }
 
 /**

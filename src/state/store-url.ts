@@ -27,14 +27,17 @@ export type StoreLocation =
   | { kind: "file"; dir: string }
   | { kind: "sqlite"; filename: string }
   | { kind: "postgres"; connectionString: string; schema?: string }
-  | { kind: "r2"; bucket: string; prefix: string };
+  | { kind: "r2"; bucket: string; prefix: string; profile?: string };
 
 /**
  * Parses a store URL; throws an {@link AlchemyError} saying which forms exist,
  * or a `StateStoreError` for a `postgres://` URL that is malformed or names
  * several schemas.
+ *
+ * @param profile the credential profile an `r2://` store reads its token
+ *   from (a command's `--profile`); without it, the run's profile, else `$ALCHEMY_PROFILE`.
  */
-export function parseStoreUrl(url: string, cwd: string): StoreLocation {
+export function parseStoreUrl(url: string, cwd: string, profile?: string): StoreLocation {
   if (/^postgres(ql)?:\/\//.test(url)) {
     // The same reading of ?schema= as a PostgresStateStore's connectionString gets.
     const { connectionString, schema } = splitSchema(url);
@@ -48,7 +51,7 @@ export function parseStoreUrl(url: string, cwd: string): StoreLocation {
   if (url.startsWith("r2://")) {
     const [bucket = "", ...prefix] = url.slice("r2://".length).split("/");
     if (!bucket) throw new AlchemyError(`Store URL "${url}" names no bucket: write r2://<bucket>/<prefix>, e.g. r2://my-state/alchemy.`);
-    return { kind: "r2", bucket, prefix: prefix.filter(Boolean).join("/") };
+    return { kind: "r2", bucket, prefix: prefix.filter(Boolean).join("/"), ...(profile !== undefined && { profile }) };
   }
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
@@ -67,7 +70,7 @@ export function storeFactory(location: StoreLocation): StateStoreFactory {
     case "postgres":
       return (scope) => new PostgresStateStore(scope, { connectionString: location.connectionString, schema: location.schema });
     case "r2":
-      return (scope) => new R2RestStateStore(scope, { bucket: location.bucket, prefix: location.prefix });
+      return (scope) => new R2RestStateStore(scope, { bucket: location.bucket, prefix: location.prefix, profile: location.profile });
   }
 }
 

@@ -52,7 +52,7 @@ export interface ImportV094Options extends TransferOptions {
  */
 export async function stateImportV094(opts: ImportV094Options, io: CliIO): Promise<number> {
   const dir = path.resolve(io.cwd, opts.source ?? ".alchemy");
-  const to = location(opts.to ?? opts.state, io);
+  const to = location(opts.to ?? opts.state, io, opts.profile);
   return runCommandBody(io, async () => {
     const app = opts.app !== undefined ? checkName(opts.app, "application", "--app") : onlyOne(v094Children(dir), "application", "--app <name>", dir);
     const stage =
@@ -114,9 +114,9 @@ function onlyOne(names: string[], kind: "application" | "stage", flag: string, d
   throw new UsageError(`${dir} holds several ${kind === "stage" ? "stages" : "applications"} (${names.join(", ")}): choose one with ${flag}.`);
 }
 
-function location(url: string, io: CliIO): StoreLocation {
+function location(url: string, io: CliIO, profile: string | undefined): StoreLocation {
   try {
-    return parseStoreUrl(url, io.cwd);
+    return parseStoreUrl(url, io.cwd, profile);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

@@ -44,8 +44,8 @@ export interface TransferOptions {
 /** Copies every record of a stage from `--from` (default: the filesystem store) to `--to`, under both stages' locks. */
 export async function stateMigrate(opts: TransferOptions & { from?: string; to: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
-  const from = location(opts.from ?? opts.state, io);
-  const to = location(opts.to, io);
+  const from = location(opts.from ?? opts.state, io, opts.profile);
+  const to = location(opts.to, io, opts.profile);
   return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
     const access = profileAccess(opts, io);
@@ -72,7 +72,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
 /** Prints (or writes to `--output`) every record of a stage as one JSON document. */
 export async function stateExport(opts: TransferOptions & { from?: string; output?: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
-  const from = location(opts.from ?? opts.state, io);
+  const from = location(opts.from ?? opts.state, io, opts.profile);
   return runCommandBody(io, async () => {
     const app = appFor(from, opts.app);
     await checkStageAccess(from, app, stage, profileAccess(opts, io));
@@ -95,7 +95,7 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
 
 /** Writes the records of an export (a file, or `-` for stdin) into `--to` (default: the filesystem store), under the stage's lock. */
 export async function stateImport(file: string, opts: TransferOptions & { to?: string }, io: CliIO): Promise<number> {
-  const to = location(opts.to ?? opts.state, io);
+  const to = location(opts.to ?? opts.state, io, opts.profile);
   return runCommandBody(io, async () => {
     const source = file === "-" ? "stdin" : path.resolve(io.cwd, file);
     let doc: StageExport;
@@ -152,9 +152,9 @@ export async function lockStage(session: StoreSession, app: string, stage: strin
   return [await store.lock({ holder: currentHolder(command), leaseMs: 30_000, timeoutMs: 0 })];
 }
 
-function location(url: string, io: CliIO): StoreLocation {
+function location(url: string, io: CliIO, profile: string | undefined): StoreLocation {
   try {
-    return parseStoreUrl(url, io.cwd);
+    return parseStoreUrl(url, io.cwd, profile);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }

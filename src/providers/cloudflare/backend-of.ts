@@ -42,7 +42,8 @@ export async function backendOf(scope: Scope, fqn: string, operation: HandlerPha
   if (run.options.local) return run.service(localRuntimeService);
   let credentials: CloudflareCredentials;
   try {
-    credentials = cloudflareCredentials(scope.credentials.tryFor("cloudflare"), process.env, scope.credentials.profile);
+    const from = scope.credentials.overriddenProviders.includes("cloudflare") ? "program" : "profile";
+    credentials = cloudflareCredentials(scope.credentials.tryFor("cloudflare"), process.env, scope.credentials.profile, from);
   } catch (error) {
     throw new ResourceError(`${fqn}: ${(error as Error).message} Or run locally on Miniflare: alchemy dev, alchemy deploy --local.`, fqn, operation, { cause: error });
   }

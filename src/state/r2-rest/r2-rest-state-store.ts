@@ -86,7 +86,7 @@ export interface R2RestStateStoreOptions {
   /**
    * The credential profile whose `cloudflare` section gives the token when
    * `apiToken` is not set.
-   * @default process.env.ALCHEMY_PROFILE ?? "default"
+   * @default the run's profile (`--profile`), else process.env.ALCHEMY_PROFILE ?? "default"
    */
   profile?: string;
   /**
@@ -157,12 +157,12 @@ export class R2RestStateStore implements StateStore, StageLocking {
     this.#layout = new R2Layout(bucket, options.prefix);
     this.#prefix = this.#layout.scopePrefix(chain);
     const { apiToken, accountId, baseUrl, fetch, requestLimits } = options;
-    const profile = options.profile ?? process.env.ALCHEMY_PROFILE ?? "default";
+    const profile = options.profile ?? scope.profile ?? process.env.ALCHEMY_PROFILE ?? "default";
     // The token stays in this closure until the credentials (which never show it) are made.
     this.#connect = () => {
       const credentials =
         apiToken !== undefined
-          ? new CloudflareCredentials({ kind: "token", secret: apiToken, accountId, baseUrl, profile, source: "profile" })
+          ? new CloudflareCredentials({ kind: "token", secret: apiToken, accountId, baseUrl, profile, source: "program" })
           : cloudflareCredentials(Credentials.fromEnv(profile, process.env).tryFor("cloudflare"), process.env, profile);
       const connection = r2Connection(credentials, { fetch, limits: requestLimits });
       return new R2Objects(connection, this.#layout, async () => accountId ?? (await connection.api.accountId()));

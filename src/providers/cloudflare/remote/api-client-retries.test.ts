@@ -135,7 +135,7 @@ describe("CloudflareApi on 5xx, 408 and network failures", () => {
     expect(server.requests).toHaveLength(5);
     expect(error.status).toBe(0);
     expect(error.message).toMatch(new RegExp(`^Could not reach Cloudflare at ${server.baseUrl} for GET /accounts after 5 attempts \\((ECONNRESET|UND_ERR_SOCKET)\\)`));
-    expect(error.message).toContain('cloudflare.baseUrl of profile "ci"');
+    expect(error.message).toContain('the base URL (`alchemy profile set ci cloudflare.baseUrl=...`)');
   });
 
   it("does not retry a streamed body, which cannot be sent twice", async () => {

@@ -188,7 +188,7 @@ export class CloudflareApi {
     const accounts = await this.request<Array<{ id?: unknown }>>("GET", "/accounts", { query: { per_page: 50 } });
     const id = Array.isArray(accounts) ? accounts[0]?.id : undefined;
     if (typeof id === "string" && id !== "") return id;
-    const fix = this.credentials.source === "profile" ? `\`alchemy profile set ${this.profile} cloudflare.accountId=...\`` : "CLOUDFLARE_ACCOUNT_ID";
+    const fix = this.credentials.settingFix("accountId");
     throw new ProfileError(`${this.credentials.describeHolder()} sees no Cloudflare account (GET /accounts listed none). Give it access to an account, and set the account with ${fix}.`, {
       profile: this.profile,
       provider: "cloudflare",

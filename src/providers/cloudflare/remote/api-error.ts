@@ -101,7 +101,7 @@ export function rateLimitError(credentials: CloudflareCredentials, details: Clou
 export function networkError(credentials: CloudflareCredentials, details: CloudflareApiErrorDetails, code: string, cause: unknown): CloudflareApiError {
   return new CloudflareApiError(
     `Could not reach Cloudflare at ${credentials.baseUrl} for ${details.method} ${details.path} after ${details.attempts} attempts (${credentials.redact(code)}). ` +
-      `Check the network connection${credentials.source === "profile" ? `, and cloudflare.baseUrl of profile "${credentials.profile}" if it is set` : " and CLOUDFLARE_BASE_URL"}.`,
+      `Check the network connection, and the base URL (${credentials.settingFix("baseUrl")}) if it is set.`,
     details,
     { cause },
   );

@@ -131,4 +131,19 @@ describe("cloudflareCredentials", () => {
     );
     expect(cloudflareCredentials({ apiToken: TOKEN }, {}, "ci").fixCommand()).toBe("alchemy profile set ci cloudflare.apiToken=-");
   });
+
+  it("takes a scope's override as it is: its own settings only, and messages that point at the override, not at alchemy profile set", () => {
+    const env = { CLOUDFLARE_API_TOKEN: "CANARY-env", CLOUDFLARE_ACCOUNT_ID: "env-account" };
+    const given = cloudflareCredentials({ apiToken: TOKEN, accountId: "abc" }, env, "ci", "program");
+    expect(given.toJSON()).toMatchObject({ source: "program", accountId: "abc", baseUrl: DEFAULT_CLOUDFLARE_BASE_URL });
+    expect(given.describeHolder()).toBe("the API token the program gives (a scope's credentials override, or a store's apiToken option)");
+    expect(given.fixCommand()).toBe("pass another apiToken where the program gives it");
+    expect(given.settingFix("accountId")).toBe("the accountId the program gives beside its token");
+    const missing = thrown(() => cloudflareCredentials({ accountId: "abc" }, env, "ci", "program"));
+    expect(missing.message).toContain("The cloudflare credentials the program gives (a scope's credentials override with accountId) have no apiToken. Add it to the override");
+    expect(missing.message).not.toContain("alchemy profile set");
+    const wrongType = thrown(() => cloudflareCredentials({ apiToken: 42 }, env, "ci", "program"));
+    expect(wrongType.message).toContain("have apiToken as a number; it must be a string");
+    expect(wrongType.message).not.toContain("42");
+  });
 });

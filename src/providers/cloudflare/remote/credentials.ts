@@ -34,9 +34,18 @@ export interface CloudflareCredentialsInit {
   baseUrl?: string;
   /** The active profile, named in error messages. */
   profile: string;
-  /** Where the secret came from, so that an error can say which one to fix. */
-  source: "profile" | "environment";
+  /**
+   * Where the secret came from, so that an error can say which one to fix:
+   * `program` is a scope's credentials override (`alchemy.run(name,
+   * { credentials: { cloudflare } }, fn)`) or a store's `apiToken` option.
+   */
+  source: CloudflareCredentialSource;
 }
+
+/** Where Cloudflare credentials came from: the profile, the environment, or the program itself. */
+export type CloudflareCredentialSource = "profile" | "environment" | "program";
+
+const ENV_NAMES: Record<string, string> = { apiToken: "CLOUDFLARE_API_TOKEN", apiKey: "CLOUDFLARE_API_KEY", email: "CLOUDFLARE_EMAIL", accountId: "CLOUDFLARE_ACCOUNT_ID", baseUrl: "CLOUDFLARE_BASE_URL" };
 
 /**
  * Credentials for the Cloudflare REST API. Printing, logging or serialising
@@ -54,12 +63,14 @@ export class CloudflareCredentials {
   /** Base URL without a trailing slash, e.g. `https://api.cloudflare.com/client/v4`. */
   readonly baseUrl: string;
   readonly profile: string;
-  readonly source: "profile" | "environment";
+  readonly source: CloudflareCredentialSource;
   readonly #secret: string;
   readonly #email: string | undefined;
 
   constructor(init: CloudflareCredentialsInit) {
-    const what = init.source === "profile" ? `cloudflare.${init.kind === "token" ? "apiToken" : "apiKey"} of profile "${init.profile}"` : init.kind === "token" ? "CLOUDFLARE_API_TOKEN" : "CLOUDFLARE_API_KEY";
+    const key = init.kind === "token" ? "apiToken" : "apiKey";
+    const what =
+      init.source === "profile" ? `cloudflare.${key} of profile "${init.profile}"` : init.source === "program" ? `The cloudflare ${key} the program gives` : ENV_NAMES[key];
     // fetch would refuse such a header and quote its value, the secret, in its error.
     if (!/^[\x21-\x7e]+$/.test(init.secret) || (init.email !== undefined && !/^[\x20-\x7e]+$/.test(init.email))) {
       throw new ProfileError(`${what} (or its email) holds characters an HTTP header cannot carry, such as a line break or a space inside; set it again without them.`, {
@@ -99,13 +110,27 @@ export class CloudflareCredentials {
   describeHolder(): string {
     const what = this.kind === "token" ? "API token" : "API key";
     if (this.source === "profile") return `the ${what} of profile "${this.profile}"`;
+    if (this.source === "program") return `the ${what} the program gives (a scope's credentials override, or a store's apiToken option)`;
     return `the ${what} from ${this.kind === "token" ? "CLOUDFLARE_API_TOKEN" : "CLOUDFLARE_API_KEY"} (profile "${this.profile}" has no cloudflare settings)`;
   }
 
   /** How to replace the secret, for messages about a refused one. */
   fixCommand(): string {
+    if (this.source === "program") return `pass another ${this.kind === "token" ? "apiToken" : "apiKey"} where the program gives it`;
     if (this.source === "environment") return this.kind === "token" ? "set CLOUDFLARE_API_TOKEN to another token" : "set CLOUDFLARE_API_KEY and CLOUDFLARE_EMAIL";
     return this.kind === "token" ? `alchemy profile set ${this.profile} cloudflare.apiToken=-` : `alchemy profile set ${this.profile} cloudflare.apiKey=- cloudflare.email=...`;
+  }
+
+  /**
+   * How to change setting `key` where these credentials came from, for messages.
+   *
+   * @example
+   * credentials.settingFix("accountId"); // "`alchemy profile set ci cloudflare.accountId=...`"
+   */
+  settingFix(key: "accountId" | "baseUrl"): string {
+    if (this.source === "profile") return `\`alchemy profile set ${this.profile} cloudflare.${key}=...\``;
+    if (this.source === "program") return `the ${key} the program gives beside its token`;
+    return ENV_NAMES[key];
   }
 
   toJSON(): Record<string, string | undefined> {
@@ -126,13 +151,20 @@ export class CloudflareCredentials {
  * when it has any, else the environment.
  *
  * @param settings the `cloudflare` section of the profile (`credentials.tryFor("cloudflare")`), or undefined.
+ * @param from `program` when `settings` are a scope's credentials override rather than the profile's section.
  * @throws ProfileError when neither gives an API token (or key + email), or a
  *   setting has the wrong type; the message names the profile and the command
  *   or variables that fix it, never a value.
  * @example
  * const credentials = cloudflareCredentials(run.credentials.tryFor("cloudflare"), process.env, run.profile);
  */
-export function cloudflareCredentials(settings: Record<string, unknown> | undefined, env: NodeJS.ProcessEnv, profile: string): CloudflareCredentials {
+export function cloudflareCredentials(
+  settings: Record<string, unknown> | undefined,
+  env: NodeJS.ProcessEnv,
+  profile: string,
+  from: "profile" | "program" = "profile",
+): CloudflareCredentials {
+  if (from === "program") return fromProgram(settings ?? {}, profile);
   if (settings !== undefined && Object.keys(settings).length > 0) return fromProfile(settings, profile);
   const token = nonEmpty(env.CLOUDFLARE_API_TOKEN);
   const key = nonEmpty(env.CLOUDFLARE_API_KEY);
@@ -153,6 +185,30 @@ function fromProfile(settings: Record<string, unknown>, profile: string): Cloudf
   if (key && email) return new CloudflareCredentials({ kind: "key", secret: key, email, ...common });
   if (key) throw missing(profile, `Profile "${profile}" has cloudflare.apiKey but no cloudflare.email, which the global API key needs. Add it with \`alchemy profile set ${profile} cloudflare.email=...\`, or use an API token instead`);
   throw missing(profile, `Profile "${profile}" has cloudflare settings (${Object.keys(settings).join(", ")}) but no cloudflare.apiToken; the environment is not consulted when a profile has cloudflare settings`);
+}
+
+/** A scope's override is used as it is: its own messages, never the profile's `alchemy profile set`. */
+function fromProgram(settings: Record<string, unknown>, profile: string): CloudflareCredentials {
+  const setting = (key: string): string | undefined => {
+    const value = settings[key];
+    if (value === undefined || value === null || value === "") return undefined;
+    if (typeof value === "string") return value;
+    throw new ProfileError(`The cloudflare credentials the program gives (a scope's credentials override) have ${key} as a ${Array.isArray(value) ? "list" : typeof value}; it must be a string.`, {
+      profile,
+      provider: "cloudflare",
+      key: `cloudflare.${key}`,
+    });
+  };
+  const common = { accountId: setting("accountId"), baseUrl: baseUrlOf(setting("baseUrl"), "the baseUrl of the program's cloudflare credentials", profile), profile, source: "program" as const };
+  const [token, key, email] = [setting("apiToken"), setting("apiKey"), setting("email")];
+  if (token) return new CloudflareCredentials({ kind: "token", secret: token, ...common });
+  if (key && email) return new CloudflareCredentials({ kind: "key", secret: key, email, ...common });
+  throw new ProfileError(
+    `The cloudflare credentials the program gives (a scope's credentials override${Object.keys(settings).length > 0 ? ` with ${Object.keys(settings).join(", ")}` : ""}) ` +
+      `have no ${key ? "email beside the apiKey" : "apiToken"}. Add it to the override, e.g. alchemy.run(name, { credentials: { cloudflare: { apiToken, accountId } } }, fn); ` +
+      `the profile and the environment are not consulted for a scope that overrides its cloudflare credentials.`,
+    { profile, provider: "cloudflare" },
+  );
 }
 
 function missing(profile: string, what: string): ProfileError {
@@ -183,7 +239,7 @@ function baseUrlOf(value: string | undefined, name: string, profile: string): st
     url = undefined;
   }
   if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
-    throw new ProfileError(`${name} (profile "${profile}") must be an http(s) URL without credentials, query or fragment, such as ${DEFAULT_CLOUDFLARE_BASE_URL}.`, {
+    throw new ProfileError(`${name}${name.startsWith("the ") ? "" : ` (profile "${profile}")`} must be an http(s) URL without credentials, query or fragment, such as ${DEFAULT_CLOUDFLARE_BASE_URL}.`, {
       profile,
       provider: "cloudflare",
       key: name.startsWith("cloudflare.") ? name : undefined,

@@ -337,6 +337,16 @@ describe("credentials", () => {
     expect(allText(path.join(dir, ".alchemy"))).not.toContain(LIMITED);
     expect(limitedFake!.requests.map((r) => `${r.method} ${r.status}`)).toEqual(["POST 403"]);
   });
+
+  it("says a refused token came from the scope's credentials override, and never suggests alchemy profile set for it", async () => {
+    limitedFake!.requests.length = 0;
+    const report = await runApp(limitedFake!, dir, fullProgram(), { token: LIMITED, profile: "ci" });
+    const message = (report.error as Error).message;
+    expect(message).toContain("the API token the program gives (a scope's credentials override, or a store's apiToken option) lacks a permission");
+    expect(message).toContain('"D1 Write"');
+    expect(message).not.toContain("alchemy profile set");
+    expect(said(report)).not.toContain(LIMITED);
+  });
 });
 
 describe("adoption", () => {
