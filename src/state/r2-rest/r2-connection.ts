@@ -26,7 +26,7 @@ import { createHash } from "node:crypto";
 import { CloudflareApi, type RequestOptions } from "../../providers/cloudflare/remote/api-client.js";
 import type { CloudflareCredentials } from "../../providers/cloudflare/remote/credentials.js";
 import type { RequestLimits } from "../../providers/cloudflare/remote/request-limiter.js";
-import type { R2StageFence } from "./r2-stage-fence.js";
+import { newBucketSession, type BucketSession } from "../objects/object-bucket.js";
 
 /** Requests one connection keeps in flight at most; more wait their turn. */
 const MAX_IN_FLIGHT = 16;
@@ -55,10 +55,8 @@ export interface Answer<T> {
  */
 export class R2Connection {
   readonly api: CloudflareApi;
-  /** The fences of the stages this process locked through this connection, by {@link fenceKey}. */
-  readonly fences = new Map<string, R2StageFence>();
-  /** Buckets (by account and name) whose conditional PUTs were seen to work. */
-  readonly probed = new Map<string, Promise<void>>();
+  /** The fences of the stages this process locked through this connection, and the buckets probed. */
+  readonly session: BucketSession = newBucketSession();
   readonly #exchanges = new AsyncLocalStorage<Exchange>();
   #inFlight = 0;
   readonly #queue: (() => void)[] = [];
@@ -128,9 +126,4 @@ export function r2Connection(credentials: CloudflareCredentials, options: { fetc
   let connection = byKey.get(key);
   if (connection === undefined) byKey.set(key, (connection = new R2Connection(credentials, fetchImpl, options.limits)));
   return connection;
-}
-
-/** The key of a stage's fence in {@link R2Connection.fences}. */
-export function fenceKey(accountId: string, bucket: string, lockKey: string): string {
-  return `${accountId}\u0000${bucket}\u0000${lockKey}`;
 }

@@ -42,20 +42,26 @@ export function lockText(document: LockDocument): string {
   });
 }
 
+/** Where a lock object is, for messages: its location and the command that deletes it by hand. */
+export interface LockPlace {
+  location: string;
+  deleteCommand: string;
+}
+
 /**
- * Parses the text of the lock object at `location` of stage `stagePath`.
+ * Parses the text of the lock object at `place` of stage `stagePath`.
  *
- * @throws StateStoreError naming `location` when it is not a lock object; nothing is changed.
+ * @throws StateStoreError naming the object when it is not a lock object; nothing is changed.
  */
-export function parseLock(text: string, location: string, stagePath: string): LockDocument {
+export function parseLock(text: string, place: LockPlace, stagePath: string): LockDocument {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw damaged(location, stagePath, `is not valid JSON (${(error as Error).message})`, error);
+    throw damaged(place, stagePath, `is not valid JSON (${(error as Error).message})`, error);
   }
   const v = (typeof value === "object" && value !== null && !Array.isArray(value) ? value : {}) as Record<string, unknown>;
-  if (typeof v.token !== "number" || !Number.isSafeInteger(v.token) || v.token < 0) throw damaged(location, stagePath, "has no whole-number token");
+  if (typeof v.token !== "number" || !Number.isSafeInteger(v.token) || v.token < 0) throw damaged(place, stagePath, "has no whole-number token");
   if (v.id === null) return { token: v.token };
   const holder = v.holder as Partial<LockHolder> | undefined;
   const acquiredAt = new Date(typeof v.acquiredAt === "string" ? v.acquiredAt : NaN);
@@ -66,7 +72,7 @@ export function parseLock(text: string, location: string, stagePath: string): Lo
     typeof holder.user === "string" && typeof holder.host === "string" && typeof holder.pid === "number" && typeof holder.command === "string" &&
     !Number.isNaN(acquiredAt.getTime()) && !Number.isNaN(heartbeatAt.getTime()) &&
     typeof v.leaseMs === "number" && v.leaseMs > 0;
-  if (!valid) throw damaged(location, stagePath, "is not a lock: it needs id, token, holder {user, host, pid, command}, acquiredAt, heartbeatAt and leaseMs");
+  if (!valid) throw damaged(place, stagePath, "is not a lock: it needs id, token, holder {user, host, pid, command}, acquiredAt, heartbeatAt and leaseMs");
   const info: LockInfo = {
     id: v.id as string,
     token: v.token,
@@ -78,12 +84,12 @@ export function parseLock(text: string, location: string, stagePath: string): Lo
   return { token: v.token, info };
 }
 
-function damaged(location: string, stagePath: string, what: string, cause?: unknown): StateStoreError {
+function damaged(place: LockPlace, stagePath: string, what: string, cause?: unknown): StateStoreError {
   const [app, stage] = stagePath.split("/");
   return new StateStoreError(
-    `The lock object ${location} of stage "${stage}" (${app}/${stage}) ${what}. Nothing was changed. ` +
-      `If no run is deploying the stage, delete the object (wrangler r2 object delete ${location.slice("r2://".length)}) and run again.`,
-    location,
+    `The lock object ${place.location} of stage "${stage}" (${app}/${stage}) ${what}. Nothing was changed. ` +
+      `If no run is deploying the stage, delete the object (${place.deleteCommand}) and run again.`,
+    place.location,
     cause === undefined ? undefined : { cause },
   );
 }

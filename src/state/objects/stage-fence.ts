@@ -1,10 +1,10 @@
 /**
- * Fencing the writes of a stage's lock holder in R2, where a write cannot be
- * made conditional on another object (see `r2-rest-state-store.ts` for what
- * this does and does not guarantee).
+ * Fencing the writes of a stage's lock holder in a bucket, where a write
+ * cannot be made conditional on another object (see `object-state-store.ts`
+ * for what this does and does not guarantee).
  *
  * Every record or metadata write of the holder to its stage goes through
- * {@link R2StageFence.write}, which:
+ * {@link ObjectStageFence.write}, which:
  * 1. checks the holder's own lease (`../lease.ts`, by this process's
  *    monotonic clock, minus the safety margin);
  * 2. reads the lock object and checks that it still holds this lock's id
@@ -20,17 +20,17 @@
  */
 import type { Lease } from "../lease.js";
 import { LockLostError } from "../stage-lock.js";
-import { parseLock } from "./r2-lock-document.js";
-import type { R2Objects } from "./r2-objects.js";
+import { parseLock } from "./lock-document.js";
+import type { ObjectBucket } from "./object-bucket.js";
 
 /**
  * The fence of lock `lockId` on the stage `stagePath` (`app/stage`).
  *
  * @example
- * const fence = new R2StageFence(objects, lockKey, "app/dev", lock.info.id, lease);
- * await fence.write((guard) => objects.put(key, text, { doing: "write record", guard }));
+ * const fence = new ObjectStageFence(bucket, lockKey, "app/dev", lock.info.id, lease);
+ * await fence.write((guard) => bucket.put(key, text, { doing: "write record", guard }));
  */
-export class R2StageFence {
+export class ObjectStageFence {
   #lost: LockLostError | undefined;
   /** The lock read in flight, if any. */
   #reading: Promise<void> | undefined;
@@ -39,7 +39,7 @@ export class R2StageFence {
   readonly #writes = new Set<Promise<unknown>>();
 
   constructor(
-    readonly objects: R2Objects,
+    readonly bucket: ObjectBucket,
     readonly lockKey: string,
     readonly stagePath: string,
     readonly lockId: string,
@@ -74,7 +74,7 @@ export class R2StageFence {
           this.lockId,
           undefined,
           `this run could not renew it for ${silent}s, longer than its lease of ${Math.round(this.lease.leaseMs / 1000)}s allows ` +
-            "(the process was paused, its event loop blocked, or Cloudflare too slow to answer), so another run may hold it now",
+            "(the process was paused, its event loop blocked, or the storage API too slow to answer), so another run may hold it now",
         ),
       );
     }
@@ -118,15 +118,16 @@ export class R2StageFence {
 
   async #readLock(): Promise<void> {
     const stage = this.stagePath.split("/")[1];
-    const current = await this.objects.get(this.lockKey, `check the lock of stage "${stage}" before a write`);
-    const document = current === undefined ? undefined : parseLock(current.text, this.objects.layout.location(this.lockKey), this.stagePath);
+    const current = await this.bucket.get(this.lockKey, `check the lock of stage "${stage}" before a write`);
+    const place = { location: this.bucket.location(this.lockKey), deleteCommand: this.bucket.deleteCommand(this.lockKey) };
+    const document = current === undefined ? undefined : parseLock(current.text, place, this.stagePath);
     if (document?.info?.id === this.lockId) return;
     throw this.lose(
       new LockLostError(
         this.stagePath,
         this.lockId,
         document?.info,
-        document?.info ? undefined : `the lock object ${this.objects.layout.location(this.lockKey)} no longer holds it: the stage was unlocked`,
+        document?.info ? undefined : `the lock object ${this.bucket.location(this.lockKey)} no longer holds it: the stage was unlocked`,
       ),
     );
   }

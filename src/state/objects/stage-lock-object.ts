@@ -1,5 +1,5 @@
 /**
- * A stage's lock in R2: one object, `<prefix>/<app>/<stage>/~lock.json`,
+ * A stage's lock in a bucket: one object, `<prefix>/<app>/<stage>/~lock.json`,
  * changed only by conditional PUTs, so that of any number of contenders
  * exactly one wins each change.
  *
@@ -30,10 +30,10 @@ import { randomUUID } from "node:crypto";
 import { StateStoreError } from "../../core/errors.js";
 import { Lease } from "../lease.js";
 import { isLockStale, LockLostError, StageLockedError, type LockInfo, type LockRequest, type StageLock } from "../stage-lock.js";
-import { fenceKey } from "./r2-connection.js";
-import { lockText, parseLock, type LockDocument } from "./r2-lock-document.js";
-import type { R2Objects } from "./r2-objects.js";
-import { R2StageFence } from "./r2-stage-fence.js";
+import { lockText, parseLock, type LockDocument, type LockPlace } from "./lock-document.js";
+import { fenceKey, type ObjectBucket } from "./object-bucket.js";
+import type { ObjectLayout } from "./object-layout.js";
+import { ObjectStageFence } from "./stage-fence.js";
 
 /** Shortest and longest pause before a contender looks again at a lock someone else holds (each look is an API request). */
 const POLL_MS = { min: 250, max: 750 };
@@ -41,18 +41,21 @@ const POLL_MS = { min: 250, max: 750 };
 const RETRIES_AFTER_412 = 5;
 
 /** The lock object of one stage, through one connection. */
-export class R2StageLockObject {
+export class ObjectStageLock {
   readonly key: string;
   readonly location: string;
+  readonly #place: LockPlace;
   readonly #stage: string;
 
   constructor(
-    readonly objects: R2Objects,
+    readonly objects: ObjectBucket,
+    readonly layout: ObjectLayout,
     /** `[app, stage]` */
     readonly chain: readonly [string, string],
   ) {
-    this.key = objects.layout.lockKey(chain);
-    this.location = objects.layout.location(this.key);
+    this.key = layout.lockKey(chain);
+    this.location = objects.location(this.key);
+    this.#place = { location: this.location, deleteCommand: objects.deleteCommand(this.key) };
     this.#stage = chain[1];
   }
 
@@ -64,7 +67,7 @@ export class R2StageLockObject {
   /** The lock object as it is now: its text parsed, and its ETag. */
   async read(): Promise<(LockDocument & { etag: string }) | undefined> {
     const current = await this.objects.get(this.key, `read the lock of stage "${this.#stage}"`);
-    return current === undefined ? undefined : { ...parseLock(current.text, this.location, this.stagePath), etag: current.etag };
+    return current === undefined ? undefined : { ...parseLock(current.text, this.#place, this.stagePath), etag: current.etag };
   }
 
   /**
@@ -74,16 +77,17 @@ export class R2StageLockObject {
    * @throws StageLockedError naming the holder and the lock object when the stage stays locked.
    * @throws StateStoreError when the endpoint ignores conditional PUTs, or the lock object is damaged.
    */
-  async acquire(request: LockRequest, accountId: string): Promise<StageLock> {
-    await this.#probe(accountId);
+  async acquire(request: LockRequest): Promise<StageLock> {
+    const identity = await this.objects.identity();
+    await this.#probe(identity);
     const started = Date.now();
     const id = randomUUID();
     for (;;) {
       const attempt = await this.#tryTake(id, request);
       if ("taken" in attempt) {
-        const fence = new R2StageFence(this.objects, this.key, this.stagePath, id, new Lease(request.leaseMs, attempt.startedAt));
-        const key = fenceKey(accountId, this.objects.layout.bucket, this.key);
-        this.objects.connection.fences.set(key, fence);
+        const fence = new ObjectStageFence(this.objects, this.key, this.stagePath, id, new Lease(request.leaseMs, attempt.startedAt));
+        const key = fenceKey(identity, this.key);
+        this.objects.session.fences.set(key, fence);
         return this.#held(attempt.taken, attempt.etag, attempt.tookOverFrom, fence, key);
       }
       const waited = Date.now() - started;
@@ -131,10 +135,10 @@ export class R2StageLockObject {
     }
   }
 
-  #held(info: LockInfo, firstEtag: string, tookOverFrom: LockInfo | undefined, fence: R2StageFence, key: string): StageLock {
+  #held(info: LockInfo, firstEtag: string, tookOverFrom: LockInfo | undefined, fence: ObjectStageFence, key: string): StageLock {
     let etag = firstEtag;
     let released = false;
-    const connection = this.objects.connection;
+    const session = this.objects.session;
     return {
       info,
       tookOverFrom,
@@ -165,7 +169,7 @@ export class R2StageLockObject {
         if (released) return;
         released = true;
         // Later writes are no longer fenced; those already started land, still fenced, before the stage is freed.
-        if (connection.fences.get(key) === fence) connection.fences.delete(key);
+        if (session.fences.get(key) === fence) session.fences.delete(key);
         await fence.settled();
         await this.clear(info.id);
       },
@@ -173,9 +177,9 @@ export class R2StageLockObject {
   }
 
   /** Checks once per connection and bucket that the endpoint refuses a conditional PUT that must fail. */
-  async #probe(accountId: string): Promise<void> {
-    const key = `${accountId}\u0000${this.objects.layout.bucket}`;
-    const probed = this.objects.connection.probed;
+  async #probe(identity: string): Promise<void> {
+    const key = identity;
+    const probed = this.objects.session.probed;
     let probe = probed.get(key);
     if (probe === undefined) {
       probe = this.#runProbe();
@@ -186,7 +190,7 @@ export class R2StageLockObject {
   }
 
   async #runProbe(): Promise<void> {
-    const key = this.objects.layout.probeKey(this.chain, randomUUID());
+    const key = this.layout.probeKey(this.chain, randomUUID());
     const doing = `check that the endpoint honours conditional writes (stage "${this.#stage}")`;
     const text = JSON.stringify({ probe: "alchemy checks that conditional PUTs fail with 412; safe to delete" });
     try {
@@ -198,11 +202,11 @@ export class R2StageLockObject {
         wrong !== "precondition-failed" ? "an If-Match PUT with a wrong ETag succeeded" : undefined].filter((x) => x !== undefined);
       if (ignored.length > 0) {
         throw new StateStoreError(
-          `Refusing to lock stage "${this.#stage}" in ${this.objects.layout.location(this.objects.layout.scopePrefix(this.chain))}: ` +
-            `the endpoint ${this.objects.connection.api.credentials.baseUrl} does not honour conditional PUTs (${ignored.join("; ")}), ` +
-            "so two runs could both take the lock. Use an endpoint that answers 412 to a failed If-None-Match/If-Match (Cloudflare's API does), " +
+          `Refusing to lock stage "${this.#stage}" in ${this.objects.location(this.layout.scopePrefix(this.chain))}: ` +
+            `the endpoint ${this.objects.endpoint} does not honour conditional PUTs (${ignored.join("; ")}), ` +
+            "so two runs could both take the lock. Use an endpoint that answers 412 to a failed If-None-Match/If-Match (Cloudflare's API, AWS S3 and R2's S3 API do), " +
             "or run without locking (stateLocking: false) only when no two runs can deploy this stage at once.",
-          this.objects.layout.location(key),
+          this.objects.location(key),
         );
       }
     } finally {
@@ -219,7 +223,7 @@ export class R2StageLockObject {
 
   #noEtag(): StateStoreError {
     return new StateStoreError(
-      `The endpoint ${this.objects.connection.api.credentials.baseUrl} answered a PUT of ${this.location} without the new object's ETag, which the stage lock needs for its next conditional write.`,
+      `The endpoint ${this.objects.endpoint} answered a PUT of ${this.location} without the new object's ETag, which the stage lock needs for its next conditional write.`,
       this.location,
     );
   }

@@ -1,6 +1,6 @@
 /**
- * Where an {@link R2RestStateStore} keeps what, as R2 object keys below an
- * optional prefix:
+ * Where a state store in a bucket (`object-state-store.ts`) keeps what, as
+ * object keys below an optional prefix:
  *
  * ```
  * <prefix>/<app>/<stage>/<id>.json              a record of the stage scope
@@ -11,7 +11,7 @@
  * ```
  *
  * Reserved names start with `~`, which no record id or scope name may
- * contain, so none can be taken for a record or a scope. R2 has no
+ * contain, so none can be taken for a record or a scope. A bucket has no
  * directories: a scope exists while an object exists below its prefix.
  *
  * @module
@@ -31,27 +31,28 @@ const RECORD_SUFFIX = ".json";
  * The key layout of one bucket and prefix.
  *
  * @example
- * const layout = new R2Layout("my-bucket", "alchemy/state");
+ * const layout = new ObjectLayout("alchemy/state", "s3://my-bucket");
  * layout.recordKey(["app", "dev", "backend"], "db"); // "alchemy/state/app/dev/backend/db.json"
- * layout.location(layout.lockKey(["app", "dev"]));   // "r2://my-bucket/alchemy/state/app/dev/~lock.json"
+ * layout.lockKey(["app", "dev"]);                    // "alchemy/state/app/dev/~lock.json"
  */
-export class R2Layout {
+export class ObjectLayout {
   /** The prefix with a trailing `/`, or `""` for none. */
   readonly root: string;
 
   /**
    * @throws StateStoreError when `prefix` has an empty, `.` or `..` segment, or a control character.
    */
-  constructor(
-    readonly bucket: string,
-    prefix = "",
-  ) {
-    const trimmed = prefix.replace(/^\/+|\/+$/g, "");
+  /**
+   * @param prefix where in the bucket the state lives (`""`: at the top)
+   * @param bucketUrl the bucket, for the message about a bad prefix: `s3://my-bucket`
+   */
+  constructor(prefix: string | undefined, bucketUrl: string) {
+    const trimmed = (prefix ?? "").replace(/^\/+|\/+$/g, "");
     const bad = trimmed === "" ? undefined : trimmed.split("/").find((segment) => segment === "" || segment === "." || segment === ".." || /[\u0000-\u001f\u007f]/.test(segment));
     if (bad !== undefined) {
       throw new StateStoreError(
-        `The prefix ${JSON.stringify(prefix)} of the R2 state store has the segment ${JSON.stringify(bad)}: write segments separated by single slashes, without "." or "..", e.g. "alchemy/state".`,
-        `r2://${bucket}/${trimmed}`,
+        `The prefix ${JSON.stringify(prefix)} of the state store in ${bucketUrl} has the segment ${JSON.stringify(bad)}: write segments separated by single slashes, without "." or "..", e.g. "alchemy/state".`,
+        `${bucketUrl}/${trimmed}`,
       );
     }
     this.root = trimmed === "" ? "" : `${trimmed}/`;
@@ -104,10 +105,5 @@ export class R2Layout {
     if (!key.startsWith(this.root) || !key.endsWith(RECORD_SUFFIX)) return false;
     const segments = key.slice(this.root.length).split("/");
     return segments.length >= 3 && !segments[segments.length - 1]!.startsWith("~");
-  }
-
-  /** `r2://<bucket>/<key>`: where an object is, for messages. */
-  location(key: string): string {
-    return `r2://${this.bucket}/${key}`;
   }
 }

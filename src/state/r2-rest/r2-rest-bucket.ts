@@ -1,5 +1,5 @@
 /**
- * The objects of one R2 bucket through the REST API: GET with its ETag, PUT
+ * An {@link ObjectBucket} for R2 through Cloudflare's REST API: GET with its ETag, PUT
  * with `If-None-Match: *` or `If-Match: <etag>`, DELETE, and listings with a
  * delimiter. Every failure becomes a `StateStoreError` naming the object
  * (`r2://bucket/key`) and what was being done; the API client's message it
@@ -10,55 +10,45 @@
 import { AlchemyError, StateStoreError } from "../../core/errors.js";
 import { CloudflareApiError } from "../../providers/cloudflare/remote/api-error.js";
 import { parseEnvelope } from "../../providers/cloudflare/remote/envelope.js";
+import { unquoteEtag as unquote, type BucketSession, type ListingPage, type ObjectBucket, type PutCondition, type StoredObject, type WriteOptions } from "../objects/object-bucket.js";
 import type { R2Connection } from "./r2-connection.js";
-import type { R2Layout } from "./r2-layout.js";
 
 /** R2's error codes the store tells apart (developers.cloudflare.com/r2/api/error-codes). */
 const NO_SUCH_BUCKET = 10006;
 
-/** An object as read: its text and its ETag (unquoted). */
-export interface StoredObject {
-  text: string;
-  etag: string;
-}
-
-/** What a PUT must find: no object at all, or the object with this ETag. */
-export type PutCondition = { ifNoneMatch: "*" } | { ifMatch: string };
-
-/** One object of a listing. */
-export interface ListedObject {
-  key: string;
-  lastModified?: string;
-}
-
-/** One page of a listing: objects, and the prefixes the delimiter rolled up. */
-export interface ListingPage {
-  objects: ListedObject[];
-  prefixes: string[];
-}
-
-/** Options of a write. */
-export interface WriteOptions {
-  /** What the caller is doing, for messages: `write record "api"`. */
-  doing: string;
-  /** Runs before each attempt; throws (e.g. `LockLostError`) to stop the write. */
-  guard?: () => void;
-}
-
 /**
- * The objects of `layout.bucket` in an account.
+ * Bucket `name` of an account, through the REST API.
  *
  * @example
- * const objects = new R2Objects(connection, layout, () => connection.api.accountId());
- * const lock = await objects.get(layout.lockKey(["app", "dev"]), "read the lock of stage dev");
- * await objects.put(key, text, { doing: "take the lock", condition: { ifNoneMatch: "*" } });
+ * const bucket = new R2RestBucket(connection, "my-state", () => connection.api.accountId());
+ * const lock = await bucket.get("app/dev/~lock.json", "read the lock of stage dev");
  */
-export class R2Objects {
+export class R2RestBucket implements ObjectBucket {
   constructor(
     readonly connection: R2Connection,
-    readonly layout: R2Layout,
+    readonly name: string,
     readonly accountId: () => Promise<string>,
   ) {}
+
+  get endpoint(): string {
+    return this.connection.api.credentials.baseUrl;
+  }
+
+  get session(): BucketSession {
+    return this.connection.session;
+  }
+
+  location(key: string): string {
+    return `r2://${this.name}/${key}`;
+  }
+
+  deleteCommand(key: string): string {
+    return `wrangler r2 object delete ${this.name}/${key}`;
+  }
+
+  async identity(): Promise<string> {
+    return `r2-rest\u0000${await this.accountId()}\u0000${this.name}`;
+  }
 
   /** The object at `key`, or `undefined` when there is none. */
   async get(key: string, doing: string): Promise<StoredObject | undefined> {
@@ -67,8 +57,8 @@ export class R2Objects {
       const etag = unquote(headers?.get("etag"));
       if (etag === undefined) {
         throw new StateStoreError(
-          `Could not ${doing} at ${this.layout.location(key)}: the endpoint ${this.connection.api.credentials.baseUrl} answered without an ETag header, which the R2 state store needs to change objects conditionally.`,
-          this.layout.location(key),
+          `Could not ${doing} at ${this.location(key)}: the endpoint ${this.connection.api.credentials.baseUrl} answered without an ETag header, which the R2 state store needs to change objects conditionally.`,
+          this.location(key),
         );
       }
       return { text: result, etag };
@@ -126,7 +116,7 @@ export class R2Objects {
       yield page;
       if (page.cursor === undefined) return;
       if (seen.has(page.cursor)) {
-        throw new StateStoreError(`Could not ${options.doing} at ${this.layout.location(prefix)}: the listing returned the same cursor twice.`, this.layout.location(prefix));
+        throw new StateStoreError(`Could not ${options.doing} at ${this.location(prefix)}: the listing returned the same cursor twice.`, this.location(prefix));
       }
       seen.add(page.cursor);
       cursor = page.cursor;
@@ -137,7 +127,7 @@ export class R2Objects {
     const envelope = parseEnvelope(text);
     const info = (envelope?.result_info ?? {}) as { cursor?: unknown; is_truncated?: unknown; delimited?: unknown };
     if (envelope === undefined || !envelope.success || !Array.isArray(envelope.result)) {
-      throw new StateStoreError(`Could not ${doing} at ${this.layout.location(prefix)}: the listing's answer is not a list of objects (${JSON.stringify(text.slice(0, 200))}).`, this.layout.location(prefix));
+      throw new StateStoreError(`Could not ${doing} at ${this.location(prefix)}: the listing's answer is not a list of objects (${JSON.stringify(text.slice(0, 200))}).`, this.location(prefix));
     }
     const objects = (envelope.result as { key?: unknown; last_modified?: unknown }[])
       .filter((o) => typeof o?.key === "string")
@@ -154,7 +144,7 @@ export class R2Objects {
     } catch (error) {
       throw this.#failure(error, doing, key);
     }
-    return `/accounts/${encodeURIComponent(account)}/r2/buckets/${encodeURIComponent(this.layout.bucket)}`;
+    return `/accounts/${encodeURIComponent(account)}/r2/buckets/${encodeURIComponent(this.name)}`;
   }
 
   async #objectPath(key: string): Promise<string> {
@@ -163,10 +153,10 @@ export class R2Objects {
 
   /** The error to throw for `error`, met while doing `doing` at `key`. */
   #failure(error: unknown, doing: string, key: string): Error {
-    const location = this.layout.location(key);
+    const location = this.location(key);
     if (error instanceof CloudflareApiError) {
       const hint = error.status === 404 && error.hasError(NO_SUCH_BUCKET)
-        ? ` Bucket "${this.layout.bucket}" does not exist in this account: create it (wrangler r2 bucket create ${this.layout.bucket}), or name an existing bucket in the store's options.`
+        ? ` Bucket "${this.name}" does not exist in this account: create it (wrangler r2 bucket create ${this.name}), or name an existing bucket in the store's options.`
         : "";
       return new StateStoreError(`Could not ${doing} at ${location}: ${error.message}${hint}`, location, { cause: error });
     }
@@ -174,10 +164,4 @@ export class R2Objects {
     if (error instanceof AlchemyError) return error;
     return new StateStoreError(`Could not ${doing} at ${location}: ${error instanceof Error ? error.message : String(error)}`, location, { cause: error });
   }
-}
-
-/** An ETag without quotes or a weak `W/` prefix; `undefined` for none. */
-function unquote(etag: string | null | undefined): string | undefined {
-  if (etag === null || etag === undefined || etag.trim() === "") return undefined;
-  return etag.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1");
 }
