@@ -101,7 +101,8 @@ async function replaceRecord(url: string, dir: string, text: string): Promise<st
       }
     }
     case "r2":
-      throw new Error(`${url}: this test runs on the stores persistentStoreUrls() names, not R2.`);
+    case "s3":
+      throw new Error(`${url}: this test runs on the stores persistentStoreUrls() names, not a bucket.`);
   }
 }
 

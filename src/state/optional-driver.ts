@@ -1,5 +1,5 @@
 /**
- * The database drivers of the SQL stores are optional peer dependencies,
+ * The drivers of the SQL and cloud stores are optional peer dependencies,
  * loaded the first time a store opens a database rather than when its module
  * is imported: naming a store (a store URL, `ALCHEMY_STATE_STORE`) never needs
  * a driver the run does not use.
@@ -9,14 +9,16 @@
 import { AlchemyError } from "../core/errors.js";
 import { requirePeer } from "../core/peer-dependency.js";
 
-/** The drivers the SQL stores use, by package name. */
+/** The drivers the SQL and cloud stores use, by package name. */
 export interface Drivers {
   "better-sqlite3": typeof import("better-sqlite3");
   pg: typeof import("pg");
+  "@aws-sdk/client-s3": typeof import("@aws-sdk/client-s3");
+  "@aws-sdk/client-dynamodb": typeof import("@aws-sdk/client-dynamodb");
 }
 
 /**
- * Loads the driver package `name` (both are CommonJS, so synchronously).
+ * Loads the driver package `name` (each has a CommonJS build, so synchronously).
  *
  * @throws AlchemyError saying which store needs it and how to install it.
  * @example

@@ -6,7 +6,8 @@
  * | `file:.alchemy` (or a plain directory path) | {@link FileSystemStateStore} in that directory |
  * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
  * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
- * | `r2://bucket/prefix` | `R2RestStateStore` (Cloudflare REST API; token from the profile's cloudflare section or CLOUDFLARE_API_TOKEN) |
+ * | `s3://bucket/prefix?region=...&endpoint=...&forcePathStyle=true` | `S3StateStore` (needs @aws-sdk/client-s3) |
+ * | `r2://bucket/prefix` | R2: through its S3 API (`R2StateStore`) when an R2 access key is at hand (profile cloudflare.r2AccessKeyId, R2_ACCESS_KEY_ID), else its REST API (`R2RestStateStore`, token from the profile's cloudflare section or CLOUDFLARE_API_TOKEN); `?api=s3` or `?api=rest` chooses |
  *
  * Relative paths resolve against `cwd`. The SQL stores load their drivers
  * only when they open a database, so the drivers stay optional.
@@ -19,6 +20,8 @@ import { FileSystemStateStore } from "./fs/fs-state-store.js";
 import { redactConnectionString, splitSchema } from "./postgres/connection-string.js";
 import { PostgresStateStore } from "./postgres/postgres-state-store.js";
 import { R2RestStateStore } from "./r2-rest/r2-rest-state-store.js";
+import { hasR2AccessKey, R2StateStore } from "./s3/r2-state-store.js";
+import { S3StateStore } from "./s3/s3-state-store.js";
 import { SQLiteStateStore } from "./sqlite/sqlite-state-store.js";
 import type { StateStoreFactory } from "./state-store.js";
 
@@ -27,7 +30,8 @@ export type StoreLocation =
   | { kind: "file"; dir: string }
   | { kind: "sqlite"; filename: string }
   | { kind: "postgres"; connectionString: string; schema?: string }
-  | { kind: "r2"; bucket: string; prefix: string; profile?: string };
+  | { kind: "r2"; bucket: string; prefix: string; profile?: string; api?: "s3" | "rest"; accountId?: string; endpoint?: string }
+  | { kind: "s3"; bucket: string; prefix: string; profile?: string; region?: string; endpoint?: string; forcePathStyle?: boolean };
 
 /**
  * Parses a store URL; throws an {@link AlchemyError} saying which forms exist,
@@ -48,14 +52,10 @@ export function parseStoreUrl(url: string, cwd: string, profile?: string): Store
     if (!file) throw new AlchemyError(`Store URL "${url}" names no file: write sqlite:<path>, e.g. sqlite:.alchemy/state.sqlite.`);
     return { kind: "sqlite", filename: path.resolve(cwd, file) };
   }
-  if (url.startsWith("r2://")) {
-    const [bucket = "", ...prefix] = url.slice("r2://".length).split("/");
-    if (!bucket) throw new AlchemyError(`Store URL "${url}" names no bucket: write r2://<bucket>/<prefix>, e.g. r2://my-state/alchemy.`);
-    return { kind: "r2", bucket, prefix: prefix.filter(Boolean).join("/"), ...(profile !== undefined && { profile }) };
-  }
+  if (url.startsWith("r2://") || url.startsWith("s3://")) return bucketLocation(url, profile);
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db or r2://bucket/prefix.`);
+    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db, s3://bucket/prefix or r2://bucket/prefix.`);
   }
   return { kind: "file", dir: path.resolve(cwd, url) };
 }
@@ -69,8 +69,18 @@ export function storeFactory(location: StoreLocation): StateStoreFactory {
       return (scope) => new SQLiteStateStore(scope, { filename: location.filename });
     case "postgres":
       return (scope) => new PostgresStateStore(scope, { connectionString: location.connectionString, schema: location.schema });
-    case "r2":
-      return (scope) => new R2RestStateStore(scope, { bucket: location.bucket, prefix: location.prefix, profile: location.profile });
+    case "s3": {
+      const { bucket, prefix, profile, region, endpoint, forcePathStyle } = location;
+      return (scope) => new S3StateStore(scope, { bucket, prefix, profile, region, endpoint, forcePathStyle });
+    }
+    case "r2": {
+      const { bucket, prefix, api, accountId, endpoint } = location;
+      return (scope) => {
+        const profile = location.profile ?? scope.profile ?? process.env.ALCHEMY_PROFILE ?? "default";
+        const viaS3 = api === "s3" || (api === undefined && hasR2AccessKey(profile));
+        return viaS3 ? new R2StateStore(scope, { bucket, prefix, profile, accountId, endpoint }) : new R2RestStateStore(scope, { bucket, prefix, profile, accountId });
+      };
+    }
   }
 }
 
@@ -84,6 +94,31 @@ export function describeLocation(location: StoreLocation): string {
     case "postgres":
       return redactConnectionString(location.connectionString) + (location.schema ? ` (schema ${location.schema})` : "");
     case "r2":
-      return `r2://${location.bucket}/${location.prefix}`;
+    case "s3":
+      return `${location.kind}://${location.bucket}/${location.prefix}`;
   }
+}
+
+const BUCKET_PARAMS = { s3: ["region", "endpoint", "forcePathStyle"], r2: ["api", "accountId", "endpoint"] } as const;
+
+/** `s3://bucket/prefix?...` or `r2://bucket/prefix?...`. */
+function bucketLocation(url: string, profile: string | undefined): StoreLocation {
+  const kind = url.startsWith("s3://") ? "s3" : "r2";
+  const [path = "", query = ""] = url.slice(`${kind}://`.length).split("?");
+  const [bucket = "", ...prefix] = path.split("/");
+  if (!bucket) throw new AlchemyError(`Store URL "${url}" names no bucket: write ${kind}://<bucket>/<prefix>, e.g. ${kind}://my-state/alchemy.`);
+  const params = new URLSearchParams(query);
+  const allowed: readonly string[] = BUCKET_PARAMS[kind];
+  const unknown = [...params.keys()].filter((name) => !allowed.includes(name));
+  if (unknown.length > 0) throw new AlchemyError(`Store URL "${url}" has ${unknown.map((n) => `"${n}"`).join(", ")}, which ${kind}:// does not take: it takes ${allowed.join(", ")}.`);
+  const param = (name: string) => params.get(name) || undefined;
+  const base = { bucket, prefix: prefix.filter(Boolean).join("/"), ...(profile !== undefined && { profile }), ...(param("endpoint") && { endpoint: param("endpoint") }) };
+  if (kind === "s3") {
+    const forcePathStyle = param("forcePathStyle");
+    if (forcePathStyle !== undefined && forcePathStyle !== "true" && forcePathStyle !== "false") throw new AlchemyError(`Store URL "${url}": forcePathStyle is true or false, not "${forcePathStyle}".`);
+    return { kind, ...base, ...(param("region") && { region: param("region") }), ...(forcePathStyle !== undefined && { forcePathStyle: forcePathStyle === "true" }) };
+  }
+  const api = param("api");
+  if (api !== undefined && api !== "s3" && api !== "rest") throw new AlchemyError(`Store URL "${url}": api is s3 (R2's S3 endpoint) or rest (Cloudflare's REST API), not "${api}".`);
+  return { kind, ...base, ...(api && { api }), ...(param("accountId") && { accountId: param("accountId") }) };
 }
