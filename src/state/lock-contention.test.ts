@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CONTENDER_LEASE_MS } from "./lock-contender.test-fixture.js";
 import { createTestSchema } from "./postgres/postgres.test-fixture.js";
+import { emulatorEnv, startS3Emulator } from "./s3/s3-emulator.test-fixture.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const fixture = fileURLToPath(new URL("./lock-contender.test-fixture.ts", import.meta.url));
@@ -13,8 +14,8 @@ const fixture = fileURLToPath(new URL("./lock-contender.test-fixture.ts", import
 /** A back end to run the contention tests against. */
 interface StoreCase {
   name: string;
-  /** Makes an empty store and says its URL (as `parseStoreUrl` reads it). */
-  setup(): Promise<{ url: string; cleanup(): Promise<void> }>;
+  /** Makes an empty store and says its URL (as `parseStoreUrl` reads it), and what the contenders' environment needs. */
+  setup(): Promise<{ url: string; cleanup(): Promise<void>; env?: NodeJS.ProcessEnv }>;
   /** How soon after its holder is SIGKILLed the lock must be takeable by a new process. */
   takeoverWithinMs: number;
 }
@@ -35,6 +36,14 @@ const STORE_CASES: StoreCase[] = [
     },
     takeoverWithinMs: CONTENDER_LEASE_MS + 5_000,
   },
+  {
+    name: "s3",
+    setup: async () => {
+      const s3 = await startS3Emulator(["state"]);
+      return { url: s3.url("state", "contention"), cleanup: s3.stop, env: emulatorEnv() };
+    },
+    takeoverWithinMs: 5_000,
+  },
 ];
 
 type Reply = { ready: true; pid: number } | { won: true; id: string; tookOverFrom?: string } | { won: false; error: string } | { released: true };
@@ -48,11 +57,11 @@ class Contender {
   /** Resolves with the exit code and signal once the process has exited (and been reaped). */
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(url: string, stage: string) {
+  constructor(url: string, stage: string, env?: NodeJS.ProcessEnv) {
     this.#child = spawn(
       process.execPath,
       ["--conditions", "source", "--import", path.join(repo, "node_modules/tsx/dist/loader.mjs"), fixture, url, "app", stage],
-      { cwd: repo, stdio: ["pipe", "pipe", "pipe"] },
+      { cwd: repo, stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, ...env } },
     );
     let buffered = "";
     this.#child.stdout.on("data", (chunk: Buffer) => {
@@ -69,8 +78,8 @@ class Contender {
   }
 
   /** Starts a contender and waits until its store is open. */
-  static async start(url: string, stage: string): Promise<Contender> {
-    const contender = new Contender(url, stage);
+  static async start(url: string, stage: string, env?: NodeJS.ProcessEnv): Promise<Contender> {
+    const contender = new Contender(url, stage, env);
     expect(await contender.next()).toMatchObject({ ready: true });
     return contender;
   }
@@ -139,12 +148,12 @@ async function race(contenders: Contender[], rounds: number): Promise<{ perSecon
 
 for (const storeCase of STORE_CASES) {
   describe(`stage locks of the ${storeCase.name} store contended by several processes`, () => {
-    let store: { url: string; cleanup(): Promise<void> };
+    let store: { url: string; cleanup(): Promise<void>; env?: NodeJS.ProcessEnv };
     let contenders: Contender[] = [];
 
     beforeAll(async () => {
       store = await storeCase.setup();
-      contenders = await Promise.all(Array.from({ length: 8 }, () => Contender.start(store.url, "race")));
+      contenders = await Promise.all(Array.from({ length: 8 }, () => Contender.start(store.url, "race", store.env)));
     });
     afterEach(async () => {
       // A failed round may leave a lock behind: every contender lets go of what it holds.
@@ -166,7 +175,7 @@ for (const storeCase of STORE_CASES) {
     });
 
     it(`lets a new process take the lock of a holder killed with SIGKILL within ${storeCase.takeoverWithinMs / 1000} s`, async () => {
-      const [holder, next] = await Promise.all([Contender.start(store.url, "killed"), Contender.start(store.url, "killed")]);
+      const [holder, next] = await Promise.all([Contender.start(store.url, "killed", store.env), Contender.start(store.url, "killed", store.env)]);
       try {
         const held = await holder.ask("lock");
         expect(held).toMatchObject({ won: true });
