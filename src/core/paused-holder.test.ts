@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeProject, removeProject, runAlchemy, startAlchemy } from "../cli/cli.test-fixture.js";
+import { emulatorEnv, startS3Emulator } from "../state/s3/s3-emulator.test-fixture.js";
 import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 
 const RESOURCES = 300;
@@ -36,7 +37,16 @@ describe("a run paused past its stage lock's lease", () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it.each(persistentStoreUrls("alchemy_paused", cleanups))(
+  const s3Store: [string, () => Promise<string>] = [
+    "the S3 store (s3rver)",
+    async () => {
+      const s3 = await startS3Emulator(["state"]);
+      cleanups.push(() => s3.stop());
+      return s3.url("state", "paused");
+    },
+  ];
+
+  it.each([...persistentStoreUrls("alchemy_paused", cleanups), s3Store])(
     "starts no handler and changes no record after another run took its stage over, on %s",
     { timeout: 120_000 },
     async (_name, storeOf) => {
@@ -44,7 +54,8 @@ describe("a run paused past its stage lock's lease", () => {
       cleanups.push(() => removeProject(project));
       const store = await storeOf();
       const effects = path.join(project, "effects.log");
-      const env = (v: string, extra: Record<string, string> = {}) => ({ EFFECTS: effects, V: v, ALCHEMY_STATE_STORE: store, ...extra });
+      const credentials = store.startsWith("s3://") ? emulatorEnv() : {};
+      const env = (v: string, extra: Record<string, string> = {}) => ({ ...credentials, EFFECTS: effects, V: v, ALCHEMY_STATE_STORE: store, ...extra });
       const linesOf = (pid: number) => {
         try {
           return readFileSync(effects, "utf8").split("\n").filter((line) => line.startsWith(`${pid} `)).length;

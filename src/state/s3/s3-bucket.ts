@@ -139,13 +139,20 @@ export class S3Bucket implements ObjectBucket {
     }
   }
 
-  /** Sends one request, retrying what may succeed on another attempt; `guard` runs before each attempt. */
+  /**
+   * Sends one request, retrying what may succeed on another attempt.
+   * `guard` runs before each attempt, once the attempt has its slot among the
+   * requests in flight (a write that waited for one is checked after the
+   * wait), and again by the client right before the request goes out.
+   */
   async #send<T>(doing: string, key: string, request: (client: S3ClientType) => Promise<T>, guard?: () => void): Promise<T> {
     const client = await this.connection.client();
     for (let attempt = 1; ; attempt++) {
-      guard?.();
       try {
-        return await this.connection.inFlight.run(() => request(client));
+        return await this.connection.inFlight.run(() => {
+          guard?.();
+          return this.connection.guarded(guard, () => request(client));
+        });
       } catch (error) {
         if (attempt >= ATTEMPTS || !retryable(error)) throw error;
         const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));

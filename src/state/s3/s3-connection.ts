@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { loadDriver, type Drivers } from "../optional-driver.js";
@@ -74,6 +75,7 @@ export class S3Connection {
   readonly credentialsFrom: string;
   readonly #settings: S3ConnectionSettings;
   #client: S3Client | undefined;
+  readonly #guards = new AsyncLocalStorage<() => void>();
   #sdk: Drivers["@aws-sdk/client-s3"] | undefined;
 
   constructor(settings: S3ConnectionSettings) {
@@ -92,9 +94,22 @@ export class S3Connection {
   async client(): Promise<S3Client> {
     if (this.#client === undefined) {
       const { region, endpoint, forcePathStyle, credentials } = this.#settings;
-      this.#client = new this.sdk.S3Client({ region, endpoint, forcePathStyle, credentials, maxAttempts: 1 });
+      const client = new this.sdk.S3Client({ region, endpoint, forcePathStyle, credentials, maxAttempts: 1 });
+      // Last before the HTTP handler: the request is signed and about to be written to the socket.
+      const guards = this.#guards;
+      client.middlewareStack.add((next) => async (args) => (guards.getStore()?.(), next(args)), { step: "deserialize", priority: "low", name: "alchemyWriteGuard" });
+      this.#client = client;
     }
     return this.#client;
+  }
+
+  /**
+   * Runs `send` (requests of this connection's client) with `guard` checked
+   * once more right before each request goes out, after signing: a write
+   * whose lease ran out while the SDK prepared it is not sent.
+   */
+  guarded<T>(guard: (() => void) | undefined, send: () => Promise<T>): Promise<T> {
+    return guard === undefined ? send() : this.#guards.run(guard, send);
   }
 
   /** `text` with the secret key masked, should a message ever quote it. */
