@@ -1,4 +1,7 @@
 import { randomUUID } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { runAlchemy } from "../../cli/cli.test-fixture.js";
 import { project, removeProjectsAfterEach, world } from "../../cli/note-project.test-fixture.js";
@@ -78,5 +81,30 @@ describe("the s3:// and r2:// store URLs", () => {
     const read = new S3StateStore({ chain: ["shop", "dev"] }, s3.options("state", { prefix }));
     expect(await read.list()).toEqual(["a"]);
     expect(await read.lockInfo()).toBeUndefined();
+  });
+
+  it("take the access key from the --profile's aws section (s3://) or cloudflare.r2AccessKeyId (r2://), with nothing in the environment", async () => {
+    const s3 = await emulator();
+    const prefix = `profile-${randomUUID()}`;
+    const dir = project(`await Note("a", { text: "alpha" });`);
+    const home = mkdtempSync(path.join(tmpdir(), "alchemy-home-"));
+    try {
+      const env = { ALCHEMY_HOME: home };
+      const set = await runAlchemy(["profile", "set", "ci", "aws.accessKeyId=S3RVER", "aws.secretAccessKey=S3RVER", "aws.region=us-east-1", "cloudflare.r2AccessKeyId=S3RVER", "cloudflare.r2SecretAccessKey=S3RVER"], dir, env);
+      expect(set.code, set.stderr).toBe(0);
+      const viaS3 = await runAlchemy(["deploy", "--stage", "s3", "-q", "--profile", "ci", "--state", s3.url("state", prefix)], dir, env);
+      expect(viaS3.code, viaS3.stdout + viaS3.stderr).toBe(0);
+      const viaR2 = await runAlchemy(["deploy", "--stage", "r2", "-q", "--profile", "ci", "--state", `r2://state/${prefix}?endpoint=${encodeURIComponent(s3.endpoint)}`], dir, env);
+      expect(viaR2.code, viaR2.stdout + viaR2.stderr).toBe(0);
+      const read = (stage: string) => new S3StateStore({ chain: ["shop", stage] }, s3.options("state", { prefix })).list();
+      expect([await read("s3"), await read("r2")]).toEqual([["a"], ["a"]]);
+      // Without the profile there is no access key: the error says where keys come from, never a secret.
+      const none = await runAlchemy(["state", "list", "--app", "shop", "--stage", "r2", "--state", `r2://state/${prefix}?api=s3&endpoint=${encodeURIComponent(s3.endpoint)}`], dir, env);
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toContain("has no R2 access key");
+      expect(none.stderr).toContain("alchemy profile set default cloudflare.r2AccessKeyId=... cloudflare.r2SecretAccessKey=-");
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });
