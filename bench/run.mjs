@@ -27,7 +27,9 @@
 //   BENCH_RUNS     runs per N, store and engine, the median is reported (default 3)
 //   BENCH_RUNS_V094  runs for Alchemy 0.94 only (default BENCH_RUNS)
 //   BENCH_ENGINES  comma-separated subset of "ours,v094" (default both)
-//   BENCH_STORES   comma-separated subset of "fs,sqlite,postgres" (default "fs").
+//   BENCH_STORES   comma-separated subset of "fs,sqlite,postgres,s3" (default "fs").
+//                  s3: ours on S3StateStore against the tests' S3 emulator (s3rver,
+//                  started here), a fresh prefix per run; requests per phase are counted.
 //                  ours: FileSystemStateStore (default store), SQLiteStateStore
 //                  (<dir>/state.sqlite), PostgresStateStore (a fresh schema per
 //                  run, dropped after). Alchemy 0.94: fs (its default store) and
@@ -59,6 +61,7 @@ import { fileURLToPath } from "node:url";
 import { ensureBenchInstall } from "../scripts/bench-install.mjs";
 import { APP, KIND, STAGE, expectedFqns } from "./workload-shared.mjs";
 import { machine } from "./machine.mjs";
+import { startS3Emulator } from "./s3-emulator.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -81,12 +84,12 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a p
 if (!Number.isInteger(RUNS_V094) || RUNS_V094 < 1) throw new Error(`BENCH_RUNS_V094 must be a positive integer`);
 if (LOADER !== "tsx" && LOADER !== "dist") throw new Error(`BENCH_LOADER must be "tsx" or "dist"`);
 for (const e of ENGINES) if (e !== "ours" && e !== "v094") throw new Error(`BENCH_ENGINES: unknown engine ${e}`);
-for (const s of STORES) if (!["fs", "sqlite", "postgres"].includes(s)) throw new Error(`BENCH_STORES: unknown store ${s} (fs, sqlite, postgres)`);
+for (const s of STORES) if (!["fs", "sqlite", "postgres", "s3"].includes(s)) throw new Error(`BENCH_STORES: unknown store ${s} (fs, sqlite, postgres, s3)`);
 for (const l of LOCKINGS) if (l !== "on" && l !== "off") throw new Error(`BENCH_LOCKING: unknown value ${l} (on, off, or on,off)`);
 if (!/^[\w.-]+$/.test(OUT)) throw new Error(`BENCH_OUT must be a plain file name, got ${OUT}`);
 
 const ENGINE_NAME = { ours: "ours", v094: "Alchemy 0.94" };
-const STORE_NAME = { fs: "filesystem", sqlite: "SQLite", postgres: "PostgreSQL" };
+const STORE_NAME = { fs: "filesystem", sqlite: "SQLite", postgres: "PostgreSQL", s3: "S3 (s3rver)" };
 const WORKLOAD = { ours: join(BENCH_DIR, "workload-ours.mjs"), v094: join(BENCH_DIR, "workload-v094.mjs") };
 
 /**
@@ -97,7 +100,7 @@ const VARIANTS = [];
 for (const store of STORES) {
   for (const engine of ENGINES) {
     if (engine === "ours") for (const locking of LOCKINGS) VARIANTS.push({ key: `ours:${store}:${locking}`, engine, store, locking });
-    else if (store !== "postgres") VARIANTS.push({ key: `v094:${store}`, engine, store });
+    else if (store !== "postgres" && store !== "s3") VARIANTS.push({ key: `v094:${store}`, engine, store });
   }
 }
 if (!VARIANTS.length) throw new Error("bench: nothing to run for these BENCH_ENGINES and BENCH_STORES");
@@ -431,10 +434,12 @@ async function runVariant(variant, n, run, samples) {
     await withPg((c) => c.query(`CREATE SCHEMA ${schema}`));
     Object.assign(env, { BENCH_WL_PG_URL: PG_URL, BENCH_WL_PG_SCHEMA: schema });
   }
+  if (variant.store === "s3") Object.assign(env, { BENCH_WL_S3_ENDPOINT: s3Emulator.endpoint, BENCH_WL_S3_PREFIX: `run-${n}-${run}-${randomBytes(3).toString("hex")}` });
   try {
     let before;
     for (const step of STEPS) {
       const what = `${variant.key} N=${n} run ${run} "${step.label}"`;
+      if (variant.store === "s3") await s3Emulator.requests(); // counts start afresh
       const p = await runProcess(WORKLOAD[variant.engine], {
         ...env,
         BENCH_WL_OP: step.op,
@@ -443,6 +448,8 @@ async function runVariant(variant, n, run, samples) {
         BENCH_WL_STRATEGY: step.strategy ?? "sequential",
         BENCH_WL_LABEL: step.label,
       });
+      // Read before the state is verified, which reads the bucket too.
+      const requests = variant.store === "s3" ? await s3Emulator.requests() : undefined;
       if (p.code !== 0 || !p.result || p.result.ms === null) throw childFailure(what, p);
       noteStderr(what, p);
       if (variant.engine === "ours" && variant.locking === "on" && p.result.canLock === false) {
@@ -451,7 +458,7 @@ async function runVariant(variant, n, run, samples) {
       if (p.result.driver) variant.driver = `${p.result.driver}, synchronous ${p.result.synchronous}`;
       const state = await verify(variant, n, step, dir, env, before);
       before = state;
-      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs };
+      const sample = { ms: p.result.ms, wallMs: p.wallMs, maxRssMB: p.result.maxRssMB, cpuMs: p.result.cpuMs, ...(requests && { requests }) };
       log(
         `  ${variant.key.padEnd(15)} N=${n} run ${run} ${step.label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms ` +
           `(wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ` +
@@ -519,6 +526,7 @@ function summarize(samples) {
         minMs: Math.min(...xs.map((x) => x.ms)),
         maxMs: Math.max(...xs.map((x) => x.ms)),
         samples: xs.length,
+        ...(xs[0].requests && { requests: Object.fromEntries([...new Set(xs.flatMap((x) => Object.keys(x.requests)))].map((op) => [op, median(xs.map((x) => x.requests[op] ?? 0))])) }),
       };
     }
     const rss = Object.values(out[who]).map((m) => m.maxRssMB);
@@ -600,6 +608,22 @@ function postgresTable(n, med) {
     lines.push(`| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(a?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtMs(a?.cpuMs)} | ${fmtMs(b?.ms)} | ${fmtR(a && b ? a.ms / b.ms : undefined)} |`);
   }
   lines.push(`| **peak RSS, any phase** | | | **${fmtMB(p.peakRssMB)}** | | ${s ? `(SQLite ${fmtMB(s.peakRssMB)} MB)` : ""} | |`, "");
+  return lines;
+}
+
+/** Ours on S3 (the emulator), with the requests each phase made (medians). */
+function s3Table(n, med) {
+  const p = med[oursKey("s3")] ?? {};
+  const lines = [`### N = ${fmtN(n)}, S3 store against s3rver (ours only)`, ""];
+  lines.push("| phase | ours S3 (ms) | wall (ms) | peak RSS (MB) | GET | PUT | DELETE | LIST | other |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+  for (const ph of PHASES) {
+    const a = p[ph];
+    const r = a?.requests ?? {};
+    const other = Object.entries(r).filter(([op]) => !["GET", "PUT", "DELETE", "LIST"].includes(op)).reduce((sum, [, k]) => sum + k, 0);
+    lines.push(`| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(a?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtN(r.GET ?? 0)} | ${fmtN(r.PUT ?? 0)} | ${fmtN(r.DELETE ?? 0)} | ${fmtN(r.LIST ?? 0)} | ${fmtN(other)} |`);
+  }
+  lines.push("");
   return lines;
 }
 
@@ -762,6 +786,7 @@ log(
   `bench: N=${NS.join(",")} runs=${RUNS}${RUNS_V094 !== RUNS ? ` (0.94: ${RUNS_V094})` : ""} engines=${ENGINES.join(",")} stores=${STORES.join(",")} ` +
     `locking=${LOCKINGS.join(",")} loader=${LOADER} (${m.cpu}, ${m.node})`,
 );
+const s3Emulator = STORES.includes("s3") ? await startS3Emulator("bench") : undefined;
 const started = performance.now();
 const summary = {};
 const raw = {};
@@ -778,6 +803,7 @@ for (const n of NS) {
   raw[n] = samples;
   summary[n] = summarize(samples);
 }
+await s3Emulator?.stop();
 const totalS = (performance.now() - started) / 1000;
 const loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -818,6 +844,12 @@ if (!ONLY_DEFAULT_STORE) {
     );
   }
   if (STORES.includes("postgres")) storeLines.push("- PostgreSQL, ours: `PostgresStateStore`, a fresh schema per run (created before, dropped after). Alchemy 0.94 is not run on it.");
+  if (STORES.includes("s3")) {
+    storeLines.push(
+      "- S3, ours: `S3StateStore` against s3rver in a local child process (the tests' emulator, with conditional writes added), a fresh prefix per run; " +
+        "the request counts are what the emulator received during each phase's process. A local emulator has no network latency: on AWS each request costs a round trip. Alchemy 0.94 is not run on it.",
+    );
+  }
   storeLines.push(
     "- State checked after every phase through the store itself (ours: the store's factory, walking listScopes/all in a separate process; " +
       "0.94 SQLite: its `resources` table); a no-op redeploy that rewrites records (seq changed) is reported in the notes.",
@@ -829,6 +861,8 @@ for (const n of NS) {
   for (const store of STORES) {
     if (store === "postgres") {
       if (ENGINES.includes("ours")) md.push(...postgresTable(n, summary[n]));
+    } else if (store === "s3") {
+      if (ENGINES.includes("ours")) md.push(...s3Table(n, summary[n]));
     } else md.push(...versusTable(n, store, summary[n]));
   }
   if (LOCKINGS.length > 1 && ENGINES.includes("ours")) md.push(...lockingTable(n, summary[n]));

@@ -1,9 +1,10 @@
 // The state store our engine uses in a bench process, from the environment:
 //   BENCH_WL_STORE      "fs" (default: the engine's default FileSystemStateStore
-//                       under <dir>/.alchemy), "sqlite" or "postgres"
+//                       under <dir>/.alchemy), "sqlite", "postgres" or "s3"
 //   BENCH_WL_DIR        the run's temp dir (the SQLite file is <dir>/state.sqlite)
 //   BENCH_WL_PG_URL     PostgreSQL connection string (store "postgres")
 //   BENCH_WL_PG_SCHEMA  PostgreSQL schema of this run (store "postgres")
+//   BENCH_WL_S3_ENDPOINT, BENCH_WL_S3_PREFIX  the S3 emulator and this run's prefix (store "s3", bucket "bench")
 //   BENCH_WL_FS_RECYCLE "off": the fs store without recycling replaced files (bench/recycling.mjs)
 // Loaded under the same loader as the engine (tsx + --conditions=source, or dist/).
 
@@ -41,8 +42,16 @@ export async function oursStore(env = process.env) {
         describe: `PostgresStateStore schema ${schema}`,
       };
     }
+    case "s3": {
+      const { S3StateStore } = await import("alchemy/state/s3");
+      const endpoint = env.BENCH_WL_S3_ENDPOINT;
+      const prefix = env.BENCH_WL_S3_PREFIX;
+      if (!endpoint || !prefix) throw new Error("BENCH_WL_S3_ENDPOINT and BENCH_WL_S3_PREFIX are required for store s3");
+      const options = { bucket: "bench", prefix, endpoint, forcePathStyle: true, region: "us-east-1", credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } };
+      return { store, factory: (scope) => new S3StateStore(scope, options), describe: `S3StateStore s3://bench/${prefix} at ${endpoint}` };
+    }
     default:
-      throw new Error(`BENCH_WL_STORE must be fs, sqlite or postgres, got ${store}`);
+      throw new Error(`BENCH_WL_STORE must be fs, sqlite, postgres or s3, got ${store}`);
   }
 }
 

@@ -23,7 +23,8 @@ export function runnerEnv(): NodeJS.ProcessEnv {
   return { ALCHEMY_NODE24_SQLITE_ADDON_FROM: from, ALCHEMY_NODE24_SQLITE_ADDON_TO: to, NODE_OPTIONS: `--import=${PRELOAD}` };
 }
 
-/** `PATH`, `HOME`, `USER=tester` and the runner's variables, then `env` (which wins). */
+/** `PATH`, `HOME`, `USER=tester`, the suite's record cache directory and the runner's variables, then `env` (which wins). */
 export function childEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ...runnerEnv(), ...env };
+  const cache = process.env.ALCHEMY_CACHE_DIR ? { ALCHEMY_CACHE_DIR: process.env.ALCHEMY_CACHE_DIR } : {};
+  return { PATH: process.env.PATH, HOME: process.env.HOME, USER: "tester", ...cache, ...runnerEnv(), ...env };
 }

@@ -38,6 +38,8 @@ export interface ListedObject {
   key: string;
   /** When the object was last written, as the API wrote it (ISO 8601 or an HTTP date). */
   lastModified?: string;
+  /** Its ETag (unquoted), when the listing gives it. */
+  etag?: string;
 }
 
 /** One page of a listing: objects, and the prefixes the delimiter rolled up. */

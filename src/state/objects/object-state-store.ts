@@ -48,7 +48,11 @@ import { assertWritableState, putEntry, readStoredState, serializeState } from "
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import { fenceKey, type ObjectBucket, type WriteOptions } from "./object-bucket.js";
 import { ObjectLayout } from "./object-layout.js";
+import { RecordCache } from "./record-cache.js";
 import { ObjectStageLock } from "./stage-lock-object.js";
+
+/** The record caches of the process, by bucket identity and cache settings (`undefined`: off, or no trusted directory). */
+const caches = new Map<string, RecordCache | undefined>();
 
 /**
  * What a store in a bucket is made of: its key layout's prefix, the
@@ -106,7 +110,10 @@ export class ObjectStateStore implements StateStore, StageLocking {
     this.#checkId(id);
     const key = this.#layout.recordKey(this.#chain, id);
     const found = await this.bucket().get(key, `read record "${id}"`);
-    return found === undefined ? undefined : this.#parse(found.text, id, key);
+    if (found === undefined) return undefined;
+    const state = this.#parse(found.text, id, key);
+    (await this.#cache())?.write(key, found.text, found.etag);
+    return state;
   }
 
   async getBatch(ids: string[]): Promise<Record<string, State>> {
@@ -135,13 +142,23 @@ export class ObjectStateStore implements StateStore, StageLocking {
     return names.filter((_, i) => holding[i]);
   }
 
+  /** One listing, then each record from the local cache when the listing's ETag vouches for it, else one GET. */
   async all(): Promise<Record<string, State>> {
     const records = await this.#records();
-    const read = await Promise.all(records.map(({ id, key }) => this.bucket().get(key, `read record "${id}"`)));
+    const cache = await this.#cache();
+    const read = await Promise.all(
+      records.map(async ({ id, key, etag }) => {
+        const cached = await cache?.read(key, etag);
+        if (cached !== undefined) return cached;
+        const object = await this.bucket().get(key, `read record "${id}"`);
+        if (object !== undefined) cache?.write(key, object.text, object.etag);
+        return object?.text; // undefined: deleted since the listing
+      }),
+    );
     const found: Record<string, State> = {};
-    read.forEach((object, i) => {
+    read.forEach((text, i) => {
       const { id, key } = records[i]!;
-      if (object !== undefined) putEntry(found, id, this.#parse(object.text, id, key)); // else deleted since the listing
+      if (text !== undefined) putEntry(found, id, this.#parse(text, id, key));
     });
     return found;
   }
@@ -162,12 +179,18 @@ export class ObjectStateStore implements StateStore, StageLocking {
     const location = this.#where(key);
     assertWritableState(state, id, location, `${this.#chain.join("/")}/${id}`);
     const text = serializeState(state, location);
-    await this.#fenced(`write record "${id}"`, (options) => this.bucket().put(key, text, options));
+    const cache = await this.#cache();
+    await this.#fenced(`write record "${id}"`, async (options) => {
+      cache?.forget(key); // gone first: a write that fails part-way leaves no entry the next listing could vouch for wrongly
+      const put = await this.bucket().put(key, text, options);
+      if (put !== "precondition-failed") cache?.write(key, text, put.etag);
+    });
   }
 
   async delete(id: string): Promise<void> {
     this.#checkId(id);
     const key = this.#writableKey(id);
+    (await this.#cache())?.forget(key);
     await this.#fenced(`delete record "${id}"`, (options) => this.bucket().delete(key, options));
   }
 
@@ -227,12 +250,12 @@ export class ObjectStateStore implements StateStore, StageLocking {
   }
 
   /** The records directly in this scope: one delimited listing. */
-  async #records(): Promise<{ id: string; key: string; lastModified?: string }[]> {
-    const records: { id: string; key: string; lastModified?: string }[] = [];
+  async #records(): Promise<{ id: string; key: string; lastModified?: string; etag?: string }[]> {
+    const records: { id: string; key: string; lastModified?: string; etag?: string }[] = [];
     for await (const page of this.bucket().list(this.#prefix, { delimiter: "/", doing: "list records" })) {
       for (const object of page.objects) {
         const id = this.#layout.idOf(object.key, this.#prefix);
-        if (id !== undefined) records.push({ id, key: object.key, lastModified: object.lastModified });
+        if (id !== undefined) records.push({ id, key: object.key, lastModified: object.lastModified, etag: object.etag });
       }
     }
     return records;
@@ -244,6 +267,14 @@ export class ObjectStateStore implements StateStore, StageLocking {
       if (page.objects.some((object) => this.#layout.isRecordKey(object.key))) return true;
     }
     return false;
+  }
+
+  /** The local cache of this bucket's records (`record-cache.ts`), once per bucket per process. */
+  async #cache(): Promise<RecordCache | undefined> {
+    const identity = await this.bucket().identity();
+    const key = [identity, process.env.ALCHEMY_CACHE ?? "", process.env.ALCHEMY_CACHE_DIR ?? ""].join("\u0000");
+    if (!caches.has(key)) caches.set(key, RecordCache.open(identity));
+    return caches.get(key);
   }
 
   /** The bucket, connected on first use. */

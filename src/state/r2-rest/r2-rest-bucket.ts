@@ -129,9 +129,13 @@ export class R2RestBucket implements ObjectBucket {
     if (envelope === undefined || !envelope.success || !Array.isArray(envelope.result)) {
       throw new StateStoreError(`Could not ${doing} at ${this.location(prefix)}: the listing's answer is not a list of objects (${JSON.stringify(text.slice(0, 200))}).`, this.location(prefix));
     }
-    const objects = (envelope.result as { key?: unknown; last_modified?: unknown }[])
+    const objects = (envelope.result as { key?: unknown; last_modified?: unknown; etag?: unknown }[])
       .filter((o) => typeof o?.key === "string")
-      .map((o) => ({ key: o.key as string, lastModified: typeof o.last_modified === "string" ? o.last_modified : undefined }));
+      .map((o) => ({
+        key: o.key as string,
+        lastModified: typeof o.last_modified === "string" ? o.last_modified : undefined,
+        etag: typeof o.etag === "string" ? unquote(o.etag) : undefined,
+      }));
     const prefixes = Array.isArray(info.delimited) ? info.delimited.filter((p): p is string => typeof p === "string") : [];
     const more = typeof info.cursor === "string" && info.cursor !== "" && info.is_truncated !== false;
     return { objects, prefixes, cursor: more ? (info.cursor as string) : undefined };

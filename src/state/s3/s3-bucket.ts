@@ -129,7 +129,7 @@ export class S3Bucket implements ObjectBucket {
         throw this.#failure(error, options.doing, prefix);
       }
       yield {
-        objects: (answer.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, lastModified: o.LastModified?.toISOString() }])),
+        objects: (answer.Contents ?? []).flatMap((o) => (o.Key === undefined ? [] : [{ key: o.Key, lastModified: o.LastModified?.toISOString(), etag: unquoteEtag(o.ETag) }])),
         prefixes: (answer.CommonPrefixes ?? []).flatMap((p) => (p.Prefix === undefined ? [] : [p.Prefix])),
       };
       token = answer.IsTruncated ? answer.NextContinuationToken : undefined;

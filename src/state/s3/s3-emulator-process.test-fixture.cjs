@@ -117,8 +117,55 @@ function delimitedListing(store) {
 }
 delimitedListing(server.store);
 
+/**
+ * s3rver answers a PUT once the body has passed through its MD5 transform,
+ * before the object file is flushed: a GET right after the answer can read
+ * a truncated object. S3 makes a PUT visible whole once it is answered. This
+ * writes the object to a temporary file, renames it into place, then writes
+ * the metadata, all before the answer.
+ */
+function atomicPut(store) {
+  const fs = require("node:fs");
+  const path = require("node:path");
+  const crypto = require("node:crypto");
+  store.putObject = async function putObject(object) {
+    const chunks = [];
+    if (Buffer.isBuffer(object.content)) chunks.push(object.content);
+    else for await (const chunk of object.content) chunks.push(chunk);
+    const body = Buffer.concat(chunks);
+    const objectPath = this.getResourcePath(object.bucket, object.key, "object");
+    await fs.promises.mkdir(path.dirname(objectPath), { recursive: true });
+    const temporary = `${objectPath}.${crypto.randomBytes(6).toString("hex")}.partial`;
+    await fs.promises.writeFile(temporary, body);
+    await fs.promises.rename(temporary, objectPath);
+    const md5 = crypto.createHash("md5").update(body).digest("hex");
+    await this.putMetadata(object.bucket, object.key, object.metadata, md5);
+    return { size: body.length, md5 };
+  };
+}
+atomicPut(server.store);
+
+/**
+ * Request counts by operation, for the benchmark: `GET /__stats` answers
+ * them as JSON and starts counting afresh (no bucket can be named `__stats`).
+ */
+const counts = {};
+async function count(ctx, next) {
+  if (ctx.path === "/__stats") {
+    ctx.type = "application/json";
+    ctx.body = JSON.stringify({ ...counts });
+    for (const name of Object.keys(counts)) delete counts[name];
+    return;
+  }
+  const object = objectOf(ctx);
+  const operation = object === undefined ? (ctx.method === "GET" ? "LIST" : ctx.method) : ctx.method;
+  counts[operation] = (counts[operation] ?? 0) + 1;
+  return next();
+}
+
 // S3_EMULATOR_IGNORE_CONDITIONS=1 leaves s3rver as it is, for the test of an endpoint without conditional writes.
 if (process.env.S3_EMULATOR_IGNORE_CONDITIONS !== "1") server.middleware.unshift(enforce);
+server.middleware.unshift(count);
 server.run((error, { port } = {}) => {
   if (error) {
     console.error(error);
