@@ -4,12 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { afterEach, describe, expect, it } from "vitest";
-import { record } from "../r2-rest/r2-rest.test-fixture.js";
+import { fakeOptions, freshBucket, record, useFakeCloudflare } from "../r2-rest/r2-rest.test-fixture.js";
+import { R2RestStateStore } from "../r2-rest/r2-rest-state-store.js";
 import { EMULATOR_CREDENTIALS, useS3Emulator, type S3Emulator } from "../s3/s3-emulator.test-fixture.js";
 import { S3StateStore } from "../s3/s3-state-store.js";
 import { RecordCache } from "./record-cache.js";
 
 const emulator = useS3Emulator(["state"]);
+const fakeCloudflare = useFakeCloudflare();
 const STAGE = ["app", "dev"];
 const saved = { cache: process.env.ALCHEMY_CACHE, dir: process.env.ALCHEMY_CACHE_DIR };
 afterEach(() => {
@@ -56,6 +58,8 @@ describe("the record cache of the stores in a bucket", () => {
 
   it("never trusts an entry whose text does not match the listing's ETag: a planted or damaged entry costs a GET, not a wrong record", async () => {
     const { s3, open } = await setup(3);
+    await open().all(); // a read of each key waits for the cache writes of that key still in flight
+    await requests(s3);
     for (const file of fs.readdirSync(process.env.ALCHEMY_CACHE_DIR!, { recursive: true }) as string[]) {
       const at = path.join(process.env.ALCHEMY_CACHE_DIR!, file);
       if (fs.statSync(at).isFile()) fs.writeFileSync(at, JSON.stringify({ ...record(STAGE, "r0"), props: { name: "planted" } }));
@@ -81,5 +85,17 @@ describe("the record cache of the stores in a bucket", () => {
     } finally {
       fs.rmSync(shared, { recursive: true, force: true });
     }
+  });
+
+  it("serves the R2 REST store too, from the ETags of Cloudflare's listing", async () => {
+    process.env.ALCHEMY_CACHE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), "alchemy-cache-test-"));
+    const f = await fakeCloudflare();
+    const options = fakeOptions(f, await freshBucket(f));
+    const writer = new R2RestStateStore({ chain: STAGE }, options);
+    await Promise.all(Array.from({ length: 10 }, (_, i) => writer.set(`r${i}`, record(STAGE, `r${i}`))));
+    f.requests.length = 0;
+    expect(Object.keys(await new R2RestStateStore({ chain: STAGE }, options).all())).toHaveLength(10);
+    const objectReads = f.requests.filter((r) => r.method === "GET" && /\/objects\/.+/.test(r.path));
+    expect(objectReads.map((r) => r.path)).toEqual([]);
   });
 });

@@ -35,6 +35,9 @@ const md5 = (text: string) => createHash("md5").update(text, "utf8").digest("hex
  * const text = (await cache?.read(key, etagFromListing)) ?? (await bucket.get(key, doing))?.text;
  */
 export class RecordCache {
+  /** Writes and removals in flight, by key: a read of the key waits for them. */
+  readonly #pending = new Map<string, Promise<void>>();
+
   private constructor(readonly dir: string) {}
 
   /** The cache of the bucket `identity`, or `undefined` when it is off or its directory cannot be trusted. */
@@ -58,6 +61,7 @@ export class RecordCache {
   /** The cached text of `key` if its MD5 is `etag`; otherwise `undefined`. */
   async read(key: string, etag: string | undefined): Promise<string | undefined> {
     if (etag === undefined || !/^[0-9a-f]{32}$/.test(etag)) return undefined;
+    await this.#pending.get(key);
     try {
       const file = await fs.promises.open(this.#file(key), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
       let text: string;
@@ -74,23 +78,37 @@ export class RecordCache {
 
   /**
    * Keeps `text` for `key` when `etag` is its MD5 (what a later listing will
-   * show); else forgets `key`. In the background: the caller does not wait,
-   * and writes landing out of order can only cost a GET later, since every
-   * entry is checked against the listing before it is used.
+   * show); else forgets `key`. In the background (the caller does not wait),
+   * in order per key; a read of the key waits for it. Whatever the cache
+   * holds, an entry is checked against the listing before it is used.
    */
   write(key: string, text: string, etag: string | undefined): void {
     if (etag === undefined || md5(text) !== etag) return this.forget(key);
     const file = this.#file(key);
     const temporary = `${file}.${randomBytes(6).toString("hex")}.tmp`;
-    void fs.promises
-      .writeFile(temporary, text, { mode: 0o600, flag: "wx" })
-      .then(() => fs.promises.rename(temporary, file))
-      .catch(() => fs.promises.rm(temporary, { force: true }).catch(() => undefined)); // a cache that cannot be written costs a GET next time
+    this.#queue(key, () =>
+      fs.promises
+        .writeFile(temporary, text, { mode: 0o600, flag: "wx" })
+        .then(() => fs.promises.rename(temporary, file))
+        .catch(() => fs.promises.rm(temporary, { force: true })), // a cache that cannot be written costs a GET next time
+    );
   }
 
   /** Forgets `key` (before a write, after a delete), in the background. */
   forget(key: string): void {
-    void fs.promises.rm(this.#file(key), { force: true }).catch(() => undefined);
+    this.#queue(key, () => fs.promises.rm(this.#file(key), { force: true }));
+  }
+
+  /** Runs `change` after the changes of `key` already queued, in the background, never failing. */
+  #queue(key: string, change: () => Promise<unknown>): void {
+    const after = (this.#pending.get(key) ?? Promise.resolve()).then(change).then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#pending.set(key, after);
+    void after.then(() => {
+      if (this.#pending.get(key) === after) this.#pending.delete(key);
+    });
   }
 
   #file(key: string): string {
