@@ -91,12 +91,16 @@ export function describeStageLock(name: string, setup: StateStoreSetup): void {
     it("keeps a heartbeating lock past its lease", withStores(async (stage) => {
       const first = await stage("app", "dev");
       const second = await stage("app", "dev");
-      const lock = await first.lock({ holder: holder("one"), leaseMs: 400, timeoutMs: 0 });
-      for (let i = 0; i < 6; i++) {
+      // 10 × 150 ms outlasts the lease; each heartbeat has the lease minus its margin (960 ms) to land, which a
+      // store answering over the network on a loaded machine needs (with 400 ms, a 170 ms heartbeat lost the lock).
+      const lock = await first.lock({ holder: holder("one"), leaseMs: 1_200, timeoutMs: 0 });
+      const started = performance.now();
+      for (let i = 0; i < 10; i++) {
         await sleep(150);
         await lock.heartbeat();
       }
-      await expect(second.lock({ holder: holder("two"), leaseMs: 400, timeoutMs: 0 })).rejects.toBeInstanceOf(StageLockedError);
+      expect(performance.now() - started).toBeGreaterThan(1_200);
+      await expect(second.lock({ holder: holder("two"), leaseMs: 1_200, timeoutMs: 0 })).rejects.toBeInstanceOf(StageLockedError);
       await lock.release();
     }));
 
