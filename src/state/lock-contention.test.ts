@@ -164,12 +164,12 @@ for (const storeCase of STORE_CASES) {
       await store?.cleanup();
     });
 
-    it("gives the lock to exactly one of two processes told to lock at the same moment, 100 rounds in a row", async () => {
+    it("gives the lock to exactly one of two processes told to lock at the same moment, 100 rounds in a row", { timeout: 240_000 }, async () => {
       const { perSecond, wins } = await race(contenders.slice(0, 2), 100);
       console.log(`${storeCase.name}: 2 processes x 100 rounds, ${perSecond.toFixed(0)} rounds/s, wins ${wins.join("/")}`);
     });
 
-    it("gives the lock to exactly one of eight processes told to lock at the same moment, 200 rounds in a row", async () => {
+    it("gives the lock to exactly one of eight processes told to lock at the same moment, 200 rounds in a row", { timeout: 240_000 }, async () => {
       const { perSecond, wins } = await race(contenders, 200);
       console.log(`${storeCase.name}: 8 processes x 200 rounds, ${perSecond.toFixed(0)} rounds/s, wins ${wins.join("/")}`);
     });
