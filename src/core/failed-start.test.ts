@@ -102,7 +102,8 @@ async function replaceRecord(url: string, dir: string, text: string): Promise<st
     }
     case "r2":
     case "s3":
-      throw new Error(`${url}: this test runs on the stores persistentStoreUrls() names, not a bucket.`);
+    case "dynamodb":
+      throw new Error(`${url}: this test runs on the stores persistentStoreUrls() names, not a bucket or a DynamoDB table.`);
   }
 }
 

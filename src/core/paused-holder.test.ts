@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { makeProject, removeProject, runAlchemy, startAlchemy } from "../cli/cli.test-fixture.js";
+import { CHILD_AWS_ENV, freshTable, startDynaliteProcess, storeUrl } from "../state/dynamodb/dynamodb.test-fixture.js";
 import { emulatorEnv, startS3Emulator } from "../state/s3/s3-emulator.test-fixture.js";
 import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 
@@ -46,7 +47,16 @@ describe("a run paused past its stage lock's lease", () => {
     },
   ];
 
-  it.each([...persistentStoreUrls("alchemy_paused", cleanups), s3Store])(
+  const dynamoDBStore: [string, () => Promise<string>] = [
+    "the DynamoDB store (dynalite)",
+    async () => {
+      const dynalite = await startDynaliteProcess();
+      cleanups.push(() => dynalite.close());
+      return storeUrl(dynalite, freshTable());
+    },
+  ];
+
+  it.each([...persistentStoreUrls("alchemy_paused", cleanups), s3Store, dynamoDBStore])(
     "starts no handler and changes no record after another run took its stage over, on %s",
     { timeout: 120_000 },
     async (_name, storeOf) => {
@@ -54,7 +64,7 @@ describe("a run paused past its stage lock's lease", () => {
       cleanups.push(() => removeProject(project));
       const store = await storeOf();
       const effects = path.join(project, "effects.log");
-      const credentials = store.startsWith("s3://") ? emulatorEnv() : {};
+      const credentials = store.startsWith("s3://") ? emulatorEnv() : store.startsWith("dynamodb://") ? CHILD_AWS_ENV : {};
       const env = (v: string, extra: Record<string, string> = {}) => ({ ...credentials, EFFECTS: effects, V: v, ALCHEMY_STATE_STORE: store, ...extra });
       const linesOf = (pid: number) => {
         try {

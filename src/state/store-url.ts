@@ -7,6 +7,7 @@
  * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
  * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
  * | `s3://bucket/prefix?region=...&endpoint=...&forcePathStyle=true` | `S3StateStore` (needs @aws-sdk/client-s3) |
+ * | `dynamodb://table?region=...&endpoint=...&createTable=true` | `DynamoDBStateStore` (needs @aws-sdk/client-dynamodb; credentials from the AWS SDK's default chain) |
  * | `r2://bucket/prefix` | R2: through its S3 API (`R2StateStore`) when an R2 access key is at hand (profile cloudflare.r2AccessKeyId, R2_ACCESS_KEY_ID), else its REST API (`R2RestStateStore`, token from the profile's cloudflare section or CLOUDFLARE_API_TOKEN); `?api=s3` or `?api=rest` chooses |
  *
  * Relative paths resolve against `cwd`. The SQL stores load their drivers
@@ -16,6 +17,8 @@
  */
 import path from "node:path";
 import { AlchemyError } from "../core/errors.js";
+import { describeDynamoDBLocation, parseDynamoDBUrl, type DynamoDBLocation } from "./dynamodb/dynamodb-store-url.js";
+import { DynamoDBStateStore } from "./dynamodb/dynamodb-state-store.js";
 import { FileSystemStateStore } from "./fs/fs-state-store.js";
 import { redactConnectionString, splitSchema } from "./postgres/connection-string.js";
 import { PostgresStateStore } from "./postgres/postgres-state-store.js";
@@ -31,7 +34,8 @@ export type StoreLocation =
   | { kind: "sqlite"; filename: string }
   | { kind: "postgres"; connectionString: string; schema?: string }
   | { kind: "r2"; bucket: string; prefix: string; profile?: string; api?: "s3" | "rest"; accountId?: string; endpoint?: string }
-  | { kind: "s3"; bucket: string; prefix: string; profile?: string; region?: string; endpoint?: string; forcePathStyle?: boolean };
+  | { kind: "s3"; bucket: string; prefix: string; profile?: string; region?: string; endpoint?: string; forcePathStyle?: boolean }
+  | DynamoDBLocation;
 
 /**
  * Parses a store URL; throws an {@link AlchemyError} saying which forms exist,
@@ -53,9 +57,10 @@ export function parseStoreUrl(url: string, cwd: string, profile?: string): Store
     return { kind: "sqlite", filename: path.resolve(cwd, file) };
   }
   if (url.startsWith("r2://") || url.startsWith("s3://")) return bucketLocation(url, profile);
+  if (url.startsWith("dynamodb://")) return parseDynamoDBUrl(url);
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db, s3://bucket/prefix or r2://bucket/prefix.`);
+    throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db, s3://bucket/prefix, r2://bucket/prefix or dynamodb://table.`);
   }
   return { kind: "file", dir: path.resolve(cwd, url) };
 }
@@ -81,6 +86,10 @@ export function storeFactory(location: StoreLocation): StateStoreFactory {
         return viaS3 ? new R2StateStore(scope, { bucket, prefix, profile, accountId, endpoint }) : new R2RestStateStore(scope, { bucket, prefix, profile, accountId });
       };
     }
+    case "dynamodb": {
+      const { table, region, endpoint, createTable } = location;
+      return (scope) => new DynamoDBStateStore(scope, { table, region, endpoint, createTable });
+    }
   }
 }
 
@@ -96,6 +105,8 @@ export function describeLocation(location: StoreLocation): string {
     case "r2":
     case "s3":
       return `${location.kind}://${location.bucket}/${location.prefix}`;
+    case "dynamodb":
+      return describeDynamoDBLocation(location);
   }
 }
 
