@@ -123,15 +123,28 @@ export function stateJson(state: unknown, location: string, space?: number): str
  * parseStateFile(text, "/abs/.alchemy/app/dev/api.json", "api", "app/dev/api");
  */
 export function parseStateFile(text: string, file: string, id: string, fqn: string): State {
+  return parseStateText(text, id, fqn, (what, cause) => corruptRecord(file, fqn, what, cause));
+}
+
+/**
+ * Parses the stored text of record `id` (stored as `fqn`), as
+ * {@link parseStateFile} does, for any store: `corrupt(what, cause)` makes
+ * the error naming where the text is kept and how to fix it, with `what`
+ * saying what is wrong ("is empty", "is not valid JSON (...)", "is not a
+ * state record: it ...").
+ *
+ * @example
+ * parseStateText(text, "api", "app/dev/api", (what, cause) => new StateStoreError(`The record s3://b/app/dev/api.json ${what}.`, "s3://b/app/dev/api.json", { cause }));
+ */
+export function parseStateText(text: string, id: string, fqn: string, corrupt: (what: string, cause?: unknown) => Error): State {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const what = text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`;
-    throw corruptRecord(file, fqn, what, error);
+    throw corrupt(text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`, error);
   }
   const state = readStoredState(value, id, fqn);
-  if (typeof state === "string") throw corruptRecord(file, fqn, `is not a state record: it ${state}`);
+  if (typeof state === "string") throw corrupt(`is not a state record: it ${state}`);
   return state;
 }
 

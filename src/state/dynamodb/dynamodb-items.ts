@@ -21,7 +21,7 @@ import { promisify } from "node:util";
 import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
 import type { AttributeValue, DeleteItemCommandInput, UpdateItemCommandInput } from "@aws-sdk/client-dynamodb";
 import { StateStoreError } from "../../core/errors.js";
-import { assertWritableState, readStoredState, stateJson } from "../state-record.js";
+import { assertWritableState, parseStateText, stateJson } from "../state-record.js";
 import type { State } from "../state-store.js";
 import type { DynamoDBKeys } from "./dynamodb-layout.js";
 import type { Item } from "./dynamodb-table.js";
@@ -148,15 +148,7 @@ export async function readRecordItem(item: Item, keys: DynamoDBKeys, id: string,
       throw corrupt(`holds a "stateGz" that is not gzip data (${(error as Error).message})`, error);
     }
   } else throw corrupt(`has neither a string "state" nor a binary "stateGz" attribute`);
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw corrupt(text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`, error);
-  }
-  const state = readStoredState(value, id, fqn);
-  if (typeof state === "string") throw corrupt(`is not a state record: it ${state}`);
-  return state;
+  return parseStateText(text, id, fqn, corrupt);
 }
 
 function kb(bytes: number): string {

@@ -44,7 +44,7 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
-import { assertWritableState, putEntry, readStoredState, serializeState } from "../state-record.js";
+import { assertWritableState, putEntry, parseStateText, serializeState } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import { fenceKey, type ObjectBucket, type WriteOptions } from "./object-bucket.js";
 import { ObjectLayout } from "./object-layout.js";
@@ -324,14 +324,6 @@ export class ObjectStateStore implements StateStore, StageLocking {
         location,
         cause === undefined ? undefined : { cause },
       );
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (error) {
-      throw corrupt(text.length === 0 ? "is empty" : `is not valid JSON (${(error as Error).message})`, error);
-    }
-    const state = readStoredState(value, id, fqn);
-    if (typeof state === "string") throw corrupt(`is not a state record: it ${state}`);
-    return state;
+    return parseStateText(text, id, fqn, corrupt);
   }
 }
