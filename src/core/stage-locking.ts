@@ -60,13 +60,7 @@ export async function lockStage(stage: Scope, command: string): Promise<HeldStag
   const lease = new Lease(leaseMs, confirmed);
   context.stageLease = () => {
     if (!lease.expired()) return undefined;
-    return new LockLostError(
-      stage.path,
-      lock.info.id,
-      undefined,
-      `this run could not renew it for ${Math.round(lease.silentForMs() / 1000)}s, longer than its lease of ${Math.round(leaseMs / 1000)}s allows ` +
-        "(the process was paused or its event loop blocked), so another run may hold it now",
-    );
+    return new LockLostError(stage.path, lock.info.id, undefined, lease.ranOutReason());
   };
   const timer = setInterval(() => {
     const started = performance.now();

@@ -71,6 +71,20 @@ export class Lease {
     return this.remainingMs(now) <= 0;
   }
 
+  /**
+   * Why a holder whose lease {@link expired} must count its lock as lost, for
+   * a `LockLostError`: `this run could not renew it for 9s, longer than its
+   * lease of 5s allows (<causes>), so another run may hold it now`.
+   *
+   * @param causes what may have kept it from renewing
+   */
+  ranOutReason(causes = "the process was paused or its event loop blocked", now = performance.now()): string {
+    return (
+      `this run could not renew it for ${Math.round(this.silentForMs(now) / 1000)}s, longer than its lease of ${Math.round(this.leaseMs / 1000)}s allows ` +
+      `(${causes}), so another run may hold it now`
+    );
+  }
+
   /** Milliseconds since the last confirmed heartbeat began. */
   silentForMs(now = performance.now()): number {
     return now - this.#confirmedAt;

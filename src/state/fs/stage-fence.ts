@@ -83,15 +83,8 @@ export class StageFence {
   refusal(): LockLostError | undefined {
     if (this.#lost) return this.#lost;
     if (this.lease.expired()) {
-      const silent = Math.round(this.lease.silentForMs() / 1000);
       const current = this.#current();
-      this.#lost = new LockLostError(
-        this.stagePath,
-        this.lockId,
-        current,
-        current ? undefined : `this run could not renew it for ${silent}s, longer than its lease of ${Math.round(this.lease.leaseMs / 1000)}s allows ` +
-          "(the process was paused or its event loop blocked), so another run may hold it now",
-      );
+      this.#lost = new LockLostError(this.stagePath, this.lockId, current, current ? undefined : this.lease.ranOutReason());
     } else if (!fs.existsSync(this.dir)) {
       const current = this.#current();
       this.#lost = new LockLostError(

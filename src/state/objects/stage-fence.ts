@@ -67,16 +67,8 @@ export class ObjectStageFence {
   /** The error that refuses this holder's writes now, or `undefined`. */
   refusal(): LockLostError | undefined {
     if (this.#lost === undefined && this.lease.expired()) {
-      const silent = Math.round(this.lease.silentForMs() / 1000);
-      this.lose(
-        new LockLostError(
-          this.stagePath,
-          this.lockId,
-          undefined,
-          `this run could not renew it for ${silent}s, longer than its lease of ${Math.round(this.lease.leaseMs / 1000)}s allows ` +
-            "(the process was paused, its event loop blocked, or the storage API too slow to answer), so another run may hold it now",
-        ),
-      );
+      const reason = this.lease.ranOutReason("the process was paused, its event loop blocked, or the storage API too slow to answer");
+      this.lose(new LockLostError(this.stagePath, this.lockId, undefined, reason));
     }
     return this.#lost;
   }
