@@ -14,6 +14,7 @@
  * @module
  */
 import { StateStoreError } from "../../core/errors.js";
+import { plainHttpUrl } from "../../core/plain-http-url.js";
 import { Credentials } from "../../core/profiles/credentials.js";
 import { ObjectStateStore } from "../objects/object-state-store.js";
 import type { StateStoreScope } from "../state-store.js";
@@ -106,13 +107,7 @@ export function checkBucketName(name: unknown, scheme: "s3" | "r2"): string {
  */
 export function checkEndpoint(endpoint: string | undefined, where: string): string | undefined {
   if (endpoint === undefined) return undefined;
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "http:" && url.protocol !== "https:") || url.username || url.password || url.search || url.hash) {
+  if (!plainHttpUrl(endpoint)) {
     throw new StateStoreError(`The endpoint of the state store in ${where} must be an http(s) URL without credentials, query or fragment, such as https://s3.eu-west-1.amazonaws.com.`, where);
   }
   return endpoint.replace(/\/+$/, "");

@@ -15,6 +15,7 @@
  * @module
  */
 import { inspect } from "node:util";
+import { plainHttpUrl } from "../../../core/plain-http-url.js";
 import { ProfileError } from "../../../core/profiles/profile-error.js";
 
 /** Where the Cloudflare REST API v4 lives unless a profile or `CLOUDFLARE_BASE_URL` says otherwise. */
@@ -232,13 +233,8 @@ function stringSetting(settings: Record<string, unknown>, key: string, profile: 
 
 function baseUrlOf(value: string | undefined, name: string, profile: string): string {
   if (value === undefined) return DEFAULT_CLOUDFLARE_BASE_URL;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== "https:" && url.protocol !== "http:") || url.username || url.password || url.search || url.hash) {
+  const url = plainHttpUrl(value);
+  if (!url) {
     throw new ProfileError(`${name}${name.startsWith("the ") ? "" : ` (profile "${profile}")`} must be an http(s) URL without credentials, query or fragment, such as ${DEFAULT_CLOUDFLARE_BASE_URL}.`, {
       profile,
       provider: "cloudflare",
