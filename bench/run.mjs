@@ -27,9 +27,12 @@
 //   BENCH_RUNS     runs per N, store and engine, the median is reported (default 3)
 //   BENCH_RUNS_V094  runs for Alchemy 0.94 only (default BENCH_RUNS)
 //   BENCH_ENGINES  comma-separated subset of "ours,v094" (default both)
-//   BENCH_STORES   comma-separated subset of "fs,sqlite,postgres,s3" (default "fs").
+//   BENCH_STORES   comma-separated subset of "fs,sqlite,postgres,s3,dynamodb" (default "fs").
 //                  s3: ours on S3StateStore against the tests' S3 emulator (s3rver,
-//                  started here), a fresh prefix per run; requests per phase are counted.
+//                  started here), a fresh prefix and record cache per run, plus a
+//                  no-op redeploy with an empty cache; requests per phase are counted.
+//                  dynamodb: ours on DynamoDBStateStore against dynalite (started
+//                  here), a fresh table per run; requests per phase are counted.
 //                  ours: FileSystemStateStore (default store), SQLiteStateStore
 //                  (<dir>/state.sqlite), PostgresStateStore (a fresh schema per
 //                  run, dropped after). Alchemy 0.94: fs (its default store) and
@@ -62,6 +65,9 @@ import { ensureBenchInstall } from "../scripts/bench-install.mjs";
 import { APP, KIND, STAGE, expectedFqns } from "./workload-shared.mjs";
 import { machine } from "./machine.mjs";
 import { startS3Emulator } from "./s3-emulator.mjs";
+import { startDynamoDBEmulator } from "./dynamodb-emulator.mjs";
+import { CLOUD_STORES, EMPTY_CACHE_PHASE, cloudTable } from "./cloud-tables.mjs";
+import { fmtMB, fmtMs, fmtN, fmtPct, fmtR, fmtX, median } from "./format.mjs";
 
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(BENCH_DIR);
@@ -84,12 +90,12 @@ if (!Number.isInteger(RUNS) || RUNS < 1) throw new Error(`BENCH_RUNS must be a p
 if (!Number.isInteger(RUNS_V094) || RUNS_V094 < 1) throw new Error(`BENCH_RUNS_V094 must be a positive integer`);
 if (LOADER !== "tsx" && LOADER !== "dist") throw new Error(`BENCH_LOADER must be "tsx" or "dist"`);
 for (const e of ENGINES) if (e !== "ours" && e !== "v094") throw new Error(`BENCH_ENGINES: unknown engine ${e}`);
-for (const s of STORES) if (!["fs", "sqlite", "postgres", "s3"].includes(s)) throw new Error(`BENCH_STORES: unknown store ${s} (fs, sqlite, postgres, s3)`);
+for (const s of STORES) if (!["fs", "sqlite", "postgres", "s3", "dynamodb"].includes(s)) throw new Error(`BENCH_STORES: unknown store ${s} (fs, sqlite, postgres, s3, dynamodb)`);
 for (const l of LOCKINGS) if (l !== "on" && l !== "off") throw new Error(`BENCH_LOCKING: unknown value ${l} (on, off, or on,off)`);
 if (!/^[\w.-]+$/.test(OUT)) throw new Error(`BENCH_OUT must be a plain file name, got ${OUT}`);
 
 const ENGINE_NAME = { ours: "ours", v094: "Alchemy 0.94" };
-const STORE_NAME = { fs: "filesystem", sqlite: "SQLite", postgres: "PostgreSQL", s3: "S3 (s3rver)" };
+const STORE_NAME = { fs: "filesystem", sqlite: "SQLite", postgres: "PostgreSQL", s3: "S3 (s3rver)", dynamodb: "DynamoDB (dynalite)" };
 const WORKLOAD = { ours: join(BENCH_DIR, "workload-ours.mjs"), v094: join(BENCH_DIR, "workload-v094.mjs") };
 
 /**
@@ -100,7 +106,7 @@ const VARIANTS = [];
 for (const store of STORES) {
   for (const engine of ENGINES) {
     if (engine === "ours") for (const locking of LOCKINGS) VARIANTS.push({ key: `ours:${store}:${locking}`, engine, store, locking });
-    else if (store !== "postgres" && store !== "s3") VARIANTS.push({ key: `v094:${store}`, engine, store });
+    else if (store === "fs" || store === "sqlite") VARIANTS.push({ key: `v094:${store}`, engine, store });
   }
 }
 if (!VARIANTS.length) throw new Error("bench: nothing to run for these BENCH_ENGINES and BENCH_STORES");
@@ -151,6 +157,16 @@ const STEPS = [
   { label: "redeploy (untimed)", op: "deploy", v: 1, timed: false },
   { label: "destroy parallel", op: "destroy", strategy: "parallel", timed: true },
 ];
+
+/**
+ * The steps of a run of `variant`: on S3, a second no-op redeploy right after the first, with an empty
+ * record cache (a machine that has not read the stage before); the cache the other phases use is kept.
+ */
+function stepsFor(variant) {
+  if (variant.store !== "s3") return STEPS;
+  const i = STEPS.findIndex((s) => s.noop);
+  return [...STEPS.slice(0, i + 1), { ...STEPS[i], label: EMPTY_CACHE_PHASE, emptyCache: true }, ...STEPS.slice(i + 1)];
+}
 
 // Reference Alchemy 0.94 medians at N = 10,000 given in the issues, per store.
 const REFERENCE_V094_10K = {
@@ -434,14 +450,24 @@ async function runVariant(variant, n, run, samples) {
     await withPg((c) => c.query(`CREATE SCHEMA ${schema}`));
     Object.assign(env, { BENCH_WL_PG_URL: PG_URL, BENCH_WL_PG_SCHEMA: schema });
   }
-  if (variant.store === "s3") Object.assign(env, { BENCH_WL_S3_ENDPOINT: s3Emulator.endpoint, BENCH_WL_S3_PREFIX: `run-${n}-${run}-${randomBytes(3).toString("hex")}` });
+  if (variant.store === "s3") {
+    // The run's own record cache, so that every run starts as on a fresh machine and none touches ~/.cache.
+    Object.assign(env, { BENCH_WL_S3_ENDPOINT: s3Emulator.endpoint, BENCH_WL_S3_PREFIX: `run-${n}-${run}-${randomBytes(3).toString("hex")}`, ALCHEMY_CACHE_DIR: join(dir, "cache") });
+  }
+  if (variant.store === "dynamodb") {
+    Object.assign(env, { BENCH_WL_DYNAMODB_ENDPOINT: dynamoDBEmulator.endpoint, BENCH_WL_DYNAMODB_TABLE: `bench-${n}-${run}-${randomBytes(3).toString("hex")}` });
+  }
+  // The AWS SDK's NodeVersionSupportWarning (Node < 22) says nothing about what is measured.
+  if (CLOUD_STORES.includes(variant.store)) env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = "true";
+  const emulator = variant.store === "s3" ? s3Emulator : variant.store === "dynamodb" ? dynamoDBEmulator : undefined;
   try {
     let before;
-    for (const step of STEPS) {
+    for (const step of stepsFor(variant)) {
       const what = `${variant.key} N=${n} run ${run} "${step.label}"`;
-      if (variant.store === "s3") await s3Emulator.requests(); // counts start afresh
+      await emulator?.requests(); // counts start afresh
       const p = await runProcess(WORKLOAD[variant.engine], {
         ...env,
+        ...(step.emptyCache && { ALCHEMY_CACHE_DIR: await mkdtemp(join(dir, "empty-cache-")) }),
         BENCH_WL_OP: step.op,
         BENCH_WL_V: String(step.v ?? 1),
         BENCH_WL_HALF: step.half ? "1" : "0",
@@ -449,7 +475,7 @@ async function runVariant(variant, n, run, samples) {
         BENCH_WL_LABEL: step.label,
       });
       // Read before the state is verified, which reads the bucket too.
-      const requests = variant.store === "s3" ? await s3Emulator.requests() : undefined;
+      const requests = await emulator?.requests();
       if (p.code !== 0 || !p.result || p.result.ms === null) throw childFailure(what, p);
       noteStderr(what, p);
       if (variant.engine === "ours" && variant.locking === "on" && p.result.canLock === false) {
@@ -495,22 +521,6 @@ async function runFloor(n, run, samples) {
 }
 
 // ---------- statistics and formatting ----------
-
-function median(xs) {
-  if (!xs.length) return undefined;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-function fmtMs(ms) {
-  if (ms === undefined || Number.isNaN(ms)) return "–";
-  return ms >= 100 ? Math.round(ms).toLocaleString("en-US") : ms.toFixed(1);
-}
-const fmtMB = (mb) => (mb === undefined ? "–" : mb.toFixed(0));
-const fmtX = (x) => (x === undefined || !Number.isFinite(x) ? "–" : `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}×`);
-const fmtR = (x) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(2));
-const fmtN = (n) => n.toLocaleString("en-US");
-const fmtPct = (x) => (x === undefined || !Number.isFinite(x) ? "–" : `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`);
 
 function summarize(samples) {
   const out = {};
@@ -608,22 +618,6 @@ function postgresTable(n, med) {
     lines.push(`| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(a?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtMs(a?.cpuMs)} | ${fmtMs(b?.ms)} | ${fmtR(a && b ? a.ms / b.ms : undefined)} |`);
   }
   lines.push(`| **peak RSS, any phase** | | | **${fmtMB(p.peakRssMB)}** | | ${s ? `(SQLite ${fmtMB(s.peakRssMB)} MB)` : ""} | |`, "");
-  return lines;
-}
-
-/** Ours on S3 (the emulator), with the requests each phase made (medians). */
-function s3Table(n, med) {
-  const p = med[oursKey("s3")] ?? {};
-  const lines = [`### N = ${fmtN(n)}, S3 store against s3rver (ours only)`, ""];
-  lines.push("| phase | ours S3 (ms) | wall (ms) | peak RSS (MB) | GET | PUT | DELETE | LIST | other |");
-  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
-  for (const ph of PHASES) {
-    const a = p[ph];
-    const r = a?.requests ?? {};
-    const other = Object.entries(r).filter(([op]) => !["GET", "PUT", "DELETE", "LIST"].includes(op)).reduce((sum, [, k]) => sum + k, 0);
-    lines.push(`| ${ph} | ${fmtMs(a?.ms)} | ${fmtMs(a?.wallMs)} | ${fmtMB(a?.maxRssMB)} | ${fmtN(r.GET ?? 0)} | ${fmtN(r.PUT ?? 0)} | ${fmtN(r.DELETE ?? 0)} | ${fmtN(r.LIST ?? 0)} | ${fmtN(other)} |`);
-  }
-  lines.push("");
   return lines;
 }
 
@@ -787,6 +781,7 @@ log(
     `locking=${LOCKINGS.join(",")} loader=${LOADER} (${m.cpu}, ${m.node})`,
 );
 const s3Emulator = STORES.includes("s3") ? await startS3Emulator("bench") : undefined;
+const dynamoDBEmulator = STORES.includes("dynamodb") ? await startDynamoDBEmulator() : undefined;
 const started = performance.now();
 const summary = {};
 const raw = {};
@@ -794,7 +789,7 @@ const runsMax = Math.max(...VARIANTS.map(runsFor));
 for (const n of NS) {
   const samples = {};
   if (STORES.includes("fs")) samples.floor = Object.fromEntries(FLOORS.map((f) => [f.label, []]));
-  for (const v of VARIANTS) samples[v.key] = Object.fromEntries(PHASES.map((p) => [p, []]));
+  for (const v of VARIANTS) samples[v.key] = Object.fromEntries(stepsFor(v).filter((s) => s.timed).map((s) => [s.label, []]));
   for (let run = 1; run <= runsMax; run++) {
     // variants interleaved run by run, so drift on the machine hits all alike
     for (const v of VARIANTS) if (run <= runsFor(v)) await runVariant(v, n, run, samples);
@@ -804,6 +799,7 @@ for (const n of NS) {
   summary[n] = summarize(samples);
 }
 await s3Emulator?.stop();
+await dynamoDBEmulator?.stop();
 const totalS = (performance.now() - started) / 1000;
 const loadEnd = os.loadavg().map((x) => x.toFixed(2)).join(" ");
 
@@ -846,10 +842,18 @@ if (!ONLY_DEFAULT_STORE) {
   if (STORES.includes("postgres")) storeLines.push("- PostgreSQL, ours: `PostgresStateStore`, a fresh schema per run (created before, dropped after). Alchemy 0.94 is not run on it.");
   if (STORES.includes("s3")) {
     storeLines.push(
-      "- S3, ours: `S3StateStore` against s3rver in a local child process (the tests' emulator, with conditional writes added), a fresh prefix per run; " +
-        "the request counts are what the emulator received during each phase's process. A local emulator has no network latency: on AWS each request costs a round trip. Alchemy 0.94 is not run on it.",
+      "- S3, ours: `S3StateStore` against s3rver in a local child process (the tests' emulator, with conditional writes added), a fresh prefix and a fresh record cache " +
+        "(`ALCHEMY_CACHE_DIR`) per run; *" + EMPTY_CACHE_PHASE + "* is a second no-op redeploy with an empty cache directory, as on a machine that has not read the stage before. " +
+        "The request counts are what the emulator received during each phase's process. A local emulator has no network latency: on AWS each request costs a round trip. Alchemy 0.94 is not run on it.",
     );
   }
+  if (STORES.includes("dynamodb")) {
+    storeLines.push(
+      "- DynamoDB, ours: `DynamoDBStateStore` against dynalite (in memory) in a local child process, a fresh table per run (`createTable: true`); " +
+        "the request counts are the requests that reached dynalite during each phase's process, by operation (`X-Amz-Target`). No network latency either. Alchemy 0.94 is not run on it.",
+    );
+  }
+  if (STORES.some((s) => CLOUD_STORES.includes(s))) storeLines.push("- The emulators show what our client sends and that the engine's work is correct against them; they say nothing of AWS's own latency, throttling or limits.");
   storeLines.push(
     "- State checked after every phase through the store itself (ours: the store's factory, walking listScopes/all in a separate process; " +
       "0.94 SQLite: its `resources` table); a no-op redeploy that rewrites records (seq changed) is reported in the notes.",
@@ -861,8 +865,8 @@ for (const n of NS) {
   for (const store of STORES) {
     if (store === "postgres") {
       if (ENGINES.includes("ours")) md.push(...postgresTable(n, summary[n]));
-    } else if (store === "s3") {
-      if (ENGINES.includes("ours")) md.push(...s3Table(n, summary[n]));
+    } else if (CLOUD_STORES.includes(store)) {
+      if (ENGINES.includes("ours")) md.push(...cloudTable(store, n, summary[n][oursKey(store)], summary[n][oursKey("fs")]));
     } else md.push(...versusTable(n, store, summary[n]));
   }
   if (LOCKINGS.length > 1 && ENGINES.includes("ours")) md.push(...lockingTable(n, summary[n]));

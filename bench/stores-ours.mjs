@@ -1,10 +1,11 @@
 // The state store our engine uses in a bench process, from the environment:
 //   BENCH_WL_STORE      "fs" (default: the engine's default FileSystemStateStore
-//                       under <dir>/.alchemy), "sqlite", "postgres" or "s3"
+//                       under <dir>/.alchemy), "sqlite", "postgres", "s3" or "dynamodb"
 //   BENCH_WL_DIR        the run's temp dir (the SQLite file is <dir>/state.sqlite)
 //   BENCH_WL_PG_URL     PostgreSQL connection string (store "postgres")
 //   BENCH_WL_PG_SCHEMA  PostgreSQL schema of this run (store "postgres")
 //   BENCH_WL_S3_ENDPOINT, BENCH_WL_S3_PREFIX  the S3 emulator and this run's prefix (store "s3", bucket "bench")
+//   BENCH_WL_DYNAMODB_ENDPOINT, BENCH_WL_DYNAMODB_TABLE  the DynamoDB emulator and this run's table (store "dynamodb")
 //   BENCH_WL_FS_RECYCLE "off": the fs store without recycling replaced files (bench/recycling.mjs)
 // Loaded under the same loader as the engine (tsx + --conditions=source, or dist/).
 
@@ -50,8 +51,17 @@ export async function oursStore(env = process.env) {
       const options = { bucket: "bench", prefix, endpoint, forcePathStyle: true, region: "us-east-1", credentials: { accessKeyId: "S3RVER", secretAccessKey: "S3RVER" } };
       return { store, factory: (scope) => new S3StateStore(scope, options), describe: `S3StateStore s3://bench/${prefix} at ${endpoint}` };
     }
+    case "dynamodb": {
+      const { DynamoDBStateStore } = await import("alchemy/state/dynamodb");
+      const endpoint = env.BENCH_WL_DYNAMODB_ENDPOINT;
+      const table = env.BENCH_WL_DYNAMODB_TABLE;
+      if (!endpoint || !table) throw new Error("BENCH_WL_DYNAMODB_ENDPOINT and BENCH_WL_DYNAMODB_TABLE are required for store dynamodb");
+      // Any credentials do for dynalite; fixed ones keep the SDK from looking for a profile.
+      const options = { table, endpoint, region: "us-east-1", createTable: true, credentials: { accessKeyId: "BENCH", secretAccessKey: "BENCH" } };
+      return { store, factory: (scope) => new DynamoDBStateStore(scope, options), describe: `DynamoDBStateStore dynamodb://${table} at ${endpoint}` };
+    }
     default:
-      throw new Error(`BENCH_WL_STORE must be fs, sqlite, postgres or s3, got ${store}`);
+      throw new Error(`BENCH_WL_STORE must be fs, sqlite, postgres, s3 or dynamodb, got ${store}`);
   }
 }
 

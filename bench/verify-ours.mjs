@@ -5,7 +5,7 @@
 //   { records: [[fqn, scopePath, id, kind, status, seq, v], ...], scopes, lock, problems }
 // (a file, not stdout: at N = 10,000 that is ~1 MB) and prints "BENCH_STATE ok".
 // run.mjs compares it with what the phase should have left.
-// Same environment as workload-ours.mjs (BENCH_WL_STORE, BENCH_WL_DIR, BENCH_WL_PG_*),
+// Same environment as workload-ours.mjs (BENCH_WL_STORE, BENCH_WL_DIR, BENCH_WL_PG_*, BENCH_WL_S3_*, BENCH_WL_DYNAMODB_*),
 // same loader as the engine.
 import { writeFileSync } from "node:fs";
 import { APP, STAGE } from "./workload-shared.mjs";

@@ -13,7 +13,7 @@
 //   BENCH_WL_DIR       rootDir; state lands in <dir>/.alchemy/bench/s/...
 //   BENCH_WL_STRATEGY  "sequential" | "parallel" (destroyStrategy)
 //   BENCH_WL_LABEL     phase label echoed in the result line
-//   BENCH_WL_STORE     "fs" | "sqlite" | "postgres" (read by the engine entry points,
+//   BENCH_WL_STORE     "fs" | "sqlite" | "postgres" | "s3" | "dynamodb" (read by the engine entry points,
 //                      which pass the store to runWorkload as an alchemy() option)
 //
 // Output: exactly one line on stdout starting with "BENCH_RESULT " followed by
