@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { dynamoDBConnection, SDK_VERSION } from "./dynamodb-connection.js";
+import { dynamoDBConnection } from "./dynamodb-connection.js";
 import { separateClient, startDynalite } from "./dynamodb.test-fixture.js";
 
 describe("DynamoDB connections", () => {
@@ -20,12 +19,5 @@ describe("DynamoDB connections", () => {
     } finally {
       await server.close();
     }
-  });
-
-  it("tell, when the SDK is missing, to install the version package.json names as an optional peer dependency", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
-    expect(pkg.peerDependencies["@aws-sdk/client-dynamodb"]).toBe(SDK_VERSION);
-    expect(pkg.peerDependenciesMeta["@aws-sdk/client-dynamodb"]).toEqual({ optional: true });
-    expect(pkg.devDependencies["@aws-sdk/client-dynamodb"]).toBe(SDK_VERSION);
   });
 });

@@ -16,7 +16,6 @@
  */
 import { createHash } from "node:crypto";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { AlchemyError } from "../../core/errors.js";
 import { loadDriver } from "../optional-driver.js";
 import type { DynamoDBStageFence } from "./dynamodb-stage-fence.js";
 
@@ -87,7 +86,7 @@ const byClient = new WeakMap<DynamoDBClient, DynamoDBConnection>();
 /**
  * The connection for `settings`, made on first use.
  *
- * @throws AlchemyError saying to install `@aws-sdk/client-dynamodb` when it is missing.
+ * @throws AlchemyError saying to install `@aws-sdk/client-dynamodb` (at the version package.json pins) when it is missing.
  * @example
  * const connection = dynamoDBConnection({ region: "eu-west-1" });
  */
@@ -110,21 +109,6 @@ export function dynamoDBConnection(settings: ConnectionSettings): DynamoDBConnec
   return connection;
 }
 
-/**
- * The SDK version alchemy is tested with, and its peer dependency (package.json).
- * A later one may do; releases after the first week of January 2027 need Node 22.
- */
-export const SDK_VERSION = "3.1178.0";
-
 function loadSdk(): DynamoDBSdk {
-  try {
-    return loadDriver("@aws-sdk/client-dynamodb", "The DynamoDB state store");
-  } catch (error) {
-    if ((error as Error).cause === undefined || ((error as Error).cause as NodeJS.ErrnoException).code !== "MODULE_NOT_FOUND") throw error;
-    // npm refuses another version than the peer dependency alchemy names: say which.
-    throw new AlchemyError(
-      `The DynamoDB state store needs the @aws-sdk/client-dynamodb package, which is not installed. Add it to the project: npm install @aws-sdk/client-dynamodb@${SDK_VERSION}`,
-      { cause: (error as Error).cause },
-    );
-  }
+  return loadDriver("@aws-sdk/client-dynamodb", "The DynamoDB state store");
 }
