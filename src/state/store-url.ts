@@ -7,7 +7,7 @@
  * | `sqlite:.alchemy/state.sqlite` | `SQLiteStateStore` on that file (needs better-sqlite3) |
  * | `postgres://user@host/db` (or `postgresql://`) | `PostgresStateStore` (needs pg); `?schema=name` picks the schema |
  * | `s3://bucket/prefix?region=...&endpoint=...&forcePathStyle=true` | `S3StateStore` (needs @aws-sdk/client-s3) |
- * | `dynamodb://table?region=...&endpoint=...&createTable=true` | `DynamoDBStateStore` (needs @aws-sdk/client-dynamodb; credentials from the AWS SDK's default chain) |
+ * | `dynamodb://table?region=...&endpoint=...&createTable=true` | `DynamoDBStateStore` (needs @aws-sdk/client-dynamodb; credentials from the profile's aws section, else the AWS SDK's default chain) |
  * | `r2://bucket/prefix` | R2: through its S3 API (`R2StateStore`) when an R2 access key is at hand (profile cloudflare.r2AccessKeyId, R2_ACCESS_KEY_ID), else its REST API (`R2RestStateStore`, token from the profile's cloudflare section or CLOUDFLARE_API_TOKEN); `?api=s3` or `?api=rest` chooses |
  *
  * Relative paths resolve against `cwd`. The SQL stores load their drivers
@@ -43,7 +43,8 @@ export type StoreLocation =
  * several schemas.
  *
  * @param profile the credential profile an `r2://` store reads its token
- *   from (a command's `--profile`); without it, the run's profile, else `$ALCHEMY_PROFILE`.
+ *   from, and an `s3://` or `dynamodb://` store its aws section (a command's
+ *   `--profile`); without it, the run's profile, else `$ALCHEMY_PROFILE`.
  */
 export function parseStoreUrl(url: string, cwd: string, profile?: string): StoreLocation {
   if (/^postgres(ql)?:\/\//.test(url)) {
@@ -57,7 +58,7 @@ export function parseStoreUrl(url: string, cwd: string, profile?: string): Store
     return { kind: "sqlite", filename: path.resolve(cwd, file) };
   }
   if (url.startsWith("r2://") || url.startsWith("s3://")) return bucketLocation(url, profile);
-  if (url.startsWith("dynamodb://")) return parseDynamoDBUrl(url);
+  if (url.startsWith("dynamodb://")) return parseDynamoDBUrl(url, profile);
   if (url.startsWith("file:")) return { kind: "file", dir: path.resolve(cwd, url.slice("file:".length) || ".alchemy") };
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
     throw new AlchemyError(`Unknown state store URL "${redactConnectionString(url)}": use file:<dir>, sqlite:<file>, postgres://user@host/db, s3://bucket/prefix, r2://bucket/prefix or dynamodb://table.`);
@@ -87,8 +88,8 @@ export function storeFactory(location: StoreLocation): StateStoreFactory {
       };
     }
     case "dynamodb": {
-      const { table, region, endpoint, createTable } = location;
-      return (scope) => new DynamoDBStateStore(scope, { table, region, endpoint, createTable });
+      const { table, region, endpoint, createTable, profile } = location;
+      return (scope) => new DynamoDBStateStore(scope, { table, region, endpoint, createTable, profile });
     }
   }
 }

@@ -16,7 +16,7 @@ describe("errors of AWS, as the DynamoDB state store reports them", () => {
     ["ProvisionedThroughputExceededException", "The level of configured provisioned throughput for the table was exceeded.", /^DynamoDB throttled the state store's requests .* switch the table to on-demand capacity \(aws dynamodb update-table --table-name alchemy-state --billing-mode PAY_PER_REQUEST --region eu-west-1\)/],
     ["ThrottlingException", "Rate of requests exceeds the allowed throughput.", /^DynamoDB throttled the state store's requests/],
     ["ResourceNotFoundException", "Requested resource not found", /^The DynamoDB table "alchemy-state" \(region eu-west-1\) of the state store does not exist\. Create it with:\n  aws dynamodb create-table --table-name alchemy-state /],
-    ["Error", "Region is missing", /^No AWS region for the state store's DynamoDB table "alchemy-state": pass region \(in a store URL, dynamodb:\/\/alchemy-state\?region=us-east-1\), or set AWS_REGION\.$/],
+    ["Error", "Region is missing", /^No AWS region for the state store's DynamoDB table "alchemy-state": pass region \(in a store URL, dynamodb:\/\/alchemy-state\?region=us-east-1\), set it in the alchemy profile \(`alchemy profile set <profile> aws\.region=us-east-1`\), or set AWS_REGION\.$/],
     ["InternalServerError", "Internal server error", /^DynamoDB refused the state store's request \(table "alchemy-state", region eu-west-1\) to write record "api": InternalServerError: Internal server error\.$/],
   ])("%s becomes a StateStoreError naming the table and the fix", (name, message, expected) => {
     const cause = sdkError(name, message);

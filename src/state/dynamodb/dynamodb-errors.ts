@@ -8,6 +8,7 @@
  * @module
  */
 import { StateStoreError } from "../../core/errors.js";
+import { describeCredentialsFrom, type CredentialsFrom } from "./dynamodb-credentials.js";
 
 /** Where a table is, as messages name it. */
 export interface TablePlace {
@@ -18,6 +19,10 @@ export interface TablePlace {
   endpoint?: string;
   /** The options that point the AWS CLI at the table, e.g. ` --region eu-west-1 --endpoint-url http://localhost:8000`. */
   cli: string;
+  /** Where the store's credentials came from, when known. */
+  credentialsFrom?: CredentialsFrom;
+  /** The alchemy profile whose `aws` section the store consulted (none with a client of its own). */
+  profile?: string;
 }
 
 /** The IAM actions the store uses on its table. */
@@ -86,11 +91,12 @@ export function awsError(error: unknown, place: TablePlace, doing: string, locat
   const said = `${name}: ${e.message ?? String(error)}`;
   const table = tableParts(place).join(", ");
   const options = { cause: error };
+  const from = place.credentialsFrom === undefined ? "" : ` (${describeCredentialsFrom(place.credentialsFrom, place.profile)})`;
   if (name === "ResourceNotFoundException") return missingTable(place, error);
   if (name === "AccessDeniedException") {
     return new StateStoreError(
       `AWS denied the state store's request (DynamoDB ${table}) to ${doing}: ${said}. ` +
-        `Allow the identity of these credentials dynamodb:${TABLE_ACTIONS.join(", dynamodb:")} on the table ` +
+        `Allow the identity of these credentials${from} dynamodb:${TABLE_ACTIONS.join(", dynamodb:")} on the table ` +
         `(and dynamodb:CreateTable if the store is to create it); \`aws sts get-caller-identity\` shows which identity the credentials are.`,
       location,
       options,
@@ -98,8 +104,8 @@ export function awsError(error: unknown, place: TablePlace, doing: string, locat
   }
   if (BAD_CREDENTIALS.has(name)) {
     return new StateStoreError(
-      `AWS did not accept the credentials of the state store (DynamoDB ${table}) to ${doing}: ${said}. ` +
-        "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE; refresh an expired session (e.g. `aws sso login`); " +
+      `AWS did not accept the credentials${from} of the state store (DynamoDB ${table}) to ${doing}: ${said}. ` +
+        `${checkCredentials(place)}; refresh an expired session (e.g. \`aws sso login\`); ` +
         "`aws sts get-caller-identity` shows whether the same credentials work.",
       location,
       options,
@@ -108,14 +114,17 @@ export function awsError(error: unknown, place: TablePlace, doing: string, locat
   if (name === "CredentialsProviderError") {
     return new StateStoreError(
       `Found no AWS credentials for the state store (DynamoDB ${table}) to ${doing}: ${e.message}. ` +
-        "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config, or pass credentials to DynamoDBStateStore.",
+        "Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config; " +
+        `or give the alchemy profile an access key: \`alchemy profile set ${place.profile ?? "<profile>"} aws.accessKeyId=... aws.secretAccessKey=-\`; ` +
+        "or pass credentials to DynamoDBStateStore.",
       location,
       options,
     );
   }
   if (/region is missing/i.test(e.message ?? "")) {
     return new StateStoreError(
-      `No AWS region for the state store's DynamoDB table "${place.table}": pass region (in a store URL, dynamodb://${place.table}?region=us-east-1), or set AWS_REGION.`,
+      `No AWS region for the state store's DynamoDB table "${place.table}": pass region (in a store URL, dynamodb://${place.table}?region=us-east-1), ` +
+        `set it in the alchemy profile (\`alchemy profile set ${place.profile ?? "<profile>"} aws.region=us-east-1\`), or set AWS_REGION.`,
       location,
       options,
     );
@@ -136,6 +145,20 @@ export function awsError(error: unknown, place: TablePlace, doing: string, locat
     );
   }
   return new StateStoreError(`DynamoDB refused the state store's request (${table}) to ${doing}: ${said}.`, location, options);
+}
+
+/** What to check when AWS refused the credentials, by where they came from. */
+function checkCredentials(place: TablePlace): string {
+  switch (place.credentialsFrom) {
+    case "option":
+      return "Check the credentials passed to DynamoDBStateStore";
+    case "profile":
+      return `Set the profile's access key again: \`alchemy profile set ${place.profile} aws.accessKeyId=... aws.secretAccessKey=-\` (and aws.sessionToken=- for temporary credentials)`;
+    case "client":
+      return "Check the credentials of the client given to DynamoDBStateStore";
+    default:
+      return "Check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or AWS_PROFILE";
+  }
 }
 
 /** True when `error` is DynamoDB's answer to a write whose ConditionExpression did not hold. */

@@ -1,8 +1,9 @@
 /**
  * An HTTP proxy in front of dynalite that records every request the SDK
  * sends (each attempt, retries included, by operation: `X-Amz-Target`
- * `DynamoDB_20120810.<Operation>`) and can answer some of them with a
- * failure instead of passing them on.
+ * `DynamoDB_20120810.<Operation>`; and whose access key in which region
+ * signed it) and can answer some of them with a failure instead of passing
+ * them on.
  *
  * @module
  */
@@ -23,6 +24,8 @@ export interface DynamoDBProxy {
   endpoint: string;
   /** The operation of every request received, in order. */
   readonly operations: string[];
+  /** The access key and region each request was signed with, in order: `AKID/eu-west-1`. */
+  readonly signedWith: string[];
   /** How many requests of `operation` were received (since the last `reset`). */
   count(operation: string): number;
   reset(): void;
@@ -35,10 +38,14 @@ export interface DynamoDBProxy {
 /** Starts a proxy to the DynamoDB endpoint `target` on a free port. */
 export async function startProxy(target: string): Promise<DynamoDBProxy> {
   const operations: string[] = [];
+  const signedWith: string[] = [];
   const failures: InjectedFailure[] = [];
   const server = http.createServer((request, response) => {
     const operation = String(request.headers["x-amz-target"] ?? "").split(".").pop() ?? "";
     operations.push(operation);
+    // Authorization: AWS4-HMAC-SHA256 Credential=<access key>/<date>/<region>/dynamodb/aws4_request, ...
+    const [key, , region] = /Credential=([^,\s]+)/.exec(String(request.headers.authorization ?? ""))?.[1]?.split("/") ?? [];
+    signedWith.push(`${key}/${region}`);
     const chunks: Buffer[] = [];
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
@@ -63,8 +70,12 @@ export async function startProxy(target: string): Promise<DynamoDBProxy> {
   return {
     endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     operations,
+    signedWith,
     count: (operation) => operations.filter((o) => o === operation).length,
-    reset: () => void operations.splice(0),
+    reset: () => {
+      operations.splice(0);
+      signedWith.splice(0);
+    },
     fail: (failure) => void failures.push({ ...failure }),
     stopFailing: () => void failures.splice(0),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -66,6 +66,7 @@ import { putEntry } from "../state-record.js";
 import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
 import { batchGet } from "./dynamodb-batch-get.js";
 import { dynamoDBConnection, stageKey, type StaticCredentials } from "./dynamodb-connection.js";
+import { awsSettings } from "./dynamodb-credentials.js";
 import { itemBytes, itemDelete, itemUpdate, MAX_ITEM_BYTES, readRecordItem, recordWrite, type ItemDelete, type ItemUpdate } from "./dynamodb-items.js";
 import { DynamoDBKeys, META_SK } from "./dynamodb-layout.js";
 import { listChildScopes } from "./dynamodb-scopes.js";
@@ -79,7 +80,7 @@ export interface DynamoDBStateStoreOptions {
   table: string;
   /**
    * The AWS region of the table.
-   * @default the SDK's: AWS_REGION, else the profile's region in ~/.aws/config
+   * @default the profile's aws.region, else AWS_REGION, else AWS_DEFAULT_REGION, else the SDK's (the region of AWS_PROFILE in ~/.aws/config)
    */
   region?: string;
   /**
@@ -89,12 +90,17 @@ export interface DynamoDBStateStoreOptions {
   endpoint?: string;
   /**
    * Fixed credentials.
-   * @default the SDK's default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, SSO, container and instance roles
+   * @default the profile's aws section (accessKeyId, secretAccessKey, sessionToken), else the AWS SDK's default chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE and ~/.aws, SSO, container and instance roles
    */
   credentials?: StaticCredentials;
   /**
+   * The alchemy profile whose `aws` section gives credentials and region.
+   * @default the run's profile (`--profile`), else process.env.ALCHEMY_PROFILE ?? "default"
+   */
+  profile?: string;
+  /**
    * A client of your own (other credentials providers, retries, HTTP
-   * settings), instead of region, endpoint and credentials. Stores given the
+   * settings), instead of region, endpoint, credentials and profile. Stores given the
    * same client share its stage locks' fences, as stores of one run do.
    * @default a client per region, endpoint and credentials, shared by the process's stores
    */
@@ -111,7 +117,10 @@ export interface DynamoDBStateStoreOptions {
  * and locking stages with a lock item changed by conditional writes
  * ({@link StageLocking}). See the module comment for what is atomic and
  * what is not. `@aws-sdk/client-dynamodb` must be installed (an optional
- * peer dependency); it is loaded on first use, not by the constructor.
+ * peer dependency); it is loaded on first use, not by the constructor, and
+ * so are region and credentials looked up: the options, else the profile's
+ * `aws` section, else the environment and the AWS SDK's default chain
+ * (`dynamodb-credentials.ts`).
  *
  * @example
  * import { DynamoDBStateStore } from "alchemy/state/dynamodb";
@@ -122,6 +131,7 @@ export interface DynamoDBStateStoreOptions {
 export class DynamoDBStateStore implements StateStore, StageLocking {
   readonly #keys: DynamoDBKeys;
   readonly #options: DynamoDBStateStoreOptions;
+  readonly #profile: string;
   #table: DynamoDBTable | undefined;
 
   /**
@@ -140,12 +150,13 @@ export class DynamoDBStateStore implements StateStore, StageLocking {
     if (endpoint !== undefined && !/^https?:\/\/[^\s/]+/.test(endpoint)) {
       throw new StateStoreError(`The DynamoDB endpoint ${JSON.stringify(endpoint)} is not an http(s) URL, e.g. "http://localhost:8000".`, where);
     }
-    const alongside = (["region", "endpoint", "credentials"] as const).filter((name) => options[name] !== undefined);
+    const alongside = (["region", "endpoint", "credentials", "profile"] as const).filter((name) => options[name] !== undefined);
     if (client !== undefined && alongside.length > 0) {
       throw new StateStoreError(`The DynamoDB state store got a client and ${alongside.join(", ")}: configure the client instead, or pass no client.`, where);
     }
     this.#keys = new DynamoDBKeys(table, chain);
     this.#options = { ...options };
+    this.#profile = options.profile ?? scope.profile ?? process.env.ALCHEMY_PROFILE ?? "default";
   }
 
   /** Finds the table (creating it with `createTable`) and checks its key schema; reports a missing table or credentials here rather than at the first write. */
@@ -329,8 +340,13 @@ export class DynamoDBStateStore implements StateStore, StageLocking {
 
   async #ready(): Promise<DynamoDBTable> {
     if (this.#table === undefined) {
-      const { table, region, endpoint, credentials, client, createTable = false } = this.#options;
-      this.#table = new DynamoDBTable(dynamoDBConnection({ region, endpoint, credentials, client }), table, { region, endpoint, createTable });
+      const { table, endpoint, client, createTable = false } = this.#options;
+      if (client !== undefined) {
+        this.#table = new DynamoDBTable(dynamoDBConnection({ client }), table, { createTable, credentialsFrom: "client" });
+      } else {
+        const { region, credentials, credentialsFrom, profile } = awsSettings(this.#options, this.#profile, process.env);
+        this.#table = new DynamoDBTable(dynamoDBConnection({ region, endpoint, credentials }), table, { region, endpoint, createTable, credentialsFrom, profile });
+      }
     }
     await this.#table.ready();
     return this.#table;

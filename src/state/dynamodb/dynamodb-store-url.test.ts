@@ -1,9 +1,14 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { GetItemCommand } from "@aws-sdk/client-dynamodb";
 import { describe, expect, it } from "vitest";
 import { runAlchemy } from "../../cli/cli.test-fixture.js";
 import { project, removeProjectsAfterEach, world } from "../../cli/note-project.test-fixture.js";
+import { writeProfiles } from "../../core/profiles/profile-file.js";
 import { describeLocation, parseStoreUrl, storeFactory } from "../store-url.js";
 import { DynamoDBStateStore } from "./dynamodb-state-store.js";
+import { startProxy } from "./dynamodb-proxy.test-fixture.js";
 import { CHILD_AWS_ENV, freshTable, separateClient, storeUrl, TEST_CREDENTIALS, useDynalite } from "./dynamodb.test-fixture.js";
 
 removeProjectsAfterEach();
@@ -20,9 +25,43 @@ describe("the dynamodb:// store URL", () => {
     expect(() => parseStoreUrl("dynamodb://", "/")).toThrow(/does not name one table: write dynamodb:\/\/<table>\?region=<region>/);
     expect(() => parseStoreUrl("dynamodb://a/b", "/")).toThrow(/does not name one table/);
     expect(() => parseStoreUrl("dynamodb://state?secretAccessKey=x", "/")).toThrow(
-      /has "secretAccessKey", which dynamodb:\/\/ does not take: it takes region, endpoint, createTable \(credentials come from the AWS SDK's default chain/,
+      /has "secretAccessKey", which dynamodb:\/\/ does not take: it takes region, endpoint, createTable \(credentials come from the profile's aws section, .* else from the AWS SDK's default chain/,
     );
     expect(() => parseStoreUrl("dynamodb://state?createTable=yes", "/")).toThrow(/createTable is true or false, not "yes"/);
+    expect(parseStoreUrl("dynamodb://state", "/", "ci")).toEqual({ kind: "dynamodb", table: "state", profile: "ci" }); // a command's --profile
+    expect(describeLocation(parseStoreUrl("dynamodb://state", "/", "ci"))).toBe("dynamodb://state");
+  });
+
+  it("takes the access key and region from the aws section of --profile, with nothing of AWS in the environment, and says how to set one when there is none", async () => {
+    const server = await dynalite();
+    const proxy = await startProxy(server.endpoint);
+    const home = mkdtempSync(path.join(tmpdir(), "alchemy-home-"));
+    try {
+      writeProfiles(path.join(home, "profiles.json"), { profiles: { ci: { aws: { accessKeyId: "AKIDCI", secretAccessKey: TEST_CREDENTIALS.secretAccessKey, region: "eu-west-2" } } } });
+      const env = {
+        ALCHEMY_HOME: home,
+        AWS_CONFIG_FILE: path.join(home, "no-aws-config"),
+        AWS_SHARED_CREDENTIALS_FILE: path.join(home, "no-aws-credentials"),
+        AWS_EC2_METADATA_DISABLED: "true",
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+      };
+      const dir = project(`await Note("a", { text: "alpha" });`);
+      const url = `dynamodb://${freshTable()}?endpoint=${proxy.endpoint}&createTable=true`;
+      const deploy = await runAlchemy(["deploy", "--stage", "dev", "-q", "--profile", "ci", "--state", url], dir, env);
+      expect(deploy.code, deploy.stdout + deploy.stderr).toBe(0);
+      const list = await runAlchemy(["state", "list", "--app", "shop", "--stage", "dev", "--profile", "ci", "--state", url], dir, env);
+      expect(list.stdout).toMatch(/^shop\/dev\/a +test::Note +created\n$/);
+      expect(proxy.signedWith.length).toBeGreaterThan(0);
+      expect(new Set(proxy.signedWith)).toEqual(new Set(["AKIDCI/eu-west-2"]));
+      const none = await runAlchemy(["state", "list", "--app", "shop", "--stage", "dev", "--state", `${url}&region=eu-west-2`], dir, env);
+      expect(none.code).not.toBe(0);
+      expect(none.stderr).toContain("Found no AWS credentials for the state store");
+      expect(none.stderr).toContain("`alchemy profile set default aws.accessKeyId=... aws.secretAccessKey=-`");
+      expect(deploy.stdout + deploy.stderr + list.stdout + list.stderr + none.stderr).not.toContain(TEST_CREDENTIALS.secretAccessKey);
+    } finally {
+      await proxy.close();
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it("keeps a deploy's state in the table with --state, credentials from AWS_*: state list reads it, destroy empties it, the secret key printed nowhere", async () => {

@@ -1,7 +1,9 @@
 /**
  * The `dynamodb://` store URL: `dynamodb://<table>?region=...&endpoint=...&createTable=true`.
- * Credentials never go in the URL: the store takes them from the AWS SDK's
- * default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, SSO, roles).
+ * Credentials never go in the URL: the store takes them from the `aws`
+ * section of the profile (the command's `--profile`, else the run's), else
+ * from the AWS SDK's default chain (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY,
+ * AWS_PROFILE, SSO, roles); see `dynamodb-credentials.ts`.
  *
  * @module
  */
@@ -14,6 +16,8 @@ export interface DynamoDBLocation {
   region?: string;
   endpoint?: string;
   createTable?: boolean;
+  /** The alchemy profile whose `aws` section gives credentials and region (a command's `--profile`). */
+  profile?: string;
 }
 
 const PARAMS = ["region", "endpoint", "createTable"];
@@ -21,12 +25,13 @@ const PARAMS = ["region", "endpoint", "createTable"];
 /**
  * Reads a `dynamodb://` URL.
  *
+ * @param profile the profile whose `aws` section the store reads (a command's `--profile`); without it, the run's.
  * @throws AlchemyError saying the form when the URL names no table, or has a parameter the store does not take.
  * @example
  * parseDynamoDBUrl("dynamodb://alchemy-state?region=eu-west-1");
  * // { kind: "dynamodb", table: "alchemy-state", region: "eu-west-1" }
  */
-export function parseDynamoDBUrl(url: string): DynamoDBLocation {
+export function parseDynamoDBUrl(url: string, profile?: string): DynamoDBLocation {
   const rest = url.slice("dynamodb://".length);
   const query = rest.indexOf("?");
   const table = (query < 0 ? rest : rest.slice(0, query)).replace(/\/+$/, "");
@@ -38,7 +43,8 @@ export function parseDynamoDBUrl(url: string): DynamoDBLocation {
   if (unknown.length > 0) {
     throw new AlchemyError(
       `Store URL "${url}" has ${unknown.map((n) => `"${n}"`).join(", ")}, which dynamodb:// does not take: it takes ${PARAMS.join(", ")} ` +
-        "(credentials come from the AWS SDK's default chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE).",
+        "(credentials come from the profile's aws section, set with `alchemy profile set <profile> aws.accessKeyId=... aws.secretAccessKey=-`, " +
+        "else from the AWS SDK's default chain: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE).",
     );
   }
   const createTable = params.get("createTable") || undefined;
@@ -47,7 +53,14 @@ export function parseDynamoDBUrl(url: string): DynamoDBLocation {
   }
   const region = params.get("region") || undefined;
   const endpoint = params.get("endpoint") || undefined;
-  return { kind: "dynamodb", table, ...(region && { region }), ...(endpoint && { endpoint }), ...(createTable && { createTable: createTable === "true" }) };
+  return {
+    kind: "dynamodb",
+    table,
+    ...(region && { region }),
+    ...(endpoint && { endpoint }),
+    ...(createTable && { createTable: createTable === "true" }),
+    ...(profile !== undefined && { profile }),
+  };
 }
 
 /**

@@ -90,7 +90,8 @@ describe("the DynamoDB state store's table", () => {
     const saved = { ...process.env };
     // Nothing in the environment, no shared files, no instance metadata: the chain comes up empty.
     for (const name of Object.keys(process.env)) if (name.startsWith("AWS_") && name !== "AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED") delete process.env[name];
-    Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_EC2_METADATA_DISABLED: "true" });
+    // Nor an alchemy profile with an aws section.
+    Object.assign(process.env, { AWS_CONFIG_FILE: "/nonexistent/config", AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/credentials", AWS_EC2_METADATA_DISABLED: "true", ALCHEMY_HOME: "/nonexistent/alchemy-home" });
     try {
       const table = freshTable();
       const store = new DynamoDBStateStore({ chain: STAGE }, { table, region: "us-east-1", endpoint: server.endpoint });
@@ -98,7 +99,8 @@ describe("the DynamoDB state store's table", () => {
       expect(error).toBeInstanceOf(StateStoreError);
       expect((error as Error).message).toBe(
         `Found no AWS credentials for the state store (DynamoDB table "${table}", region us-east-1, endpoint ${server.endpoint}) to look up the table: ` +
-          "Could not load credentials from any providers. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config, or pass credentials to DynamoDBStateStore.",
+          "Could not load credentials from any providers. Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE naming a profile of ~/.aws/config; " +
+          "or give the alchemy profile an access key: `alchemy profile set default aws.accessKeyId=... aws.secretAccessKey=-`; or pass credentials to DynamoDBStateStore.",
       );
     } finally {
       for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
@@ -106,7 +108,7 @@ describe("the DynamoDB state store's table", () => {
     }
   });
 
-  it("refuses a name DynamoDB would refuse, and a client given with region, endpoint or credentials, before any request", () => {
+  it("refuses a name DynamoDB would refuse, and a client given with region, endpoint, credentials or profile, before any request", () => {
     for (const table of ["ab", "has space", "a/b", "x".repeat(256)]) {
       expect(() => new DynamoDBStateStore({ chain: STAGE }, { table }), table).toThrow(/is not a DynamoDB table name: use 3-255 letters, digits, "_", "-" and "\."/);
     }
@@ -114,5 +116,7 @@ describe("the DynamoDB state store's table", () => {
     expect(() => new DynamoDBStateStore({ chain: STAGE }, { table: "state", client: {} as never, region: "us-east-1" })).toThrow(
       /got a client and region: configure the client instead, or pass no client/,
     );
+    expect(() => new DynamoDBStateStore({ chain: STAGE, profile: "ci" }, { table: "state", client: {} as never, profile: "ci" })).toThrow(/got a client and profile: configure the client instead/);
+    expect(new DynamoDBStateStore({ chain: STAGE, profile: "ci" }, { table: "state", client: {} as never })).toBeInstanceOf(DynamoDBStateStore); // the run's profile is for stores without a client
   });
 });

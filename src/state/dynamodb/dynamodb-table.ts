@@ -9,6 +9,7 @@
 import type { AttributeValue, QueryCommandInput, QueryCommandOutput, TableDescription } from "@aws-sdk/client-dynamodb";
 import { AlchemyError, StateStoreError } from "../../core/errors.js";
 import type { DynamoDBConnection, DynamoDBSdk } from "./dynamodb-connection.js";
+import type { CredentialsFrom } from "./dynamodb-credentials.js";
 import { awsError, createTableCommand, describeTable, isConditionFailed, missingTable, type TablePlace } from "./dynamodb-errors.js";
 
 /** An item as the SDK gives and takes it. */
@@ -46,15 +47,15 @@ export class DynamoDBTable {
   constructor(
     readonly connection: DynamoDBConnection,
     readonly name: string,
-    readonly options: { region?: string; endpoint?: string; createTable: boolean },
+    readonly options: { region?: string; endpoint?: string; createTable: boolean; credentialsFrom?: CredentialsFrom; profile?: string },
   ) {}
 
-  /** Where the table is, for messages. */
+  /** Where the table is, and where the credentials came from, for messages. */
   get place(): TablePlace {
-    const { endpoint } = this.options;
+    const { endpoint, credentialsFrom, profile } = this.options;
     const region = this.options.region ?? this.#region;
     const cli = `${region ? ` --region ${region}` : ""}${endpoint ? ` --endpoint-url ${endpoint}` : ""}`;
-    return { table: this.name, region, endpoint, cli };
+    return { table: this.name, region, endpoint, cli, ...(credentialsFrom && { credentialsFrom }), ...(profile !== undefined && { profile }) };
   }
 
   /**
