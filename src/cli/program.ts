@@ -111,7 +111,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       .option("--json", "print one JSON document with every resource's action and the summary")
       .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
       .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
-      .option("--state <dir|store-url>", "state store when the program sets none: a directory, sqlite:<file> or postgres://... (default: $ALCHEMY_STATE_STORE, else .alchemy)")
+      .option("--state <dir|store-url>", "state store when the program sets none: a directory or file:<dir>, sqlite:<file>, postgres://..., s3://bucket/prefix, r2://bucket/prefix or dynamodb://table (default: $ALCHEMY_STATE_STORE, else .alchemy)")
       .option("--local", "run providers on their local runtime (Cloudflare on Miniflare): no cloud, no credentials (default: $ALCHEMY_LOCAL)");
 
   runCmd("deploy", "create, update and delete resources so that they match the program")
@@ -141,7 +141,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("-p, --profile <profile>", "credential profile (default: $ALCHEMY_PROFILE, else default)")
     .option("-q, --quiet", "no live progress: plain lines for changes and failures, then the summary")
     .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
-    .option("--state <dir|store-url>", "state store when the program sets none (default: $ALCHEMY_STATE_STORE, else .alchemy)")
+    .option("--state <dir|store-url>", "state store when the program sets none: a directory or file:<dir>, sqlite:<file>, postgres://..., s3://bucket/prefix, r2://bucket/prefix or dynamodb://table (default: $ALCHEMY_STATE_STORE, else .alchemy)")
     .addOption(lockTimeoutOption())
     .action(async (entry: string | undefined, flags) => {
       const { devCommand } = await import("./commands/dev.js");
@@ -156,7 +156,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   const state = program.command("state").description("inspect and edit recorded state without running the program");
   const stateFlags = (cmd: Command) =>
     cmd
-      .option("--state <dir|store-url>", "state directory of the filesystem store, or a store URL (sqlite:<file>, postgres://...) (default: $ALCHEMY_STATE_STORE, else .alchemy)")
+      .option("--state <dir|store-url>", "state store: a directory or file:<dir>, sqlite:<file>, postgres://..., s3://bucket/prefix, r2://bucket/prefix or dynamodb://table (default: $ALCHEMY_STATE_STORE, else .alchemy)")
       .option("--app <name>", "application name (default: the only application in the store)")
       .option("-p, --profile <profile>", "profile to run as, checked against the stage's stageProfileMapping (default: $ALCHEMY_PROFILE, else default)");
   stateFlags(state.command("list").description("list the resources recorded for a stage"))
