@@ -43,6 +43,8 @@ export {
   UnstorableValueError,
   OptionConflictError,
   DestroyCancelledError,
+  ProtectedResourceError,
+  MassDeletionError,
   type DeleteFailure,
 } from "./core/errors.js";
 export { TestCleanupError } from "./testing/test-cleanup-error.js";

@@ -10,7 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { runCommand, type RunCommandOptions } from "./commands/run.js";
 import { INIT_TEMPLATES, initProject } from "./commands/init.js";
 import { PROFILE_HELP, profileList, profileRm, profileSet, profileShow } from "./commands/profile.js";
-import { stateList, stateRm, stateShow } from "./commands/state.js";
+import { stateList, stateRm, stateShow, stateUnprotect } from "./commands/state.js";
 import { listStages } from "./commands/stages.js";
 import { pruneStages } from "./commands/stages-prune.js";
 import { nameProblem } from "../core/names.js";
@@ -117,12 +117,14 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   runCmd("deploy", "create, update and delete resources so that they match the program")
     .option("--force", "update every resource, even those whose props did not change")
     .option("--adopt", "let create handlers take over resources that already exist")
+    .option("--allow-deletes", "let orphan clean-up delete more than maxDeletes (by default half the stage); protect still holds")
     .addOption(concurrencyOption())
     .addOption(lockTimeoutOption())
     .action(async (entry: string | undefined, flags) => done(await runCommand("deploy", entry, runOptions(flags, argv), io)));
 
   runCmd("plan", "show what deploy would do, changing nothing")
     .option("--detailed-exitcode", "exit 2 when the plan has changes, 0 when it has none")
+    .option("--allow-deletes", "plan as deploy --allow-deletes would run")
     .action(async (entry: string | undefined, flags) => done(await runCommand("plan", entry, runOptions(flags, argv), io)));
 
   runCmd("destroy", "delete every resource of the stage, dependents first")
@@ -143,10 +145,11 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("--verbose", "show every error with its whole stack (and causes), not only its file:line:column")
     .option("--state <dir|store-url>", "state store when the program sets none: a directory or file:<dir>, sqlite:<file>, postgres://..., s3://bucket/prefix, r2://bucket/prefix or dynamodb://table (default: $ALCHEMY_STATE_STORE, else .alchemy)")
     .addOption(lockTimeoutOption())
+    .option("--allow-deletes", "let a run delete more than maxDeletes (by default half the stage); protect still holds")
     .action(async (entry: string | undefined, flags) => {
       const { devCommand } = await import("./commands/dev.js");
       const run = runOptions(flags, argv);
-      done(await devCommand(entry, { command: run.command, state: run.state, stage: run.stage, profile: run.profile, quiet: run.quiet, verbose: run.verbose, lockTimeoutMs: run.lockTimeoutMs }, io));
+      done(await devCommand(entry, { command: run.command, state: run.state, stage: run.stage, profile: run.profile, quiet: run.quiet, verbose: run.verbose, lockTimeoutMs: run.lockTimeoutMs, allowDeletes: run.allowDeletes }, io));
     });
 
   runCmd("read", "run the program in read phase: print recorded outputs, change nothing").action(
@@ -168,6 +171,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags, io.env), json: !!flags.json }, io)));
   stateFlags(state.command("rm").description("forget a resource (and its resource scope) without deleting it").argument("<fqn>", "app/stage/.../id"))
     .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags, io.env), io)));
+  stateFlags(state.command("unprotect").description("let the next run delete or replace a resource recorded with protect: true").argument("<fqn>", "app/stage/.../id"))
+    .action(async (fqn: string, flags) => done(await stateUnprotect(fqn, stateOptions(flags, io.env), io)));
   stateFlags(state.command("stages").description("same as alchemy stages"))
     .option("--json", "print JSON")
     .action(async (flags) => done(await listStages({ ...stateOptions(flags, io.env), json: !!flags.json }, io)));
@@ -329,6 +334,7 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     force: !!flags.force,
     yes: !!flags.force || !!flags.yes,
     adopt: !!flags.adopt,
+    allowDeletes: !!flags.allowDeletes,
     concurrency: flags.concurrency as number | undefined,
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,

@@ -6,6 +6,7 @@
  */
 import { Application } from "./application.js";
 import { currentScope, runInScope } from "./context.js";
+import { checkDeletionOptions } from "./deletion-options.js";
 import { DestroyError, ScopeError, toError } from "./errors.js";
 import { destroyTree } from "./finalize.js";
 import type { AlchemyOptions, RunOptions } from "./options.js";
@@ -41,7 +42,9 @@ async function run<T>(
   if (!parent || parent.kind === "application") {
     throw new ScopeError(`alchemy.run("${name}") was called outside an application. Call \`await alchemy("my-app")\` first.`);
   }
-  const scope = parent.openNested(name, options.stateStore, options.credentials);
+  const { protect, retain } = checkDeletionOptions({ protect: options.protect, retain: options.retain }, `alchemy.run("${name}")`);
+  const deletion = protect === undefined && retain === undefined ? undefined : { protect, retain };
+  const scope = parent.openNested(name, options.stateStore, options.credentials, deletion);
   const body = (async () => {
     try {
       const result = await runInScope(scope, () => fn(scope));

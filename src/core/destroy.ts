@@ -15,6 +15,11 @@
  * depends on is kept and written back as it was, and the failure is reported;
  * the rest goes on.
  *
+ * Protected records (`protect: true`) stop the whole set before anything is
+ * marked: {@link ProtectedResourceError} names them. Retained records
+ * (`retain: true`) take their place in the order but are only forgotten:
+ * never marked `deleting`, their delete handler not called.
+ *
  * State not written by the engine: a dep naming no record of the stage orders
  * nothing and is reported as a warning; members whose deps form a cycle can
  * never go first, so they (and what they still need) are kept as they are and
@@ -23,7 +28,7 @@
  * @module
  */
 import type { State } from "../state/state-store.js";
-import { toError, type DeleteFailure } from "./errors.js";
+import { ProtectedResourceError, toError, type DeleteFailure } from "./errors.js";
 import { danglingDeps, reportDangling } from "./dangling-deps.js";
 import { itemKey, replacedKey, type DeletionItem } from "./deletion-item.js";
 import { findCycles } from "./dependency-cycles.js";
@@ -56,15 +61,31 @@ interface Node {
  * Deletes `items` in dependency order (or, in the plan phase, reports them).
  *
  * @param stage the stage whose records are checked for outside dependents
+ * @param refused in a plan: deploy will refuse these deletions for this reason
+ * @throws ProtectedResourceError before anything is deleted (or, in a plan, after reporting) when an item is protected
  */
-export async function deleteItems(stage: Scope, items: DeletionItem[], external: ExternalDependents): Promise<DeleteOutcome> {
+export async function deleteItems(stage: Scope, items: DeletionItem[], external: ExternalDependents, refused?: "maxDeletes"): Promise<DeleteOutcome> {
   const context = stage.context;
   const options = context.options;
   if (items.length === 0) return { failures: [], deferred: [] };
+  const isProtected = (item: DeletionItem) => item.replacedIndex === undefined && item.state.protect === true;
+  const protectedFqns = items.filter(isProtected).map((i) => i.state.fqn);
   if (options.phase === "plan") {
-    for (const { state } of items) context.emit({ fqn: state.fqn, kind: state.kind, action: "delete", status: "planned" });
-    return { failures: [], deferred: [] };
+    for (const item of items) {
+      const { state, replacedIndex } = item;
+      context.emit({
+        fqn: state.fqn,
+        kind: state.kind,
+        action: "delete",
+        status: "planned",
+        ...(replacedIndex !== undefined ? { note: "replaced instance" } : {}),
+        ...(state.retain ? { retain: true } : {}),
+        ...(isProtected(item) ? { protect: true, refused: "protected" as const } : refused && !state.retain && replacedIndex === undefined ? { refused } : {}),
+      });
+    }
   }
+  if (protectedFqns.length) throw new ProtectedResourceError(protectedFqns.sort(), "delete");
+  if (options.phase === "plan") return { failures: [], deferred: [] };
   const nodes = buildGraph(items);
   const existing = await markOutsideDependents(stage, nodes);
   reportDanglingDeps(stage, nodes, existing);
@@ -120,7 +141,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   // resources are then removed in the background: the next delete need not wait
   // for that write (a crash before it lands leaves the record "deleting", and
   // the next run deletes again, which handlers tolerate).
-  const marked = [...nodes.values()].filter((n) => !held.has(n.key) && n.item.replacedIndex === undefined);
+  const marked = [...nodes.values()].filter((n) => !held.has(n.key) && n.item.replacedIndex === undefined && !n.item.state.retain);
   const original = new Map(marked.map((n) => [n.key, n.item.state]));
   try {
     await Promise.all(marked.map(({ item: { scope, state } }) => scope.write({ ...state, status: "deleting", seq: state.seq + 1 })));
@@ -279,25 +300,29 @@ async function deleteOne(item: DeletionItem): Promise<{ removal: Promise<void> }
   const context = scope.context;
   const current: State = (await scope.records()).get(item.state.id) ?? item.state;
   const instance = replacedIndex === undefined ? current : item.state.replaced![replacedIndex];
-  const event = { fqn: current.fqn, kind: current.kind, action: "delete" as const };
+  const retained = current.retain === true;
+  const event = { fqn: current.fqn, kind: current.kind, action: "delete" as const, ...(retained ? { retain: true } : {}) };
   const failed = (error: unknown) => {
     context.emit({ ...event, status: "failed", error: toError(error) });
     throw error;
   };
-  context.emit({ ...event, status: "start" });
-  try {
-    await invokeHandler(providerOf(current.kind, current.fqn), {
-      scope,
-      id: current.id,
-      fqn: current.fqn,
-      kind: current.kind,
-      phase: "delete",
-      props: instance.props,
-      previousProps: instance.props,
-      previousOutput: instance.output,
-    });
-  } catch (error) {
-    failed(error);
+  // A retained resource is only forgotten: its handler is not called.
+  if (!retained) {
+    context.emit({ ...event, status: "start" });
+    try {
+      await invokeHandler(providerOf(current.kind, current.fqn), {
+        scope,
+        id: current.id,
+        fqn: current.fqn,
+        kind: current.kind,
+        phase: "delete",
+        props: instance.props,
+        previousProps: instance.props,
+        previousOutput: instance.output,
+      });
+    } catch (error) {
+      failed(error);
+    }
   }
   const record = async () => {
     if (replacedIndex === undefined) return scope.remove(current.id);
@@ -306,7 +331,7 @@ async function deleteOne(item: DeletionItem): Promise<{ removal: Promise<void> }
     const { replaced: _dropped, ...rest } = latest;
     await scope.write({ ...rest, ...(replaced.length ? { replaced } : {}), seq: latest.seq + 1 });
   };
-  const note = replacedIndex === undefined ? undefined : "replaced instance";
+  const note = [replacedIndex === undefined ? "" : "replaced instance", retained ? "not deleted" : ""].filter(Boolean).join(", ") || undefined;
   // Wrapped: an async function would wait for a promise it returns.
   return { removal: record().then(() => context.emit({ ...event, status: "done", note }), failed) };
 }

@@ -153,6 +153,57 @@ export class DestroyError extends AlchemyError {
 }
 
 /**
+ * A run would delete or replace resources recorded with `protect: true`. It
+ * fails before anything is deleted (or, for a replacement, before the new
+ * instance is created).
+ */
+export class ProtectedResourceError extends AlchemyError {
+  override name = "ProtectedResourceError";
+  constructor(
+    /** fqns of the protected resources the run would have deleted or replaced. */
+    readonly fqns: string[],
+    /** What the run would have done to them. */
+    readonly action: "delete" | "replace",
+  ) {
+    super(
+      `${action === "delete" ? "This run would delete" : "This run would replace"} ${fqns.length === 1 ? "a protected resource" : `${fqns.length} protected resources`}, so it stopped before ${action === "delete" ? "deleting anything" : "replacing it"}:\n` +
+        fqns.map((fqn) => `  - ${fqn}`).join("\n") +
+        "\nTo go on, deploy once with `protect: false` on " + (fqns.length === 1 ? "it" : "them") +
+        ", or run `alchemy state unprotect <fqn>`; then run again.",
+    );
+  }
+}
+
+/**
+ * A deploy's orphan clean-up would delete more of the stage than its
+ * `maxDeletes` allows (by default more than half, and at least 5): the usual
+ * sign of a program that skipped part of itself. Nothing was deleted.
+ */
+export class MassDeletionError extends AlchemyError {
+  override name = "MassDeletionError";
+  constructor(
+    /** The stage, e.g. `my-app/prod`. */
+    readonly stagePath: string,
+    /** fqns the deploy would have deleted. */
+    readonly fqns: string[],
+    /** Records in the stage when the clean-up began. */
+    readonly total: number,
+    /** The limit, as the user spelled it (`50%`, `10`). */
+    readonly limit: string,
+  ) {
+    const shown = fqns.slice(0, 20).map((fqn) => `  - ${fqn}`);
+    if (fqns.length > shown.length) shown.push(`  ... and ${fqns.length - shown.length} more`);
+    super(
+      `Stage "${stagePath}": this deploy would delete ${fqns.length} of its ${total} resources (more than maxDeletes ${limit}), ` +
+        "because the program no longer declares them. Nothing was deleted:\n" +
+        shown.join("\n") +
+        "\nIf the program skipped part of itself (a missing environment variable, a condition), fix it and deploy again. " +
+        "If these deletions are intended, deploy with --allow-deletes (or the option allowDeletes: true), or raise maxDeletes.",
+    );
+  }
+}
+
+/**
  * Normalizes anything thrown into an Error whose message says what was
  * thrown: an Error as it is; a string as the message; an object with a string
  * `message` (an error from another realm, a plain `{ message }`) by that

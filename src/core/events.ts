@@ -31,6 +31,21 @@ export interface RunEvent {
   /** Why something unusual happens, e.g. an interrupted create being resumed. */
   note?: string;
   error?: Error;
+  /** The resource is protected (`protect: true`); present only when true. */
+  protect?: boolean;
+  /**
+   * The resource is retained (`retain: true`); present only when true. On a
+   * delete: its record was (or, in a plan, will be) forgotten and its delete
+   * handler not called.
+   */
+  retain?: boolean;
+  /** protect/retain changes recorded without calling the handler, e.g. `["protect: false -> true"]`. */
+  recorded?: string[];
+  /**
+   * In a plan: deploy will stop before doing this, because the resource is
+   * protected, or because the deploy would delete more than `maxDeletes`.
+   */
+  refused?: "protected" | "maxDeletes";
 }
 
 /** Counts of what a run did. */
@@ -39,6 +54,8 @@ export interface RunSummary {
   updated: number;
   replaced: number;
   deleted: number;
+  /** Records forgotten without deleting their resource (`retain: true`). */
+  retained?: number;
   unchanged: number;
   failed: number;
   /** In a plan: resources whose action is known only after deploy (see {@link RunEvent.alternatives}). */
@@ -59,6 +76,7 @@ export class SummaryCounter {
       if (event.action === "create") s.created++;
       else if (event.action === "update") s.updated++;
       else if (event.action === "replace") s.replaced++;
+      else if (event.action === "delete" && event.retain) s.retained = (s.retained ?? 0) + 1;
       else if (event.action === "delete") s.deleted++;
       else if (event.action === "noop" || event.action === "read") s.unchanged++;
     }
@@ -67,7 +85,7 @@ export class SummaryCounter {
 
 /** Resources created, updated, replaced or deleted (or, in a plan, to be, or maybe). */
 export function changeCount(s: RunSummary): number {
-  return s.created + s.updated + s.replaced + s.deleted + (s.undecided ?? 0);
+  return s.created + s.updated + s.replaced + s.deleted + (s.retained ?? 0) + (s.undecided ?? 0);
 }
 
 /**
@@ -82,13 +100,15 @@ export function formatSummary(s: RunSummary, planned = false): string {
   if (planned) {
     const replaced = s.replaced ? `, ${s.replaced} to replace` : "";
     const undecided = s.undecided ? `, ${s.undecided} may change (known after deploy)` : "";
-    return `Plan: ${s.created} to create, ${s.updated} to update${replaced}, ${s.deleted} to delete${undecided}, ${s.unchanged} unchanged (${time.slice(3)})`;
+    const retained = s.retained ? `, ${s.retained} to retain (not deleted)` : "";
+    return `Plan: ${s.created} to create, ${s.updated} to update${replaced}, ${s.deleted} to delete${retained}${undecided}, ${s.unchanged} unchanged (${time.slice(3)})`;
   }
   const parts = [
     `created ${s.created}`,
     `updated ${s.updated}`,
     ...(s.replaced ? [`replaced ${s.replaced}`] : []),
     `deleted ${s.deleted}`,
+    ...(s.retained ? [`retained ${s.retained} (not deleted)`] : []),
     `unchanged ${s.unchanged}`,
     ...(s.failed ? [`failed ${s.failed}`] : []),
   ];
@@ -103,10 +123,11 @@ export function consoleReporter(quiet: boolean): (event: RunEvent) => void {
       console.error(`✗ ${event.action} ${event.fqn}: ${event.error?.message ?? "failed"}`);
       return;
     }
-    if (quiet || event.status === "start" || event.action === "noop") return;
-    const verb = event.status === "planned" ? `would ${event.action}` : PAST[event.action];
+    if (quiet || event.status === "start" || (event.action === "noop" && !event.recorded?.length)) return;
+    const action = event.action === "noop" ? "record" : event.action === "delete" && event.retain ? "retain" : event.action;
+    const verb = event.status === "planned" ? `would ${action}` : (PAST[action] ?? action);
     const paths = event.changes?.length ? ` (${event.changes.map((c) => c.path || "(all)").join(", ")})` : "";
-    const note = event.note ? ` (${event.note})` : "";
+    const note = event.note || event.recorded?.length ? ` (${[event.note, ...(event.recorded ?? [])].filter(Boolean).join(", ")})` : "";
     const maybe = event.alternatives?.length ? ` (${alternativesText(event.alternatives)})` : "";
     console.log(`${event.status === "planned" ? (maybe ? "?" : "~") : "✓"} ${verb} ${event.fqn}${paths}${note}${maybe}`);
   };
@@ -129,4 +150,6 @@ const PAST: Record<string, string> = {
   delete: "deleted",
   read: "read",
   noop: "unchanged",
+  record: "recorded",
+  retain: "retained",
 };

@@ -6,6 +6,13 @@
  * - After any failure in the run, finalize deletes nothing: a failed or partial
  *   evaluation must never look like "removed from code".
  * - It walks only the scope's own subtree, which lies inside one stage.
+ * - In a deploy (and a plan), a nested or resource scope deletes nothing
+ *   itself: its orphans are handed to the stage, which deletes every orphan
+ *   of the run at once at its own finalize, after the whole program ran. So
+ *   the checks below see every deletion of the run before any happens.
+ * - Nothing is deleted when a record to delete is protected (the run fails
+ *   naming it), or when a deploy would delete more than `maxDeletes` of the
+ *   stage (see deletion-guard.ts). Retained records are forgotten instead.
  * - An orphan that a record elsewhere in the stage still depends on is kept
  *   until the stage is finalized, when that record has been updated or is
  *   itself deleted first.
@@ -18,6 +25,7 @@
 import { dropDanglingDeps } from "./dangling-deps.js";
 import { itemKey, type DeletionItem } from "./deletion-item.js";
 import { deleteItems } from "./destroy.js";
+import { massDeletion } from "./deletion-guard.js";
 import { DestroyError, ScopeError } from "./errors.js";
 import { assertValidName } from "./names.js";
 import type { Scope } from "./scope.js";
@@ -40,14 +48,20 @@ export async function finalizeScope(scope: Scope): Promise<void> {
     return;
   }
   const items = await collectOrphans(scope);
-  if (scope.kind === "stage") {
-    items.push(...context.deferred.splice(0));
-    items.push(...(await leftoverReplacements(scope, items)));
+  if (scope.kind !== "stage") {
+    context.deferred.push(...items);
+    return;
   }
-  const outcome = await deleteItems(stageOf(scope), dedupe(items), scope.kind === "stage" ? "fail" : "defer");
+  items.push(...context.deferred.splice(0));
+  items.push(...(await leftoverReplacements(scope, items)));
+  const all = dedupe(items);
+  const tooMany = await massDeletion(scope, all);
+  if (tooMany && phase === "up") throw tooMany;
+  const outcome = await deleteItems(scope, all, "fail", tooMany ? "maxDeletes" : undefined);
+  if (tooMany) throw tooMany;
   context.deferred.push(...outcome.deferred);
   context.deleteFailures.push(...outcome.failures);
-  if (scope.kind === "stage" && phase === "up") await dropDanglingDeps(scope);
+  if (phase === "up") await dropDanglingDeps(scope);
 }
 
 /** `scope.finalizeNested(name)`: orphan clean-up of one nested block only. */

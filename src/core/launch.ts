@@ -26,6 +26,7 @@ export interface LaunchOptions {
   profile?: string;
   force?: boolean;
   adopt?: boolean;
+  allowDeletes?: boolean;
   concurrency?: number;
   destroyStrategy?: DestroyStrategy;
   lockTimeoutMs?: number;

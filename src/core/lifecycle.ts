@@ -26,7 +26,8 @@
  * @module
  */
 import type { State } from "../state/state-store.js";
-import { ResourceError, toError } from "./errors.js";
+import { deletionOptionChanges, mergeDeletionOptions, withDeletionOptions, type DeletionOptions } from "./deletion-options.js";
+import { ProtectedResourceError, ResourceError, toError } from "./errors.js";
 import type { ResourceAction } from "./events.js";
 import { invokeHandler, type HandlerResult, type RawHandler } from "./handler-context.js";
 import { brandOutput, trackUnknownReads, unknownOutput, type ResourceRef, type TrackedCall } from "./output.js";
@@ -46,8 +47,10 @@ export interface Provider extends ResourceOptions<unknown, unknown> {
 const SETTLED = new Set(["created", "updated"]);
 
 /** Applies one declared resource according to the run's phase; resolves to its output. */
-export async function applyResource(scope: Scope, provider: Provider, id: string, props: unknown): Promise<unknown> {
+export async function applyResource(scope: Scope, provider: Provider, id: string, props: unknown, own: DeletionOptions = {}): Promise<unknown> {
   const fqn = `${scope.path}/${id}`;
+  if (Object.keys(own).length) scope.noteResourceOptions(id, own);
+  const options = mergeDeletionOptions(scope.deletionOptions, own);
   const ref: ResourceRef = { fqn, kind: provider.kind, id };
   const records = await scope.records();
   const previous = records.get(id);
@@ -64,9 +67,9 @@ export async function applyResource(scope: Scope, provider: Provider, id: string
     case "destroy":
       return previous?.output !== undefined ? brandOutput(previous.output, ref) : unknownOutput(ref);
     case "plan":
-      return planResource(scope, provider, ref, previous, props);
+      return planResource(scope, provider, ref, previous, props, options);
     case "up":
-      return upResource(scope, provider, ref, previous, props);
+      return upResource(scope, provider, ref, previous, props, options);
   }
 }
 
@@ -87,11 +90,11 @@ async function readResource(scope: Scope, provider: Provider, ref: ResourceRef, 
   return brandOutput(output, ref);
 }
 
-function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown) {
+function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions) {
   const context = scope.context;
   const next = serializeProps(props, ref.fqn);
   const unknown = next.unknown || holdsUnknown(next.value);
-  const event = { fqn: ref.fqn, kind: ref.kind, status: "planned" as const, unknown: unknown || undefined };
+  const event = { fqn: ref.fqn, kind: ref.kind, status: "planned" as const, unknown: unknown || undefined, ...flagsOf(options) };
   if (!previous) {
     context.emit({ ...event, action: "create", changes: diffJson(undefined, next.value) });
     return plannedOutput(scope, provider, ref, props);
@@ -103,7 +106,8 @@ function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previo
   }
   const changes = diffJson(previous.props, next.value);
   if (!interrupted && !unknown && !context.options.force && changes.length === 0) {
-    context.emit({ ...event, action: "noop" });
+    const recorded = deletionOptionChanges(previous, options);
+    context.emit({ ...event, action: "noop", ...(recorded.length ? { recorded } : {}) });
     return brandOutput(previous.output, ref);
   }
   // Certain: deploy will change the resource whatever the unknown values turn out to be.
@@ -112,7 +116,9 @@ function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previo
   const action: ResourceAction = replace === false ? "update" : "replace";
   const alternatives: ResourceAction[] | undefined =
     replace === undefined ? (certain ? ["update"] : ["update", "noop"]) : certain ? undefined : ["noop"];
-  context.emit({ ...event, action, changes, note: interrupted, ...(alternatives ? { alternatives } : {}) });
+  const refused = action === "replace" && options.protect ? { refused: "protected" as const } : {};
+  context.emit({ ...event, action, changes, note: interrupted, ...(alternatives ? { alternatives } : {}), ...refused });
+  if (refused.refused && !alternatives) throw new ProtectedResourceError([ref.fqn], "replace");
   if (alternatives) return unknownOutput(ref);
   if (action === "replace" && !provider.deleteBeforeReplace) {
     // Deploy deletes the old instance at finalize, and reports that delete on its own.
@@ -199,7 +205,7 @@ function planContext(scope: Scope, ref: ResourceRef, previous: State | undefined
   };
 }
 
-async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown) {
+async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions) {
   const context = scope.context;
   const next = serializeProps(props, ref.fqn);
   if (
@@ -208,7 +214,10 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
     !context.options.force &&
     jsonEqual(previous.props, next.value)
   ) {
-    context.emit({ fqn: ref.fqn, kind: ref.kind, action: "noop", status: "done" });
+    // protect and retain are recorded whenever they change, though the handler is not called.
+    const recorded = deletionOptionChanges(previous, options);
+    if (recorded.length) await scope.write(withDeletionOptions({ ...previous, seq: previous.seq + 1 }, options));
+    context.emit({ fqn: ref.fqn, kind: ref.kind, action: "noop", status: "done", ...flagsOf(options), ...(recorded.length ? { recorded } : {}) });
     return brandOutput(previous.output, ref);
   }
   const interrupted = context.interruption(ref.fqn);
@@ -216,15 +225,21 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
     context.fail(interrupted);
     throw interrupted;
   }
-  return context.track(changeResource(scope, provider, ref, previous, props, next));
+  return context.track(changeResource(scope, provider, ref, previous, props, next, options));
 }
 
-async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps) {
+/** The event fields of a resource's protect and retain (present only when true). */
+function flagsOf(options: DeletionOptions): { protect?: true; retain?: true } {
+  return { ...(options.protect ? { protect: true } : {}), ...(options.retain ? { retain: true } : {}) };
+}
+
+async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps, options: DeletionOptions) {
   const context = scope.context;
   let action: ResourceAction = isUpdate(previous) ? "update" : "create";
   try {
     const declared = isUpdate(previous) && declaredReplacement(scope, provider, ref, previous, props, diffJson(previous.props, next.value)) === true;
     if (declared) action = "replace";
+    if (declared && options.protect) throw new ProtectedResourceError([ref.fqn], "replace");
     const note =
       previous && !SETTLED.has(previous.status)
         ? `resuming: the record was left "${previous.status}" by an interrupted or failed run; calling ${action === "create" ? "create" : "update"} again`
@@ -232,22 +247,22 @@ async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef
     context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "start", note });
     let state: State;
     if (isUpdate(previous)) {
-      const updated = await update(scope, provider, ref, previous, next, props, declared);
+      const updated = await update(scope, provider, ref, previous, next, props, declared, options);
       state = updated.state;
       if (updated.replaced) action = "replace";
     } else {
-      state = await create(scope, provider, ref, previous, next, props);
+      state = await create(scope, provider, ref, previous, next, props, options);
     }
     const resourceScope = scope.children.get(ref.id);
     if (resourceScope?.ran && (resourceScope.declared.size > 0 || (await scope.storedChildren()).includes(ref.id))) {
       await resourceScope.finalize();
     }
-    context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "done", changes: previous ? diffJson(previous.props, next.value) : undefined });
+    context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "done", changes: previous ? diffJson(previous.props, next.value) : undefined, ...flagsOf(options) });
     return brandOutput(state.output, ref);
   } catch (thrown) {
     const cause = toError(thrown);
-    const error =
-      cause instanceof ResourceError && cause.fqn === ref.fqn
+    const error: Error =
+      (cause instanceof ResourceError && cause.fqn === ref.fqn) || cause instanceof ProtectedResourceError
         ? cause
         : new ResourceError(`Failed to ${action} "${ref.fqn}": ${cause.message}`, ref.fqn, action === "create" ? "create" : "update", { cause });
     context.fail(error);
@@ -256,8 +271,8 @@ async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef
   }
 }
 
-async function create(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, next: SerializedProps, props: unknown) {
-  const creating: State = {
+async function create(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, next: SerializedProps, props: unknown, options: DeletionOptions) {
+  const creating: State = withDeletionOptions({
     status: "creating",
     kind: ref.kind,
     id: ref.id,
@@ -268,7 +283,7 @@ async function create(scope: Scope, provider: Provider, ref: ResourceRef, previo
     output: previous?.output,
     deps: next.deps,
     ...(previous?.replaced?.length ? { replaced: previous.replaced } : {}),
-  };
+  }, options);
   await scope.write(creating);
   const result = await invokeHandler(provider.handler, call(scope, ref, "create", props, previous, true));
   const output = expectOutput(result, ref, "create");
@@ -282,12 +297,12 @@ async function create(scope: Scope, provider: Provider, ref: ResourceRef, previo
  * kind's `replaceOnChanges` asked for it) without calling update, else when
  * update returns `this.replace()`.
  */
-async function update(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, next: SerializedProps, props: unknown, declared: boolean) {
+async function update(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, next: SerializedProps, props: unknown, declared: boolean, options: DeletionOptions) {
   if (declared) {
-    const base: State = { ...previous, seq: previous.seq + 1 };
-    return { state: await replace(scope, provider, ref, previous, base, provider.deleteBeforeReplace ?? false, next, props), replaced: true };
+    const base: State = withDeletionOptions({ ...previous, seq: previous.seq + 1 }, options);
+    return { state: await replace(scope, provider, ref, previous, base, provider.deleteBeforeReplace ?? false, next, props, options), replaced: true };
   }
-  const updating: State = { ...previous, status: "updating", seq: previous.seq + 1 };
+  const updating: State = withDeletionOptions({ ...previous, status: "updating", seq: previous.seq + 1 }, options);
   await scope.write(updating);
   const result = await invokeHandler(provider.handler, call(scope, ref, "update", props, previous));
   if (result.type !== "replace") {
@@ -295,16 +310,24 @@ async function update(scope: Scope, provider: Provider, ref: ResourceRef, previo
     await scope.write(updated);
     return { state: updated, replaced: false };
   }
-  return { state: await replace(scope, provider, ref, previous, updating, result.force, next, props), replaced: true };
+  if (options.protect) {
+    // The handler asked for a replacement: nothing was changed yet, so the record goes back as it was.
+    await scope.write(withDeletionOptions({ ...previous, seq: updating.seq + 1 }, options));
+    throw new ProtectedResourceError([ref.fqn], "replace");
+  }
+  return { state: await replace(scope, provider, ref, previous, updating, result.force, next, props, options), replaced: true };
 }
 
 /**
  * Creates the new instance of `previous`; the old one is kept in `replaced`
  * for finalize to delete, or with `deleteFirst` deleted before.
  */
-async function replace(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, base: State, deleteFirst: boolean, next: SerializedProps, props: unknown) {
+async function replace(scope: Scope, provider: Provider, ref: ResourceRef, previous: State, base: State, deleteFirst: boolean, next: SerializedProps, props: unknown, options: DeletionOptions) {
   let replaced = previous.replaced ?? [];
-  if (deleteFirst) {
+  if (deleteFirst && options.retain) {
+    // Retained: the old instance is forgotten, not deleted.
+    scope.context.emit({ fqn: ref.fqn, kind: ref.kind, action: "delete", status: "done", retain: true, note: "replaced instance, not deleted" });
+  } else if (deleteFirst) {
     // Recorded first, so a crash after the delete re-creates instead of updating a deleted instance.
     await scope.write({ ...base, status: "deleting" });
     await invokeHandler(provider.handler, call(scope, ref, "delete", previous.props, previous));
@@ -313,7 +336,7 @@ async function replace(scope: Scope, provider: Provider, ref: ResourceRef, previ
   }
   const { replaced: _old, ...rest } = base;
   const successor: State = { ...rest, status: "creating", seq: base.seq, output: undefined, ...(replaced.length ? { replaced } : {}) };
-  return create(scope, provider, ref, successor, next, props);
+  return create(scope, provider, ref, successor, next, props, options);
 }
 
 function call(scope: Scope, ref: ResourceRef, phase: "create" | "update" | "delete" | "read", props: unknown, previous: State | undefined, creating = false) {

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULT_MAX_DELETES, parseMaxDeletes, type DeleteLimit, type MaxDeletes } from "./deletion-guard.js";
 import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
 import { parseStoreUrl, storeFactory } from "../state/store-url.js";
@@ -63,6 +64,20 @@ export interface AlchemyOptions {
    * @default false
    */
   adopt?: boolean;
+  /**
+   * Let a deploy's orphan clean-up delete more than {@link maxDeletes}
+   * (`--allow-deletes`). It does not lift `protect`.
+   * @default false
+   */
+  allowDeletes?: boolean;
+  /**
+   * The most a deploy's orphan clean-up may delete before it stops, deleting
+   * nothing: a count of resources, or a percentage of the stage's records
+   * (a percentage never stops fewer than 5 deletions). Replaced instances and
+   * retained resources are not counted; `alchemy destroy` is not limited.
+   * @default "50%"
+   */
+  maxDeletes?: MaxDeletes;
   /**
    * Print nothing but warnings and errors.
    * @default false
@@ -126,6 +141,10 @@ export interface RunOptions {
   stateStore?: StateStoreFactory;
   /** Credentials for providers in this scope and below, replacing the profile's settings per provider. */
   credentials?: Record<string, CredentialOverride>;
+  /** `protect: true` for every resource declared in this scope and below (a resource's own option wins). */
+  protect?: boolean;
+  /** `retain: true` for every resource declared in this scope and below (a resource's own option wins). */
+  retain?: boolean;
 }
 
 /** Options with every default applied. */
@@ -138,6 +157,8 @@ export interface ResolvedOptions {
   rootDir: string;
   force: boolean;
   adopt: boolean;
+  allowDeletes: boolean;
+  maxDeletes: DeleteLimit;
   quiet: boolean;
   stateStore?: StateStoreFactory;
   password?: string;
@@ -200,6 +221,8 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     rootDir: path.resolve(options.rootDir ?? process.cwd()),
     force: options.force ?? false,
     adopt: options.adopt ?? false,
+    allowDeletes: options.allowDeletes ?? false,
+    maxDeletes: parseMaxDeletes(options.maxDeletes ?? DEFAULT_MAX_DELETES, `application "${appName}"`),
     quiet: options.quiet ?? false,
     stateStore: options.stateStore ?? storeFromEnv(appName, env, options.rootDir),
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),

@@ -6,6 +6,7 @@
  * @module
  */
 import { currentScope } from "./context.js";
+import { checkDeletionOptions, type DeletionOptions } from "./deletion-options.js";
 import { ScopeError } from "./errors.js";
 import type { Context, RawHandler } from "./handler-context.js";
 import { applyResource, type Provider } from "./lifecycle.js";
@@ -130,9 +131,12 @@ export interface ResourceOptions<Output, Props> {
   read?(this: Context<Output, Props>, id: string, props: Props): Promise<Output>;
 }
 
-/** What `Resource(...)` returns: declare a resource by calling it. */
+/**
+ * What `Resource(...)` returns: declare a resource by calling it, with
+ * {@link DeletionOptions} (`protect`, `retain`) as an optional third argument.
+ */
 export interface ResourceFactory<Output extends object, Props> {
-  (id: string, ...props: undefined extends Props ? [props?: Props] : [props: Props]): Promise<Output>;
+  (id: string, ...args: undefined extends Props ? [props?: Props, options?: DeletionOptions] : [props: Props, options?: DeletionOptions]): Promise<Output>;
   /** The kind, e.g. `fs::File`. */
   readonly kind: string;
 }
@@ -190,14 +194,15 @@ export function Resource<Output extends object, Props = undefined>(
       : { kind, handler: fromLifecycle(handler as ResourceLifecycle<object, unknown>), read: handler.read as RawHandler | undefined }),
   };
   registerProvider(kind, provider.handler);
-  const declare = (id: string, props?: Props): Promise<Output> => {
+  const declare = (id: string, props?: Props, options?: DeletionOptions): Promise<Output> => {
     const scope = currentScope();
     if (!scope || scope.kind === "application") {
       throw new ScopeError(
         `${kind} "${id}" was declared outside an application. Call \`await alchemy("my-app")\` before declaring resources, or declare it inside alchemy.run(...).`,
       );
     }
-    return scope.declare(id, () => applyResource(scope, provider, id, props)) as Promise<Output>;
+    const own = checkDeletionOptions(options, `${kind} "${scope.path}/${id}"`);
+    return scope.declare(id, () => applyResource(scope, provider, id, props, own)) as Promise<Output>;
   };
   return Object.assign(declare, { kind }) as ResourceFactory<Output, Props>;
 }

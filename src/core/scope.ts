@@ -6,6 +6,7 @@
  * @module
  */
 import type { State, StateStore, StateStoreFactory, StateStoreScope } from "../state/state-store.js";
+import { mergeDeletionOptions, type DeletionOptions } from "./deletion-options.js";
 import { ScopeError } from "./errors.js";
 import type { CredentialOverride, Credentials } from "./profiles/credentials.js";
 import { firstSecretPath, isSealed, needsSealing, openState, sealState } from "./secrets/secret-codec.js";
@@ -50,6 +51,8 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   private finalizing?: Promise<void>;
   private storeInstance?: StateStore;
   private ownCredentials?: Credentials;
+  private ownDeletionOptions?: DeletionOptions;
+  private resourceOptions?: Map<string, DeletionOptions>;
   private recordsPromise?: Promise<Map<string, State>>;
   private childrenPromise?: Promise<string[]>;
 
@@ -102,6 +105,22 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   /** Credentials providers in this scope get: the run's profile, with the overrides of this scope and its parents. */
   get credentials(): Credentials {
     return this.ownCredentials ?? this.parent?.credentials ?? this.context.credentials;
+  }
+
+  /**
+   * The `protect`/`retain` resources declared here inherit: this scope's own
+   * (from `alchemy.run`, or the options of the resource whose scope it is)
+   * over its parent's.
+   */
+  get deletionOptions(): DeletionOptions {
+    const inherited = this.parent?.deletionOptions ?? {};
+    const own = this.kind === "resource" ? this.parent?.resourceOptions?.get(this.name) : this.ownDeletionOptions;
+    return own ? mergeDeletionOptions(inherited, own) : inherited;
+  }
+
+  /** Notes the options resource `id` was declared with, for the resources its handler declares. */
+  noteResourceOptions(id: string, options: DeletionOptions): void {
+    (this.resourceOptions ??= new Map()).set(id, options);
   }
 
   /** The state store holding this scope's records (made on first use). */
@@ -185,7 +204,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
   }
 
   /** Opens the scope of an `alchemy.run(name)` block. */
-  openNested(name: string, storeFactory?: StateStoreFactory, credentials?: Record<string, CredentialOverride>): Scope {
+  openNested(name: string, storeFactory?: StateStoreFactory, credentials?: Record<string, CredentialOverride>, deletion?: DeletionOptions): Scope {
     assertValidName(name, "scope", this.path);
     if (this.finalizing) {
       throw new ScopeError(`Cannot run scope "${name}" in "${this.path}": that scope was already finalized.`, this.path);
@@ -199,6 +218,7 @@ export class Scope implements StateStoreScope, AsyncDisposable {
     }
     const scope = new Scope(this.context, name, "nested", this, storeFactory);
     if (credentials) scope.ownCredentials = this.credentials.withOverrides(credentials);
+    if (deletion) scope.ownDeletionOptions = deletion;
     scope.ran = true;
     this.adopt(scope);
     return scope;

@@ -45,6 +45,9 @@ export function stateProblem(value: unknown, id: string, fqn?: string): string |
     const bad = v.replaced.findIndex((r) => !isPlainObject(r) || !isStringArray((r as { deps?: unknown }).deps));
     if (bad >= 0) return `has field "replaced[${bad}]" that is not an instance with a "deps" array`;
   }
+  for (const field of ["protect", "retain"] as const) {
+    if (v[field] !== undefined && typeof v[field] !== "boolean") return `has field "${field}" ${describe(v[field])}, expected true or false`;
+  }
   return undefined;
 }
 

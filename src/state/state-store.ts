@@ -78,6 +78,17 @@ export interface State {
   deps: string[];
   /** Earlier instances awaiting deletion at finalize (replacement). */
   replaced?: ReplacedInstance[];
+  /**
+   * Set (only ever `true`) when the program declared the resource with
+   * `protect: true`: a run that would delete or replace it fails first.
+   */
+  protect?: boolean;
+  /**
+   * Set (only ever `true`) when the program declared the resource with
+   * `retain: true`: when it leaves the program or its stage is destroyed,
+   * the record is forgotten and the delete handler is not called.
+   */
+  retain?: boolean;
 }
 
 /**

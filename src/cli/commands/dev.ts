@@ -16,7 +16,7 @@ import type { CliIO } from "../io.js";
 import { executeRun, type RunCommandOptions } from "./run.js";
 
 /** Flags of `alchemy dev`. */
-export type DevOptions = Pick<RunCommandOptions, "command" | "state" | "stage" | "profile" | "quiet" | "verbose" | "lockTimeoutMs">;
+export type DevOptions = Pick<RunCommandOptions, "command" | "state" | "stage" | "profile" | "quiet" | "verbose" | "lockTimeoutMs" | "allowDeletes">;
 
 /** Files whose change runs the program again. */
 const SOURCE = /\.(?:[cm]?[jt]sx?|json|sql)$/;

@@ -53,6 +53,8 @@ export interface RunCommandOptions {
   /** destroy: no confirmation. */
   yes: boolean;
   adopt: boolean;
+  /** `--allow-deletes` (deploy and plan). */
+  allowDeletes?: boolean;
   concurrency?: number;
   strategy?: DestroyStrategy;
   detailedExitcode: boolean;
@@ -219,6 +221,7 @@ function launchOptions(command: RunCommandName, opts: RunCommandOptions, cwd: st
   set("profile", opts.profile, `--profile ${opts.profile}`);
   if (command === "deploy") set("force", opts.force || undefined, "--force");
   set("adopt", opts.adopt || undefined, "--adopt");
+  if (command === "deploy" || command === "plan") set("allowDeletes", opts.allowDeletes || undefined, "--allow-deletes");
   set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
   set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
   set("lockTimeoutMs", opts.lockTimeoutMs, `--lock-timeout ${opts.lockTimeoutMs}ms`);

@@ -152,6 +152,40 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
   });
 }
 
+/**
+ * `alchemy state unprotect <fqn>`: drops `protect` from one record, under the
+ * stage's lock, so that the next run may delete or replace the resource.
+ * Nothing else in the record changes; a program that still declares
+ * `protect: true` records it again on its next deploy.
+ */
+export async function stateUnprotect(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
+  const address = parseFqn(fqn);
+  return runCommandBody(io, async () => {
+    const where = stateLocationOf(opts, io);
+    await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
+    return withStateSession(where, async (session) => {
+      await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state unprotect ${fqn}`);
+      const store = await session.open(address.scope);
+      const record = await store.get(address.id);
+      if (!record) {
+        notFound(io, address, session);
+        return EXIT.failed;
+      }
+      if (!record.protect) {
+        io.stdout.write(`${address.fqn} is not protected; nothing was changed.\n`);
+        return EXIT.ok;
+      }
+      const { protect: _dropped, ...rest } = record;
+      await store.set(address.id, { ...rest, seq: record.seq + 1 });
+      io.stdout.write(
+        `${address.fqn} is no longer protected: the next run may delete or replace it. ` +
+          "If the program still declares it with protect: true, its next deploy protects it again.\n",
+      );
+      return EXIT.ok;
+    }, io.stderr);
+  });
+}
+
 /** Names of the stages recorded for `app`, sorted. */
 async function stagesOf(session: StateSession, app: string): Promise<string[]> {
   return (await (await session.open([app])).listScopes()).sort(compare);

@@ -20,7 +20,7 @@ const PLANNED: Record<string, [string, (s: string) => string]> = {
 
 /** Whether an event deserves a line of its own (unchanged resources are only counted). */
 export function isReported(event: RunEvent): boolean {
-  return event.status !== "start" && event.action !== "noop";
+  return event.status !== "start" && (event.action !== "noop" || !!event.recorded?.length);
 }
 
 /** The lines of one finished event: a head line, then one per changed prop path in a plan. */
@@ -29,7 +29,10 @@ export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
   if (event.status === "failed") {
     return [`${pc.red("✗")} ${event.action} ${event.fqn}: ${pc.red(event.error?.message ?? "failed")}`];
   }
+  const flags = flagsText(event);
   if (event.status === "planned") {
+    if (event.action === "noop" && event.recorded?.length) return [`${pc.cyan("  record ")} ${event.fqn}${pc.dim(` (${event.recorded.join(", ")}; the handler is not called)`)}`];
+    if (event.action === "delete" && event.retain && !event.refused) return [`${pc.cyan("- forget ")} ${event.fqn}${pc.dim(" (retain: the record is forgotten, the resource is not deleted)")}`];
     const [label, colour] = PLANNED[event.action] ?? [event.action, (s: string) => s];
     // `?`: deploy may do less (update instead of replace, nothing instead of update), decided by values known only then.
     const undecided = event.alternatives?.length ? event.alternatives : undefined;
@@ -39,12 +42,21 @@ export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
       : event.unknown
         ? pc.dim(" (some values known only after deploy)")
         : "";
-    return [`${colour(head)} ${event.fqn}${note}${unknown}`, ...(event.changes ?? []).map((c) => `    ${c.path || "(all props)"}: ${value(c.before)} -> ${value(c.after)}`)];
+    const refused = event.refused ? ` ${pc.red(pc.bold(event.refused === "protected" ? "✗ protected: deploy stops" : "✗ over maxDeletes: deploy stops"))}` : "";
+    return [`${colour(head)} ${event.fqn}${note}${unknown}${flags}${refused}`, ...(event.changes ?? []).map((c) => `    ${c.path || "(all props)"}: ${value(c.before)} -> ${value(c.after)}`)];
   }
   if (event.action === "read") return [`${pc.cyan("=")} ${event.fqn} ${value(event.output, 200)}`];
   const time = elapsedMs === undefined ? "" : pc.dim(` ${seconds(elapsedMs)}`);
   const paths = event.changes?.length ? pc.dim(` (${event.changes.map((c) => c.path || "(all props)").join(", ")})`) : "";
-  return [`${pc.green("✓")} ${PAST[event.action] ?? event.action} ${event.fqn}${paths}${note}${time}`];
+  if (event.action === "noop") return [`${pc.green("✓")} recorded ${event.fqn}${pc.dim(` (${event.recorded?.join(", ")})`)}${time}`];
+  const verb = event.action === "delete" && event.retain ? "retained" : (PAST[event.action] ?? event.action);
+  return [`${pc.green("✓")} ${verb} ${event.fqn}${paths}${note}${event.action === "delete" ? "" : flags}${time}`];
+}
+
+/** ` [protected, retained]` for a resource with either option, else "". */
+function flagsText(event: RunEvent): string {
+  const flags = [event.protect ? "protected" : "", event.retain ? "retained" : ""].filter(Boolean);
+  return flags.length ? pc.dim(` [${flags.join(", ")}]`) : "";
 }
 
 /** How many resources an interruption names before it only counts the rest (`--json` lists every one). */
