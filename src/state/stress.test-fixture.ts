@@ -128,7 +128,8 @@ const Thing = Resource("stress::Thing", async function (this: any, id: string, p
 });
 // A second deploy is started early and held here, then let go at the moment the harness picks.
 if (process.env.STRESS_GATE) while (!fs.existsSync(process.env.STRESS_GATE)) await new Promise((resolve) => setTimeout(resolve, 2));
-const app = await alchemy("${APP}", { lockLeaseMs: ${LEASE_MS} });
+// allowDeletes: a round after a killed destroy may hold few records, and dropping some of them is no mistake here.
+const app = await alchemy("${APP}", { lockLeaseMs: ${LEASE_MS}, allowDeletes: true });
 const v = Number(process.env.STRESS_VERSION);
 const perScope = Number(process.env.STRESS_PER_SCOPE);
 const dropped = new Set((process.env.STRESS_DROP ?? "").split(",").filter(Boolean));
