@@ -128,7 +128,7 @@ export function consoleReporter(quiet: boolean): (event: RunEvent) => void {
     const verb = event.status === "planned" ? `would ${action}` : (PAST[action] ?? action);
     const paths = event.changes?.length ? ` (${event.changes.map((c) => c.path || "(all)").join(", ")})` : "";
     const note = event.note || event.recorded?.length ? ` (${[event.note, ...(event.recorded ?? [])].filter(Boolean).join(", ")})` : "";
-    const maybe = event.alternatives?.length ? ` (${alternativesText(event.alternatives)})` : "";
+    const maybe = event.alternatives?.length ? ` (${alternativesText(event.alternatives)})` : event.refused ? ` (refused: ${event.refused === "protected" ? "protected" : "over maxDeletes"}; deploy stops)` : "";
     console.log(`${event.status === "planned" ? (maybe ? "?" : "~") : "✓"} ${verb} ${event.fqn}${paths}${note}${maybe}`);
   };
 }
