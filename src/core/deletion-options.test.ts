@@ -206,6 +206,15 @@ describe.each(persistentStoreUrls("alchemy_deletion_options", cleanups))("protec
     expect(recorded.get("app/test/data/free")?.protect).toBeUndefined();
   });
 
+  it("stops the orphan clean-up of a resource's own scope when a resource its handler no longer declares is protected", async () => {
+    await run(async () => world.Thing("p", { value: 1, children: ["c1", "c2"] }, { protect: true }));
+    const error = await run(async () => world.Thing("p", { value: 2, children: ["c1"] }, { protect: true }));
+    expect(error).toBeInstanceOf(ProtectedResourceError);
+    expect((error as ProtectedResourceError).fqns).toEqual(["app/test/p/c2"]);
+    expect(world.count("delete")).toBe(0);
+    expect((await records()).has("app/test/p/c2")).toBe(true);
+  });
+
   it("stops a deploy whose program skipped a block because an environment variable is missing, deleting nothing", async () => {
     const program = (env: Record<string, string | undefined>) => async () => {
       await world.Thing("dns", {});
