@@ -488,7 +488,8 @@ async function runVariant(variant, n, run, samples) {
       log(
         `  ${variant.key.padEnd(15)} N=${n} run ${run} ${step.label.padEnd(19)} ${fmtMs(sample.ms).padStart(9)} ms ` +
           `(wall ${fmtMs(sample.wallMs)} ms, cpu ${fmtMs(sample.cpuMs)} ms, ${sample.maxRssMB.toFixed(0)} MB)  state: ${state.records.size} resources, ` +
-          `${state.files} ${state.what === "files" ? "files" : "other records"}`,
+          `${state.files} ${state.what === "files" ? "files" : "other records"}` +
+          (requests ? `; requests: ${Object.entries(requests).map(([op, k]) => `${op} ${k}`).join(", ") || "none"}` : ""),
       );
       if (step.timed) samples[variant.key][step.label].push(sample);
     }
