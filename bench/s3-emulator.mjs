@@ -21,12 +21,16 @@ export async function startS3Emulator(bucket) {
     });
     child.once("exit", (code) => reject(new Error(`the S3 emulator exited with code ${code}`)));
   });
+  // Also when the bench fails: s3rver would otherwise outlive it.
+  const killOnExit = () => child.kill("SIGTERM");
+  process.once("exit", killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
   return {
     endpoint,
     /** Requests by operation (GET, PUT, DELETE, LIST, HEAD) since the last call. */
     requests: async () => (await fetch(`${endpoint}/__stats`)).json(),
     stop: async () => {
+      process.off("exit", killOnExit);
       child.kill("SIGTERM");
       await new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once("exit", resolve)));
       rmSync(dir, { recursive: true, force: true });
