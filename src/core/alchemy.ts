@@ -84,7 +84,7 @@ async function destroy(target: Scope | object): Promise<void> {
   const state = owner && (await owner.records()).get(ref.id);
   if (!owner || !state) return;
   const items = [...itemsOf(owner, state), ...(await collectTree(owner.existingChild(ref.id, true)))];
-  const outcome = await deleteItems(stage, items, "fail");
+  const outcome = await deleteItems(stage, items);
   if (outcome.failures.length) throw new DestroyError(outcome.failures);
 }
 

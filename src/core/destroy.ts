@@ -37,14 +37,9 @@ import { providerOf } from "./providers.js";
 import type { Scope } from "./scope.js";
 import { walkTree } from "./tree.js";
 
-/** What to do with a member that something outside the set still depends on. */
-export type ExternalDependents = "defer" | "fail";
-
 /** Outcome of {@link deleteItems}. */
 export interface DeleteOutcome {
   failures: DeleteFailure[];
-  /** Members kept for later because something outside the set still used them. */
-  deferred: DeletionItem[];
 }
 
 interface Node {
@@ -64,10 +59,10 @@ interface Node {
  * @param refused in a plan: deploy will refuse these deletions for this reason
  * @throws ProtectedResourceError before anything is deleted (or, in a plan, after reporting) when an item is protected
  */
-export async function deleteItems(stage: Scope, items: DeletionItem[], external: ExternalDependents, refused?: "maxDeletes"): Promise<DeleteOutcome> {
+export async function deleteItems(stage: Scope, items: DeletionItem[], refused?: "maxDeletes"): Promise<DeleteOutcome> {
   const context = stage.context;
   const options = context.options;
-  if (items.length === 0) return { failures: [], deferred: [] };
+  if (items.length === 0) return { failures: [] };
   const isProtected = (item: DeletionItem) => item.replacedIndex === undefined && item.state.protect === true;
   const protectedFqns = items.filter(isProtected).map((i) => i.state.fqn);
   if (options.phase === "plan") {
@@ -85,13 +80,12 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
     }
   }
   if (protectedFqns.length) throw new ProtectedResourceError(protectedFqns.sort(), "delete");
-  if (options.phase === "plan") return { failures: [], deferred: [] };
+  if (options.phase === "plan") return { failures: [] };
   const nodes = buildGraph(items);
   const existing = await markOutsideDependents(stage, nodes);
   reportDanglingDeps(stage, nodes, existing);
 
   const failures: DeleteFailure[] = [];
-  const deferred: DeletionItem[] = [];
   const held = new Set<string>();
   // Members of a deps cycle can never go first, nor can what they still need:
   // they are kept as they are, and the cycle is named.
@@ -113,8 +107,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
       if (held.has(k)) continue;
       held.add(k);
       const node = nodes.get(k)!;
-      if (external === "defer") deferred.push(node.item);
-      else failures.push({ fqn: node.item.state.fqn, error: reason(node.item.state.fqn) });
+      failures.push({ fqn: node.item.state.fqn, error: reason(node.item.state.fqn) });
       stack.push(...node.unblocks);
     }
   };
@@ -149,7 +142,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
     // Nothing was deleted; put back what was marked, and report why.
     await restore(marked, original);
     for (const node of marked) failures.push({ fqn: node.item.state.fqn, error: toError(error) });
-    return { failures, deferred };
+    return { failures };
   }
   const removals: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
@@ -199,7 +192,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], external:
   }
   // Resources whose delete never started are as they were.
   await restore(untouched, original);
-  return { failures, deferred };
+  return { failures };
 }
 
 /** Writes back the records of `nodes` as they were before they were marked "deleting". */

@@ -57,9 +57,8 @@ export async function finalizeScope(scope: Scope): Promise<void> {
   const all = dedupe(items);
   const tooMany = await massDeletion(scope, all);
   if (tooMany && phase === "up") throw tooMany;
-  const outcome = await deleteItems(scope, all, "fail", tooMany ? "maxDeletes" : undefined);
+  const outcome = await deleteItems(scope, all, tooMany ? "maxDeletes" : undefined);
   if (tooMany) throw tooMany;
-  context.deferred.push(...outcome.deferred);
   context.deleteFailures.push(...outcome.failures);
   if (phase === "up") await dropDanglingDeps(scope);
 }
@@ -77,7 +76,7 @@ export async function finalizeNestedScope(parent: Scope, name: string): Promise<
     return;
   }
   const ghost = parent.existingChild(name, false);
-  const outcome = await deleteItems(stageOf(parent), await collectTree(ghost), "fail");
+  const outcome = await deleteItems(stageOf(parent), await collectTree(ghost));
   if (outcome.failures.length) throw new DestroyError(outcome.failures);
 }
 
@@ -87,7 +86,7 @@ export async function finalizeNestedScope(parent: Scope, name: string): Promise<
  * run when the stage is destroyed by the destroy phase.
  */
 export async function destroyTree(scope: Scope, reportAs: "throw" | "run"): Promise<void> {
-  const outcome = await deleteItems(stageOf(scope), await collectTree(scope), "fail");
+  const outcome = await deleteItems(stageOf(scope), await collectTree(scope));
   if (!outcome.failures.length) return;
   if (reportAs === "throw") throw new DestroyError(outcome.failures);
   scope.context.deleteFailures.push(...outcome.failures);

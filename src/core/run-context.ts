@@ -25,7 +25,7 @@ export class RunContext {
   readonly failures = new Set<Error>();
   /** Deletes that failed; reported together when the application is finalized. */
   readonly deleteFailures: DeleteFailure[] = [];
-  /** Orphans a nested finalize could not delete yet because something outside still used them. */
+  /** Orphans of nested and resource scopes, handed to the stage, which deletes every orphan of the run at once. */
   readonly deferred: DeletionItem[] = [];
   /** Credentials of the run's profile; scopes may override them per provider. */
   readonly credentials: Credentials;
