@@ -176,6 +176,37 @@ export interface StateStore {
    */
   deleteStageMeta?(): Promise<void>;
   /**
+   * Keeps one entry of the stage's history (see `src/history/`): `item.run`
+   * names it (a sortable run id), `item.entry` is the JSON a person reads,
+   * `item.snapshot` bytes the engine keeps with it (opaque to the store).
+   * Replaces an entry with the same run id. Durable once resolved, fenced by
+   * the stage lock exactly like `setStageMeta`: a run whose lock was taken
+   * over gets the `LockLostError` and nothing is written. Call it on the
+   * stage scope's store; any other store rejects with a `StateStoreError`.
+   * History is not a record: not listed, counted or returned by `all`.
+   * Optional capability, offered with `listHistory`, `getHistorySnapshot`
+   * and `deleteHistory`.
+   *
+   * @example
+   * await stageStore.appendHistory?.({ run: "20260102T030405123Z-ab12", entry: { command: "deploy" }, snapshot: bytes });
+   */
+  appendHistory?(item: HistoryItem): Promise<void>;
+  /**
+   * The stage's history entries, newest (greatest run id) first, at most
+   * `limit` of them (all when absent), without their snapshots.
+   *
+   * @example
+   * const [last] = await stageStore.listHistory?.(1) ?? [];
+   */
+  listHistory?(limit?: number): Promise<HistoryListing[]>;
+  /** The snapshot kept with the entry `run`, or `undefined` when there is no such entry. */
+  getHistorySnapshot?(run: string): Promise<Uint8Array | undefined>;
+  /**
+   * Removes the entries named (a no-op for those that do not exist), durable
+   * once resolved and fenced like {@link appendHistory}.
+   */
+  deleteHistory?(runs: string[]): Promise<void>;
+  /**
    * Problems the store noticed that do not stop it, each a whole message
    * saying what is wrong, where, and how to fix it: e.g. a state directory
    * every user of the machine may write to. The engine reports each once
@@ -188,6 +219,20 @@ export interface StateStore {
    * for (const message of store.warnings?.() ?? []) console.error(`! ${message}`);
    */
   warnings?(): string[];
+}
+
+/** One entry of a stage's history as a store keeps it (see {@link StateStore.appendHistory}). */
+export interface HistoryItem extends HistoryListing {
+  /** Bytes kept with the entry; opaque to the store. */
+  snapshot: Uint8Array;
+}
+
+/** An entry of a stage's history without its snapshot, as {@link StateStore.listHistory} gives it. */
+export interface HistoryListing {
+  /** The run's id: letters, digits and `-` (checked by `historyRunProblem`), sortable by time. */
+  run: string;
+  /** What a person reads about the run: a plain JSON object. */
+  entry: Record<string, unknown>;
 }
 
 /** A stage's metadata: a JSON object whose top-level keys belong to engine features (e.g. `secrets`). */

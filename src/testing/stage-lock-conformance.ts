@@ -154,6 +154,27 @@ export function describeStageLock(name: string, setup: StateStoreSetup): void {
       await taken.release();
     }));
 
+    it("refuses the history writes of a holder whose lock was taken over, with LockLostError, and keeps the new holder's", withStores(async (stage, harness, skip) => {
+      // Two holders of one stage in one process are told apart only by stores that fence per factory.
+      if (!harness.fencesPerFactory) return skip();
+      const first = await stage("app", "dev");
+      const second = await stage("app", "dev");
+      if (!first.appendHistory || !first.deleteHistory || !second.appendHistory || !second.listHistory) return skip();
+      const item = (run: string, writer: string) => ({ run, entry: { writer }, snapshot: new Uint8Array([1, 2, 3]) });
+      const old = await first.lock({ holder: holder("stalled"), leaseMs: 300, timeoutMs: 0 });
+      await first.appendHistory(item("r1", "stalled"));
+      await sleep(450);
+      const taken = await second.lock({ holder: holder("next"), leaseMs: 30_000, timeoutMs: 0 });
+      await second.appendHistory(item("r2", "next"));
+      const appended = await first.appendHistory(item("r3", "stalled, late")).then(() => undefined, (e: unknown) => e);
+      expect(appended).toBeInstanceOf(LockLostError);
+      const deleted = await first.deleteHistory(["r1", "r2"]).then(() => undefined, (e: unknown) => e);
+      expect(deleted).toBeInstanceOf(LockLostError);
+      expect((await second.listHistory()).map((e) => e.run)).toEqual(["r2", "r1"]);
+      await old.release();
+      await taken.release();
+    }));
+
     it("force-unlocks only the lock with the given id", withStores(async (stage) => {
       const store = await stage("app", "dev");
       const lock = await store.lock({ holder: holder("one"), leaseMs: 30_000, timeoutMs: 0 });

@@ -7,6 +7,7 @@
 import { describe, expect, it } from "vitest";
 import { ScopeError, StateStoreError } from "../core/errors.js";
 import type { StageMeta, State, StateStore, StateStoreFactory } from "../state/state-store.js";
+import { describeHistory } from "./history-conformance.js";
 
 /** What a store's test gives the suite for one case. */
 export interface StateStoreHarness {
@@ -43,7 +44,7 @@ export interface ConformanceOptions {
 export type StateStoreSetup = () => Promise<StateStoreHarness>;
 
 /** Opens stores like the engine does (init first) and deinits them after the case. */
-interface Stores {
+export interface Stores {
   open(chain: string[], factory?: StateStoreFactory): Promise<StateStore>;
   closeAll(): Promise<void>;
   harness: StateStoreHarness;
@@ -284,6 +285,7 @@ export function describeStateStore(name: string, setup: StateStoreSetup, options
     }));
 
     describeStageMeta(run);
+    describeHistory(run);
 
     it("invalid ids are rejected by set, get and delete with ScopeError before any I/O", run(async ({ open }) => {
       const store = await open(APP);
@@ -341,7 +343,7 @@ export function describeStateStore(name: string, setup: StateStoreSetup, options
 }
 
 /** A case body runner of {@link describeStateStore}. */
-type Run = (body: (stores: Stores, skip: () => void) => Promise<void>) => (context: { skip: () => void }) => Promise<void>;
+export type Run = (body: (stores: Stores, skip: () => void) => Promise<void>) => (context: { skip: () => void }) => Promise<void>;
 
 /** A store of a stage that offers the stage metadata capability. */
 type MetaStore = StateStore & Required<Pick<StateStore, "getStageMeta" | "setStageMeta">>;

@@ -8,7 +8,8 @@ import { assertValidName } from "../../core/names.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { StateStoreError } from "../../core/errors.js";
 import { assertWritableState, getEach, putEntry, readStoredState, stateJson } from "../state-record.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { assertHistoryRun, historyEntryText, newestFirst, notAStageHistory, parseHistoryEntry } from "../history-items.js";
 
 /**
  * The backing of one or more {@link MemoryStateStore}s: every record of every
@@ -26,6 +27,8 @@ export class MemoryStateTree {
   readonly #changedAt = new Map<string, Date>();
   /** Stage metadata as JSON text, by stage key (`app/stage`); apart from the records, so never listed. */
   readonly #stageMeta = new Map<string, string>();
+  /** Stage history by stage key, then run id; apart from the records, so never listed. */
+  readonly #history = new Map<string, Map<string, { text: string; snapshot: Uint8Array }>>();
 
   /** The records of the scope `key`; created when `create` is set. */
   records(key: string, create: true): Map<string, string>;
@@ -67,6 +70,15 @@ export class MemoryStateTree {
     this.#stageMeta.delete(key);
   }
 
+  /** The history of the stage `key` (`app/stage`): entry text and snapshot by run id; created when `create` is set. */
+  history(key: string, create: true): Map<string, { text: string; snapshot: Uint8Array }>;
+  history(key: string, create?: false): Map<string, { text: string; snapshot: Uint8Array }> | undefined;
+  history(key: string, create = false): Map<string, { text: string; snapshot: Uint8Array }> | undefined {
+    let entries = this.#history.get(key);
+    if (entries === undefined && create) this.#history.set(key, (entries = new Map()));
+    return entries;
+  }
+
   /** Names of the direct children of scope `key` that hold a record somewhere below. */
   childScopes(key: string): string[] {
     const prefix = key === "" ? "" : key + "/";
@@ -83,6 +95,7 @@ export class MemoryStateTree {
     this.#scopes.clear();
     this.#changedAt.clear();
     this.#stageMeta.clear();
+    this.#history.clear();
   }
 }
 
@@ -201,6 +214,43 @@ export class MemoryStateStore implements StateStore {
   async deleteStageMeta(): Promise<void> {
     this.#stageMetaLocation("delete the stage metadata of");
     this.#tree.deleteStageMeta(this.#key);
+  }
+
+  /** Keeps a copy of `item` in this tree's history of the stage. */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    const location = this.#historyLocation("append to the history of");
+    const text = historyEntryText(item, location);
+    this.#tree.history(this.#key, true).set(item.run, { text, snapshot: new Uint8Array(item.snapshot) });
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    const location = this.#historyLocation("list the history of");
+    const all = [...(this.#tree.history(this.#key) ?? [])].map(([run, { text }]) => ({ run, text }));
+    return newestFirst(all, limit).map(({ run, text }) => parseHistoryEntry(run, text, location));
+  }
+
+  /** A copy of the snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const location = this.#historyLocation("read the history of");
+    assertHistoryRun(run, location);
+    const found = this.#tree.history(this.#key)?.get(run);
+    return found === undefined ? undefined : new Uint8Array(found.snapshot);
+  }
+
+  /** Forgets the entries named. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const location = this.#historyLocation("delete from the history of");
+    runs.forEach((run) => assertHistoryRun(run, location));
+    const entries = this.#tree.history(this.#key);
+    for (const run of runs) entries?.delete(run);
+  }
+
+  /** `memory:app/stage#history`, after checking that this is the store of a stage scope. */
+  #historyLocation(doing: string): string {
+    const location = `memory:${this.#path}#history`;
+    if (this.#chain.length !== 2) throw notAStageHistory(doing, this.#chain, location);
+    return location;
   }
 
   /** `memory:app/stage#meta`, after checking that this is the store of a stage scope. */
