@@ -20,7 +20,9 @@ import fs from "node:fs";
 import path from "node:path";
 import { StateStoreError, toError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { readHistoryEntries, readHistorySnapshot, removeHistoryItems, writeHistoryItem } from "./history-files.js";
+import { assertHistoryRun, notAStageHistory } from "../history-items.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { forceUnlock, readLock } from "./file-lock.js";
 import { errorCode } from "./durable-files.js";
@@ -212,6 +214,45 @@ export class FileSystemStateStore implements StateStore, StageLocking {
     const refused = journal.refusal();
     if (refused !== undefined) throw refused;
     removeStageMeta(stageDir, journal.guard.writes);
+  }
+
+  /** Writes an entry of the stage's history under `<stage dir>/~history/` (see history-files.ts); fenced like {@link setStageMeta}. */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    const stageDir = this.#historyStageDir("append to the history of");
+    const journal = await this.#journal();
+    const refused = journal.refusal();
+    if (refused !== undefined) throw refused;
+    writeHistoryItem(stageDir, item, journal.guard.writes);
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    const stageDir = this.#historyStageDir("list the history of");
+    await this.#open();
+    return readHistoryEntries(stageDir, limit);
+  }
+
+  /** The snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const stageDir = this.#historyStageDir("read the history of");
+    assertHistoryRun(run, stageDir);
+    await this.#open();
+    return readHistorySnapshot(stageDir, run);
+  }
+
+  /** Removes the entries named; fenced like {@link setStageMeta}. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const stageDir = this.#historyStageDir("delete from the history of");
+    runs.forEach((run) => assertHistoryRun(run, stageDir));
+    const journal = await this.#journal();
+    const refused = journal.refusal();
+    if (refused !== undefined) throw refused;
+    removeHistoryItems(stageDir, runs, journal.guard.writes);
+  }
+
+  #historyStageDir(doing: string): string {
+    if (this.stageDir === undefined || this.#chain.length !== 2) throw notAStageHistory(doing, this.#chain, this.scopeDir);
+    return this.stageDir;
   }
 
   #metaStageDir(doing: string): string {

@@ -8,6 +8,7 @@
  * ~lock             the stage's lock (file-lock.ts)
  * ~fence-<lock id>  the lock holder's fence (stage-fence.ts)
  * ~stage.json       the stage's metadata (stage-meta-file.ts)
+ * ~history/         the stage's history (history-files.ts)
  * ```
  *
  * @module
