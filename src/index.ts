@@ -32,6 +32,7 @@ export type { Context, HandlerPhase } from "./core/handler-context.js";
 export type { AlchemyOptions, RunOptions, Phase, DestroyStrategy } from "./core/options.js";
 export { formatSummary, type RunEvent, type RunSummary, type ResourceAction } from "./core/events.js";
 export type { PropChange } from "./core/props.js";
+export { driftLine, isDrift, type Drift, type DriftStatus } from "./core/drift.js";
 export { isResourceOutput, Unknown } from "./core/output.js";
 export {
   AlchemyError,

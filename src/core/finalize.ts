@@ -36,7 +36,8 @@ export async function finalizeScope(scope: Scope): Promise<void> {
   await scope.settle();
   const context = scope.context;
   const phase = context.options.phase;
-  if (phase === "read") return;
+  // A refresh records what it read of declared resources; it deletes nothing.
+  if (phase === "read" || phase === "refresh") return;
   if (phase === "destroy") {
     if (scope.kind === "stage") await destroyTree(scope, "run");
     return;

@@ -23,7 +23,7 @@ class HandlerStop {
   readonly name = "HandlerStop";
   readonly message: string;
   constructor(
-    readonly result: Extract<HandlerResult, { type: "replace" | "destroyed" }>,
+    readonly result: Extract<HandlerResult, { type: "replace" | "destroyed" | "gone" | "observed" }>,
     readonly call: string,
     fqn: string,
   ) {
@@ -94,6 +94,31 @@ export interface Context<Output, Props = unknown> {
    * return this.destroy();
    */
   destroy(): never;
+  /**
+   * During read: the resource no longer exists in the world (deleted outside
+   * alchemy). A refresh then reports it `gone`: `plan --refresh` plans to
+   * create it again, `deploy --refresh` creates it, `alchemy refresh` removes
+   * its record; the read phase fails naming it. Like {@link destroy}, the call
+   * stops the handler where it is. Throws an error when called outside read.
+   *
+   * @example
+   * if (!(await api.exists(this.output.id))) return this.gone();
+   */
+  gone(): never;
+  /**
+   * During read: the resource as found, in the terms of its props as well as
+   * its output, so that a refresh can say which prop was changed outside
+   * alchemy (`content: "<h1>Hi</h1>" -> "<h1>edited by hand</h1>"`), and a
+   * deploy puts it back. `props` are the recorded props (`this.props`) with
+   * what the world holds instead; a read that returns only the output says
+   * the props are as recorded. Stops the handler where it is, like
+   * {@link destroy}. Throws an error when called outside read.
+   *
+   * @example
+   * const text = await readFile(this.output.path, "utf8");
+   * return this.observed({ ...this.output, size: text.length }, { ...this.props, content: text });
+   */
+  observed(output: Output, props: Props): never;
 }
 
 /** What the engine needs to call a handler. */
@@ -112,7 +137,11 @@ export interface Invocation {
 export type HandlerResult =
   | { type: "output"; output: unknown }
   | { type: "replace"; force: boolean }
-  | { type: "destroyed" };
+  | { type: "destroyed" }
+  /** A read found the resource deleted outside alchemy (`this.gone()`). */
+  | { type: "gone" }
+  /** A read found the resource with these props and output (`this.observed(output, props)`). */
+  | { type: "observed"; output: unknown; props: unknown };
 
 /** A handler as the engine calls it. */
 export type RawHandler = (this: Context<unknown, unknown>, id: string, props: unknown) => Promise<unknown>;
@@ -143,6 +172,17 @@ export async function invokeHandler(handler: RawHandler, call: Invocation): Prom
     },
     destroy(): never {
       throw (stopped.signal = new HandlerStop({ type: "destroyed" }, "this.destroy()", call.fqn));
+    },
+    gone(): never {
+      if (call.phase !== "read") throw new Error(`this.gone() was called during ${call.phase} of "${call.fqn}"; it is only meaningful during read.`);
+      throw (stopped.signal = new HandlerStop({ type: "gone" }, "this.gone()", call.fqn));
+    },
+    observed(output: unknown, props: unknown): never {
+      if (call.phase !== "read") throw new Error(`this.observed() was called during ${call.phase} of "${call.fqn}"; it is only meaningful during read.`);
+      const storable = (value: unknown, root: "output" | "props") =>
+        toStorable(value, { fqn: call.fqn, root, operation: "read" });
+      const result = { type: "observed" as const, output: storable(output, "output"), props: storable(props, "props") };
+      throw (stopped.signal = new HandlerStop(result, "this.observed()", call.fqn));
     },
   };
   let result: unknown;

@@ -13,6 +13,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Application } from "./application.js";
+import type { Drift } from "./drift.js";
 import type { RunEvent } from "./events.js";
 import type { LastDeploy } from "./last-deploy.js";
 import type { DestroyStrategy, Phase } from "./options.js";
@@ -34,6 +35,8 @@ export interface LaunchOptions {
   stateStore?: StateStoreFactory;
   /** `--local`: providers run on their local runtime. */
   local?: boolean;
+  /** `--refresh` (plan, deploy): read recorded resources before deciding. */
+  refresh?: boolean;
 }
 
 /** What a destroy is about to delete, for a confirmation prompt. */
@@ -63,6 +66,8 @@ export interface Launch {
   spelledAs: Partial<Record<keyof LaunchOptions, string>>;
   /** Receives every resource event (the engine then prints nothing itself). */
   onEvent: (event: RunEvent) => void;
+  /** Receives what a refresh found of each record (the engine then prints no drift itself). */
+  onDrift?: (drift: Drift) => void;
   /** Receives warnings the engine would otherwise print to stderr. */
   onWarning?: (message: string) => void;
   /** Aborted on Ctrl-C: no new operation starts; those in flight finish and are recorded. */

@@ -17,6 +17,11 @@
  *    `deleteBeforeReplace` the record is marked `deleting`, the old instance
  *    deleted, then the new one created.
  * 4. No longer declared -> deleted at finalize (see finalize.ts).
+ * 5. With `refresh` (plan and up), the record is read first (see refresh.ts):
+ *    the run decides from what was found, so a resource changed outside
+ *    alchemy is updated back (even when its props are as recorded: its
+ *    output drifted) and one deleted outside alchemy is created again. The
+ *    `refresh` phase only records what it found.
  *
  * The plan phase decides the same way without calling handlers: create,
  * update, replace (declared ones only: a handler's own `this.replace()` shows
@@ -35,6 +40,8 @@ import { diffJson, holdsUnknown, isUncertainChange, jsonEqual, pathsOverlap, ser
 import type { PlanContext, ResourceOptions } from "./resource.js";
 import type { Scope } from "./scope.js";
 import { toStorable } from "./storable.js";
+import type { Drift } from "./drift.js";
+import { refreshBeforeDeciding, refreshResource } from "./refresh.js";
 
 /** A resource kind as the engine applies it. */
 export interface Provider extends ResourceOptions<unknown, unknown> {
@@ -53,7 +60,7 @@ export async function applyResource(scope: Scope, provider: Provider, id: string
   const options = mergeDeletionOptions(scope.deletionOptions, own);
   const ref: ResourceRef = { fqn, kind: provider.kind, id };
   const records = await scope.records();
-  const previous = records.get(id);
+  let previous = records.get(id);
   if (previous && previous.kind !== provider.kind) {
     throw new ResourceError(
       `"${fqn}" is recorded as a ${previous.kind} but the program declares a ${provider.kind} with that id. Use another id, or delete the old one first (remove it from the program and deploy).`,
@@ -61,15 +68,21 @@ export async function applyResource(scope: Scope, provider: Provider, id: string
       "plan",
     );
   }
+  let drift: Drift | undefined;
+  if (previous && scope.context.options.refresh && (scope.phase === "plan" || scope.phase === "up")) {
+    ({ previous, drift } = await refreshBeforeDeciding(scope, provider, ref, previous));
+  }
   switch (scope.phase) {
+    case "refresh":
+      return refreshResource(scope, provider, ref, previous);
     case "read":
       return readResource(scope, provider, ref, previous, props);
     case "destroy":
       return previous?.output !== undefined ? brandOutput(previous.output, ref) : unknownOutput(ref);
     case "plan":
-      return planResource(scope, provider, ref, previous, props, options);
+      return planResource(scope, provider, ref, previous, props, options, drift);
     case "up":
-      return upResource(scope, provider, ref, previous, props, options);
+      return upResource(scope, provider, ref, previous, props, options, drift);
   }
 }
 
@@ -84,13 +97,21 @@ async function readResource(scope: Scope, provider: Provider, ref: ResourceRef, 
   let output: unknown = previous.output;
   if (provider.read) {
     const result = await invokeHandler(provider.read, call(scope, ref, "read", props, previous));
-    if (result.type === "output") output = result.output;
+    if (result.type === "output" || result.type === "observed") output = result.output;
+    if (result.type === "gone") {
+      throw new ResourceError(
+        `"${ref.fqn}" no longer exists: its read found it deleted outside alchemy, though its record remains. ` +
+          `Run alchemy deploy --refresh to create it again, or alchemy refresh to remove its record.`,
+        ref.fqn,
+        "read",
+      );
+    }
   }
   scope.context.emit({ fqn: ref.fqn, kind: ref.kind, action: "read", status: "done", output });
   return brandOutput(output, ref);
 }
 
-function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions) {
+function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions, drift?: Drift) {
   const context = scope.context;
   const next = serializeProps(props, ref.fqn);
   const unknown = next.unknown || holdsUnknown(next.value);
@@ -99,7 +120,7 @@ function planResource(scope: Scope, provider: Provider, ref: ResourceRef, previo
     context.emit({ ...event, action: "create", changes: diffJson(undefined, next.value) });
     return plannedOutput(scope, provider, ref, props);
   }
-  const interrupted = SETTLED.has(previous.status) ? undefined : `was left "${previous.status}" by an interrupted run`;
+  const interrupted = driftNote(drift) ?? (SETTLED.has(previous.status) ? undefined : `was left "${previous.status}" by an interrupted run`);
   if (!isUpdate(previous)) {
     context.emit({ ...event, action: "create", note: interrupted });
     return plannedOutput(scope, provider, ref, props);
@@ -205,13 +226,14 @@ function planContext(scope: Scope, ref: ResourceRef, previous: State | undefined
   };
 }
 
-async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions) {
+async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, options: DeletionOptions, drift?: Drift) {
   const context = scope.context;
   const next = serializeProps(props, ref.fqn);
   if (
     previous &&
     SETTLED.has(previous.status) &&
     !context.options.force &&
+    !drift &&
     jsonEqual(previous.props, next.value)
   ) {
     // protect and retain are recorded whenever they change, though the handler is not called.
@@ -225,7 +247,14 @@ async function upResource(scope: Scope, provider: Provider, ref: ResourceRef, pr
     context.fail(interrupted);
     throw interrupted;
   }
-  return context.track(changeResource(scope, provider, ref, previous, props, next, options));
+  return context.track(changeResource(scope, provider, ref, previous, props, next, options, drift));
+}
+
+/** Why a drifted resource is changed though its props may be as recorded (`undefined` without drift). */
+function driftNote(drift: Drift | undefined): string | undefined {
+  if (drift?.status === "gone") return "deleted outside alchemy: created again";
+  if (drift?.status === "drifted") return "changed outside alchemy: put back as the program says";
+  return undefined;
 }
 
 /** The event fields of a resource's protect and retain (present only when true). */
@@ -233,17 +262,17 @@ function flagsOf(options: DeletionOptions): { protect?: true; retain?: true } {
   return { ...(options.protect ? { protect: true } : {}), ...(options.retain ? { retain: true } : {}) };
 }
 
-async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps, options: DeletionOptions) {
+async function changeResource(scope: Scope, provider: Provider, ref: ResourceRef, previous: State | undefined, props: unknown, next: SerializedProps, options: DeletionOptions, drift?: Drift) {
   const context = scope.context;
   let action: ResourceAction = isUpdate(previous) ? "update" : "create";
   try {
     const declared = isUpdate(previous) && declaredReplacement(scope, provider, ref, previous, props, diffJson(previous.props, next.value)) === true;
     if (declared) action = "replace";
     if (declared && options.protect) throw new ProtectedResourceError([ref.fqn], "replace");
-    const note =
-      previous && !SETTLED.has(previous.status)
+    const note = driftNote(drift) ??
+      (previous && !SETTLED.has(previous.status)
         ? `resuming: the record was left "${previous.status}" by an interrupted or failed run; calling ${action === "create" ? "create" : "update"} again`
-        : undefined;
+        : undefined);
     context.emit({ fqn: ref.fqn, kind: ref.kind, action, status: "start", note });
     let state: State;
     if (isUpdate(previous)) {

@@ -8,13 +8,14 @@ import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
 import { parseStoreUrl, storeFactory } from "../state/store-url.js";
 import { AlchemyError, OptionConflictError } from "./errors.js";
+import type { Drift } from "./drift.js";
 import type { RunEvent } from "./events.js";
 import type { Launch, LaunchOptions } from "./launch.js";
 import type { Services } from "./services.js";
 import { validateStageProfileMapping, type CredentialOverride, type StageProfileMapping } from "./profiles/index.js";
 
 /** What a run does with the program's resources. */
-export type Phase = "up" | "destroy" | "read" | "plan";
+export type Phase = "up" | "destroy" | "read" | "plan" | "refresh";
 
 /** How destroy and orphan clean-up order their deletes. */
 export type DestroyStrategy = "sequential" | "parallel";
@@ -28,10 +29,27 @@ export interface AlchemyOptions {
   stage?: string;
   /**
    * `up` creates, updates and deletes; `destroy` destroys the stage at finalize;
-   * `read` returns recorded outputs; `plan` reports what `up` would do.
+   * `read` returns recorded outputs; `plan` reports what `up` would do;
+   * `refresh` records what each declared resource's `read` finds (drifted
+   * props and outputs, a gone resource's record removed) and changes no
+   * resource (see {@link refresh}).
    * @default "up"
    */
   phase?: Phase;
+  /**
+   * In the `plan` and `up` phases: read every recorded resource the program
+   * declares before deciding what to do with it, report what was changed or
+   * deleted outside alchemy (drift, to `onDrift`), and decide from what was
+   * found: a drifted resource is updated back to what the program says, a gone
+   * one created again. Records of resources the program no longer declares
+   * are not read (they are deleted anyway).
+   * @default false
+   * @example
+   * const app = await alchemy("shop", { phase: "plan", refresh: true, onDrift: (d) => console.log(d.status, d.fqn) });
+   */
+  refresh?: boolean;
+  /** Receives what a refresh found of each record it read (every status, `in-sync` included). */
+  onDrift?: (drift: Drift) => void;
   /**
    * Deletes one at a time, or independent resources concurrently.
    * @default "sequential"
@@ -111,7 +129,7 @@ export interface AlchemyOptions {
   /**
    * Lock the stage for the run, so that two runs never write it at once. A
    * store that cannot lock is used unlocked (with a warning when this is `true`).
-   * @default true for the "up" and "destroy" phases, false for "plan" and "read"
+   * @default true for the "up", "destroy" and "refresh" phases, false for "plan" and "read"
    */
   stateLocking?: boolean;
   /**
@@ -167,6 +185,9 @@ export interface ResolvedOptions {
   stageProfileMapping?: StageProfileMapping;
   onEvent?: (event: RunEvent) => void;
   onWarning?: (message: string) => void;
+  /** Read recorded resources before deciding (`plan`, `up`; see {@link AlchemyOptions.refresh}). */
+  refresh: boolean;
+  onDrift?: (drift: Drift) => void;
   signal?: AbortSignal;
   stateLocking?: boolean;
   lockLeaseMs: number;
@@ -179,7 +200,7 @@ export interface ResolvedOptions {
   services?: Services;
 }
 
-const PHASES: readonly Phase[] = ["up", "destroy", "read", "plan"];
+const PHASES: readonly Phase[] = ["up", "destroy", "read", "plan", "refresh"];
 
 /**
  * Applies defaults and rejects contradictory or unsupported options. Under a
@@ -233,6 +254,8 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     lockTimeoutMs: options.lockTimeoutMs ?? 0,
     onEvent: launch?.onEvent ?? options.onEvent,
     onWarning: launch?.onWarning,
+    refresh: options.refresh ?? false,
+    onDrift: launch?.onDrift ?? options.onDrift,
     signal: anySignal(options.signal, launch?.signal),
     printSummary: !launch && !(options.quiet ?? false),
     local: options.local ?? isTrue(env.ALCHEMY_LOCAL),

@@ -9,6 +9,7 @@ import type { StateStore } from "../state/state-store.js";
 import { consoleReporter, SummaryCounter, type RunEvent, type RunSummary } from "./events.js";
 import type { ResolvedOptions } from "./options.js";
 import type { DeletionItem } from "./deletion-item.js";
+import { driftLine, type Drift } from "./drift.js";
 import { LockLostError } from "../state/stage-lock.js";
 import { InterruptedError, type DeleteFailure } from "./errors.js";
 import type { StageSecrets } from "./secrets/stage-secrets.js";
@@ -33,6 +34,8 @@ export class RunContext {
   secrets!: StageSecrets;
   /** Every event of the run, in order (plan entries included). */
   readonly events: RunEvent[] = [];
+  /** What the run's refresh found of each record it read (see `drift.ts`), in order. */
+  readonly drift: Drift[] = [];
   /**
    * Set while the run holds its stage's lock: the error that forbids acting
    * on the stage now (the lease ran out by this run's own clock), else
@@ -82,6 +85,13 @@ export class RunContext {
       this.events.push(event);
     }
     (this.options.onEvent ?? this.print)(event);
+  }
+
+  /** Reports what a refresh found of one record: to `onDrift`, else (unless quiet, or in sync) a line on stderr. */
+  reportDrift(drift: Drift): void {
+    this.drift.push(drift);
+    if (this.options.onDrift) this.options.onDrift(drift);
+    else if (!this.options.quiet && drift.status !== "in-sync") console.error(driftLine(drift));
   }
 
   /** Reports a warning whatever `quiet` says. */

@@ -26,10 +26,10 @@ export interface HeldStageLock {
   release(): Promise<void>;
 }
 
-/** Whether this run locks its stage: `stateLocking`, else on for `up` and `destroy`. */
+/** Whether this run locks its stage: `stateLocking`, else on for `up`, `destroy` and `refresh` (the phases that write records). */
 export function wantsLock(context: RunContext): boolean {
   const { stateLocking, phase } = context.options;
-  return stateLocking ?? (phase === "up" || phase === "destroy");
+  return stateLocking ?? (phase === "up" || phase === "destroy" || phase === "refresh");
 }
 
 /** Takes the lock of `stage` if its store can lock; `undefined` when it cannot (warned if asked for explicitly). */

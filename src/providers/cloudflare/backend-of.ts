@@ -107,24 +107,19 @@ export interface Recorded {
 }
 
 /**
- * The read phase's refresh of a recorded resource: its output if it still
- * exists where it was deployed, else an error saying it is gone and how to
- * make it again. Locally every recorded resource exists.
+ * The read of a recorded resource (`alchemy read`, refreshes): its output if
+ * it still exists where it was deployed, else `this.gone()` (a refresh then
+ * creates it again, or removes its record). Locally every recorded
+ * resource exists.
  */
 export async function refreshed<Output extends { backend: BackendMode }>(
-  ctx: { scope: Scope; fqn: string; output: Output },
+  ctx: { scope: Scope; fqn: string; output: Output; gone(): never },
   resource: ExistingResource,
-  what: string,
 ): Promise<Output> {
   const backend = await backendOf(ctx.scope, ctx.fqn, "read");
   if (ctx.output.backend !== backend.mode) return ctx.output;
   if (await backend.exists(resource)) return ctx.output;
-  throw new ResourceError(
-    `${ctx.fqn}: ${what} is gone from the Cloudflare account (deleted outside alchemy?), though its record remains. ` +
-      `Forget the record (alchemy state rm ${ctx.fqn}) and deploy to make it again.`,
-    ctx.fqn,
-    "read",
-  );
+  return ctx.gone();
 }
 
 /**

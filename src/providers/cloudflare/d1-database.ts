@@ -61,7 +61,7 @@ const D1DatabaseResource = Resource(
   "cloudflare::D1Database",
   {
     read(this: Context<D1Database, RecordedProps>): Promise<D1Database> {
-      return refreshed(this, { kind: "d1", id: this.output.id }, `D1 database ${this.output.name}`);
+      return refreshed(this, { kind: "d1", id: this.output.id });
     },
     replaceOnChanges(this: PlanContext<D1Database, RecordedProps>, props: RecordedProps): boolean {
       if (this.output === undefined) return false;

@@ -36,7 +36,7 @@ const KVNamespaceResource = Resource(
   "cloudflare::KVNamespace",
   {
     read(this: Context<KVNamespace, KVNamespaceProps & Recorded>): Promise<KVNamespace> {
-      return refreshed(this, { kind: "kv", id: this.output.id }, `KV namespace ${this.output.title}`);
+      return refreshed(this, { kind: "kv", id: this.output.id });
     },
   },
   async function (this: Context<KVNamespace, KVNamespaceProps & Recorded>, id: string, props: KVNamespaceProps & Recorded): Promise<KVNamespace> {

@@ -36,7 +36,7 @@ const QueueResource = Resource(
   {
     replaceOnChanges: ["name"],
     read(this: Context<Queue, QueueProps & Recorded>): Promise<Queue> {
-      return refreshed(this, { kind: "queue", id: this.output.id }, `Queue ${this.output.name}`);
+      return refreshed(this, { kind: "queue", id: this.output.id });
     },
   },
   async function (this: Context<Queue, QueueProps & Recorded>, id: string, props: QueueProps & Recorded): Promise<Queue> {

@@ -47,7 +47,7 @@ const R2BucketResource = Resource(
   {
     replaceOnChanges: ["name", "jurisdiction"],
     read(this: Context<R2Bucket, R2BucketProps & Recorded>): Promise<R2Bucket> {
-      return refreshed(this, { kind: "r2", name: this.output.name, jurisdiction: this.output.jurisdiction }, `R2 bucket ${this.output.name}`);
+      return refreshed(this, { kind: "r2", name: this.output.name, jurisdiction: this.output.jurisdiction });
     },
   },
   async function (this: Context<R2Bucket, R2BucketProps & Recorded>, id: string, props: R2BucketProps & Recorded): Promise<R2Bucket> {

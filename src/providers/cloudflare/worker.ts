@@ -96,7 +96,7 @@ const WorkerResource = Resource(
   {
     replaceOnChanges: ["name"],
     read(this: Context<Worker, RecordedProps>): Promise<Worker> {
-      return refreshed(this, { kind: "worker", name: this.output.name }, `Worker ${this.output.name}`);
+      return refreshed(this, { kind: "worker", name: this.output.name });
     },
   },
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, unlink } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm, stat, unlink } from "node:fs/promises";
 import path from "node:path";
-import { isSecret, Resource, ResourceError, type Context, type PlanContext, type Secret } from "../../index.js";
+import { isSecret, Resource, ResourceError, Secret, type Context, type PlanContext } from "../../index.js";
 import { errorCode, resolveUnder, type Folder, type PathContext, type ResolvedPath } from "./folder.js";
 
 /**
@@ -83,6 +83,14 @@ export interface File {
  * - **delete**: removes the file; one that is already gone counts as deleted.
  *   Parent directories are left alone (a {@link Folder} owns those). A failed
  *   delete leaves the file and its record in place.
+ * - **read** (`alchemy read`, and refreshes): the file as it is on disk. Its
+ *   text is compared with what the recorded props write: edited by hand, it
+ *   is reported in the props' terms (`content: "<h1>Hi</h1>" -> "<h1>edited
+ *   by hand</h1>"`; `json.port: 8080 -> 9090`; a secret's text as
+ *   `[secret]`; a `json` file whose text no longer parses, or that holds
+ *   secrets, as `content`), with `mode` when given and changed, and `size`
+ *   and `sha256` in the output. A file that is missing is gone; a directory
+ *   in its place fails the read.
  *
  * @example
  * const out = await Folder("out", { path: "out" });
@@ -107,6 +115,7 @@ export const File = Resource(
       const { target, data } = plannedWrite(this, props);
       return fileOutput(target, data);
     },
+    read: readFileAsFound,
   },
   async function (this: Context<File, FileProps>, id: string, props: FileProps): Promise<File> {
     if (this.phase === "delete") {
@@ -121,6 +130,45 @@ export const File = Resource(
     return fileOutput(target, data);
   },
 );
+
+/** The recorded file as it is on disk: its props as found (see {@link File}, read), or gone. */
+async function readFileAsFound(this: Context<File, FileProps>): Promise<File> {
+  const recorded = this.output;
+  let data: Buffer;
+  let mode: number;
+  try {
+    data = await readFile(recorded.path);
+    mode = (await stat(recorded.path)).mode & 0o7777;
+  } catch (error) {
+    if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return this.gone();
+    throw new ResourceError(`Could not read file ${recorded.path} (${this.fqn}): ${String(error)}`, this.fqn, "read", { cause: error });
+  }
+  const output = fileOutput({ path: recorded.path, relativePath: recorded.relativePath }, data);
+  const props = this.props;
+  const found: FileProps = { ...props, ...foundText(this, props, data.toString("utf8")) };
+  if (props.mode !== undefined && props.mode !== mode) found.mode = mode;
+  return this.observed(output, found);
+}
+
+/** `content` or `json` as found on disk, in the terms the recorded props use (unchanged when the text is what they write). */
+function foundText(ctx: PathContext, props: FileProps, text: string): Pick<FileProps, "content" | "json"> {
+  if (renderContent(ctx, props) === text) return { content: props.content, json: props.json };
+  if (props.content !== undefined) return { content: isSecret(props.content) ? new Secret(text) : text };
+  if (!holdsSecret(props.json)) {
+    try {
+      return { json: JSON.parse(text) as unknown };
+    } catch {
+      // Not JSON any more: the text itself is what was found.
+    }
+  }
+  // The recorded json holds secrets: the text is kept a secret too, so a refresh never prints them.
+  return { json: undefined, content: holdsSecret(props.json) ? new Secret(text) : text };
+}
+
+function holdsSecret(value: unknown): boolean {
+  if (isSecret(value)) return true;
+  return value !== null && typeof value === "object" && Object.values(value).some(holdsSecret);
+}
 
 function fileOutput(target: ResolvedPath, data: Buffer): File {
   return {

@@ -1,4 +1,4 @@
-import { mkdir, rm, rmdir } from "node:fs/promises";
+import { mkdir, rm, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { Resource, ResourceError, type Context, type PlanContext } from "../../index.js";
 
@@ -61,6 +61,10 @@ export interface Folder {
  *   folder that still holds files (and is not `clean`) makes the delete fail:
  *   nothing is removed and the resource stays in state, so the next run tries
  *   again.
+ * - **read** (`alchemy read`, and refreshes): whether the folder still exists.
+ *   A missing folder (removed or renamed by hand) is gone; a file in its
+ *   place fails the read. What it holds is not its own: files are resources
+ *   of their own, read on their own.
  *
  * For safety a folder may not resolve to the filesystem root, to the
  * application's `rootDir` or to one of its ancestors.
@@ -79,6 +83,23 @@ export const Folder = Resource(
     },
     plannedOutput(this: PlanContext<Folder, FolderProps>, id: string, props: FolderProps): Folder {
       return folderOutput(resolveFolderPath(this, props));
+    },
+    async read(this: Context<Folder, FolderProps>): Promise<Folder> {
+      let isDirectory: boolean;
+      try {
+        isDirectory = (await stat(this.output.path)).isDirectory();
+      } catch (error) {
+        if (errorCode(error) === "ENOENT" || errorCode(error) === "ENOTDIR") return this.gone();
+        throw new ResourceError(`Could not read folder ${this.output.path} (${this.fqn}): ${String(error)}`, this.fqn, "read", { cause: error });
+      }
+      if (!isDirectory) {
+        throw new ResourceError(
+          `Folder ${this.output.path} (${this.fqn}) is a file now, not a folder. Move the file away and deploy to make the folder again.`,
+          this.fqn,
+          "read",
+        );
+      }
+      return this.output;
     },
   },
   async function (this: Context<Folder, FolderProps>, id: string, props: FolderProps): Promise<Folder> {

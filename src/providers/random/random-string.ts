@@ -80,6 +80,12 @@ type Drawn = RandomString<Secret | string>;
 
 const RandomStringResource = Resource(
   "random::RandomString",
+  {
+    // Nothing outside state to read: the recorded value is the resource.
+    async read(this: Context<Drawn, RandomStringProps | undefined>): Promise<Drawn> {
+      return this.output;
+    },
+  },
   async function (
     this: Context<Drawn, RandomStringProps | undefined>,
     id: string,
@@ -133,6 +139,8 @@ const RandomStringResource = Resource(
  *   failure leaves nothing behind and invalid props fail before anything is
  *   recorded as created.
  * - **delete**: only forgets the value.
+ * - **read** (`alchemy read`, refreshes): nothing outside state to read; the
+ *   recorded output, so it never drifts.
  *
  * @example
  * const secret = await RandomString("session-secret");                         // 32 alphanumerics, a Secret

@@ -48,7 +48,7 @@ export interface RunReport<T> {
 }
 
 /** Options of {@link runApp}. */
-export interface RunAppOptions extends Pick<AlchemyOptions, "phase" | "adopt" | "force" | "local" | "profile"> {
+export interface RunAppOptions extends Pick<AlchemyOptions, "phase" | "adopt" | "force" | "local" | "profile" | "refresh" | "onDrift"> {
   /**
    * The token the nested scope gives provider "cloudflare" (with the fake's
    * account and base URL); `"profile"`: no override, the profile's settings apply.
