@@ -15,10 +15,10 @@ describe("the state database schema", () => {
     expect(schemaVersion(db)).toBe(0);
     migrate(db, FILE);
     expect(schemaVersion(db)).toBe(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).toBe(3);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(tables(db)).toEqual(["meta", "records", "stage_history", "stage_locks", "stage_meta"]);
     migrate(db, FILE);
-    expect(schemaVersion(db)).toBe(3);
+    expect(schemaVersion(db)).toBe(4);
   });
 
   it("brings a version 1 database (records only) to the current version, adding stage_locks and stage_meta and keeping its records", () => {
@@ -27,8 +27,8 @@ describe("the state database schema", () => {
     db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
     expect(schemaVersion(db)).toBe(1);
     migrate(db, FILE);
-    expect(schemaVersion(db)).toBe(3);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
+    expect(schemaVersion(db)).toBe(4);
+    expect(tables(db)).toEqual(["meta", "records", "stage_history", "stage_locks", "stage_meta"]);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
     const columns = db.prepare("SELECT name, \"notnull\", pk FROM pragma_table_info('stage_locks') ORDER BY cid").raw().all();
     expect(columns).toEqual([
@@ -43,13 +43,28 @@ describe("the state database schema", () => {
     db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
     db.prepare("INSERT INTO stage_locks VALUES ('app', 'dev', NULL, 4, NULL, NULL, NULL, NULL)").run();
     expect(schemaVersion(db)).toBe(2);
-    migrate(db, FILE);
+    migrate(db, FILE, MIGRATIONS.slice(0, 3));
     expect(schemaVersion(db)).toBe(3);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
     expect(db.prepare("SELECT token FROM stage_locks").pluck().get()).toBe(4);
     const columns = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('stage_meta') ORDER BY cid").raw().all();
     expect(columns).toEqual([["app", "TEXT", 1, 1], ["stage", "TEXT", 1, 2], ["body", "TEXT", 1, 0], ["updated_at", "INTEGER", 1, 0]]);
     expect(db.prepare("SELECT count(*) FROM stage_meta").pluck().get()).toBe(0);
+  });
+
+  it("brings a version 3 database to version 4, adding stage_history keyed by app, stage and run and keeping records and metadata", () => {
+    const db = new Sqlite(":memory:");
+    migrate(db, FILE, MIGRATIONS.slice(0, 3));
+    db.prepare("INSERT INTO records VALUES ('app/dev', 'api', '{}', 1)").run();
+    db.prepare("INSERT INTO stage_meta VALUES ('app', 'dev', '{}', 1)").run();
+    migrate(db, FILE);
+    expect(schemaVersion(db)).toBe(4);
+    expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
+    expect(db.prepare("SELECT count(*) FROM stage_meta").pluck().get()).toBe(1);
+    const columns = db.prepare("SELECT name, type, \"notnull\", pk FROM pragma_table_info('stage_history') ORDER BY cid").raw().all();
+    expect(columns).toEqual([
+      ["app", "TEXT", 1, 1], ["stage", "TEXT", 1, 2], ["run", "TEXT", 1, 3], ["entry", "TEXT", 1, 0], ["snapshot", "BLOB", 1, 0], ["updated_at", "INTEGER", 1, 0],
+    ]);
   });
 
   it("runs a later migration once, on a database at an earlier version, keeping its records", () => {
@@ -60,7 +75,7 @@ describe("the state database schema", () => {
     const next: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 4,
+        version: 5,
         description: "add an index on updated_at",
         up(d) {
           runs++;
@@ -71,7 +86,7 @@ describe("the state database schema", () => {
     migrate(db, FILE, next);
     migrate(db, FILE, next);
     expect(runs).toBe(1);
-    expect(schemaVersion(db)).toBe(4);
+    expect(schemaVersion(db)).toBe(5);
     expect(db.prepare("SELECT count(*) FROM records").pluck().get()).toBe(1);
   });
 
@@ -81,7 +96,7 @@ describe("the state database schema", () => {
     const broken: Migration[] = [
       ...MIGRATIONS,
       {
-        version: 4,
+        version: 5,
         description: "a step that fails half way",
         up(d) {
           d.exec("CREATE TABLE half_done (x)");
@@ -89,13 +104,13 @@ describe("the state database schema", () => {
         },
       },
     ];
-    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 4 \(a step that fails half way\)/);
-    expect(schemaVersion(db)).toBe(3);
-    expect(tables(db)).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
+    expect(() => migrate(db, FILE, broken)).toThrow(/Cannot bring the state database \/abs\/state\.sqlite to schema version 5 \(a step that fails half way\)/);
+    expect(schemaVersion(db)).toBe(4);
+    expect(tables(db)).toEqual(["meta", "records", "stage_history", "stage_locks", "stage_meta"]);
   });
 
   it("refuses a database with a newer or unreadable version, naming the file", () => {
-    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 3/], ["x", /not a version number/]] as const) {
+    for (const [value, message] of [["7", /schema version 7, but this version of alchemy knows versions up to 4/], ["x", /not a version number/]] as const) {
       const db = new Sqlite(":memory:");
       migrate(db, FILE);
       db.prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'").run(value);

@@ -11,6 +11,8 @@
  *         lease_ms INTEGER, PRIMARY KEY (app, stage)) WITHOUT ROWID
  * stage_meta(app TEXT, stage TEXT, body TEXT, updated_at INTEGER,
  *         PRIMARY KEY (app, stage)) WITHOUT ROWID       -- version 3
+ * stage_history(app TEXT, stage TEXT, run TEXT, entry TEXT, snapshot BLOB,
+ *         updated_at INTEGER, PRIMARY KEY (app, stage, run)) -- version 4
  * ```
  *
  * `scope` is the scope path (`my-app/prod/backend`), `body` the record as
@@ -26,6 +28,10 @@
  * written, `updated_at` the commit time. It is apart from `records`, so a
  * stage with metadata only is neither listed nor counted as holding records.
  *
+ * `stage_history` holds one row per kept entry of a stage's history
+ * (`HistoryItem`): `entry` its JSON text, `snapshot` the engine's bytes.
+ * Apart from `records` too, and outliving them (it says who destroyed a stage).
+ *
  * @module
  */
 import type { Database } from "better-sqlite3";
@@ -39,6 +45,8 @@ export const META_TABLE = "meta";
 export const STAGE_LOCKS_TABLE = "stage_locks";
 /** Table of the stages' metadata, keyed by (app, stage). */
 export const STAGE_META_TABLE = "stage_meta";
+/** Table of the stages' history entries, keyed by (app, stage, run). */
+export const STAGE_HISTORY_TABLE = "stage_history";
 
 /** One step forward of the schema; `up` runs inside the migration's transaction. */
 export interface Migration {
@@ -100,6 +108,24 @@ export const MIGRATIONS: readonly Migration[] = [
            updated_at INTEGER NOT NULL,
            PRIMARY KEY (app, stage)
          ) WITHOUT ROWID`,
+      );
+    },
+  },
+  {
+    version: 4,
+    description: "create the stage_history table",
+    up(db) {
+      // A rowid table: snapshots are blobs of up to megabytes, which WITHOUT ROWID tables store badly.
+      db.exec(
+        `CREATE TABLE ${STAGE_HISTORY_TABLE} (
+           app TEXT NOT NULL,
+           stage TEXT NOT NULL,
+           run TEXT NOT NULL,
+           entry TEXT NOT NULL,
+           snapshot BLOB NOT NULL,
+           updated_at INTEGER NOT NULL,
+           PRIMARY KEY (app, stage, run)
+         )`,
       );
     },
   },

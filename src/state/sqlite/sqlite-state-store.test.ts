@@ -49,29 +49,29 @@ describe("SQLiteStateStore", () => {
     }
   });
 
-  it("runs in WAL mode and records schema version 3, with the records, stage_locks and stage_meta tables", async () => {
+  it("runs in WAL mode and records schema version 4, with the records, stage_locks, stage_meta and stage_history tables", async () => {
     await (await open(STAGE)).set("api", state(STAGE, "api"));
     expect(fs.existsSync(`${sqlite.filename}-wal`)).toBe(true);
     inspect((db) => {
       expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
-      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe("3");
+      expect(db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe("4");
       const tables = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name").pluck().all();
-      expect(tables).toEqual(["meta", "records", "stage_locks", "stage_meta"]);
+      expect(tables).toEqual(["meta", "records", "stage_history", "stage_locks", "stage_meta"]);
     });
   });
 
   it("refuses a database written with a newer schema version, naming the file, and changes nothing", async () => {
     await (await open(STAGE)).set("api", state(STAGE, "api"));
     await sqlite.closeAll();
-    inspect((db) => db.prepare("UPDATE meta SET value = '4' WHERE key = 'schema_version'").run());
+    inspect((db) => db.prepare("UPDATE meta SET value = '5' WHERE key = 'schema_version'").run());
     const store = new SQLiteStateStore({ chain: STAGE }, { filename: sqlite.filename });
     const error = await store.init().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as StateStoreError).location).toBe(sqlite.filename);
-    expect((error as Error).message).toMatch(/schema version 4, but this version of alchemy knows versions up to 3.*upgrade alchemy/);
+    expect((error as Error).message).toMatch(/schema version 5, but this version of alchemy knows versions up to 4.*upgrade alchemy/);
     await expect(store.get("api")).rejects.toThrow(StateStoreError);
     expect(openDatabaseRefs(sqlite.filename)).toBe(0);
-    inspect((db) => expect(db.prepare("SELECT value FROM meta").pluck().get()).toBe("4"));
+    inspect((db) => expect(db.prepare("SELECT value FROM meta").pluck().get()).toBe("5"));
   });
 
   it("refuses a file that is not a SQLite database, naming it, and leaves it as it was", async () => {

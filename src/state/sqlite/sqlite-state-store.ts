@@ -8,7 +8,8 @@ import path from "node:path";
 import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import { assertWritableState, putEntry, readStoredState, stateJson } from "../state-record.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { assertHistoryRun, historyEntryText, notAStageHistory, parseHistoryEntry } from "../history-items.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
@@ -184,6 +185,44 @@ export class SQLiteStateStore implements StateStore, StageLocking {
   async deleteStageMeta(): Promise<void> {
     const [app, stage] = this.#metaStage("delete the stage metadata of");
     await this.#open().writeStageMeta(app, stage, null);
+  }
+
+  /** Writes an entry of the stage's history (a `stage_history` row), in the group commit and fenced like {@link setStageMeta}. */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    const [app, stage] = this.#historyStage("append to the history of");
+    const entry = historyEntryText(item, this.#historyLocation());
+    await this.#open().writeHistory(app, stage, item.run, { entry, snapshot: item.snapshot });
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    const [app, stage] = this.#historyStage("list the history of");
+    return this.#open().history(app, stage, limit === undefined ? -1 : Math.max(0, limit)).map(([run, text]) => parseHistoryEntry(run, text, this.#historyLocation()));
+  }
+
+  /** The snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const [app, stage] = this.#historyStage("read the history of");
+    assertHistoryRun(run, this.#historyLocation());
+    const bytes = this.#open().historySnapshot(app, stage, run);
+    return bytes === undefined ? undefined : new Uint8Array(bytes as Buffer);
+  }
+
+  /** Removes the entries named, in the group commit and fenced like {@link setStageMeta}. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const [app, stage] = this.#historyStage("delete from the history of");
+    runs.forEach((run) => assertHistoryRun(run, this.#historyLocation()));
+    const db = this.#open();
+    await Promise.all(runs.map((run) => db.writeHistory(app, stage, run, null)));
+  }
+
+  #historyStage(doing: string): [string, string] {
+    if (this.#chain.length !== 2) throw notAStageHistory(doing, this.#chain, this.#historyLocation());
+    return [this.#chain[0]!, this.#chain[1]!];
+  }
+
+  #historyLocation(): string {
+    return `${this.filename}#history/${this.#scope}`;
   }
 
   async set(id: string, state: State): Promise<void> {

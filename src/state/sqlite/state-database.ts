@@ -9,7 +9,7 @@ import type { Database, Statement } from "better-sqlite3";
 import { LockLostError } from "../stage-lock.js";
 import { databaseError, recordLocation, stageMetaLocation } from "./database-errors.js";
 import { openStateDatabase } from "./open-database.js";
-import { RECORDS_TABLE, STAGE_META_TABLE } from "./schema.js";
+import { RECORDS_TABLE, STAGE_HISTORY_TABLE, STAGE_META_TABLE } from "./schema.js";
 import { StageLockTable } from "./stage-lock-table.js";
 import { WriteBatcher } from "./write-batcher.js";
 
@@ -42,8 +42,27 @@ export interface StageMetaWrite {
   body: string | null;
 }
 
-/** What the group commit takes: record writes and stage metadata writes, in order. */
-type QueuedWrite = RecordWrite | StageMetaWrite;
+/**
+ * A write of one entry of a stage's history, committed with the record
+ * writes of its batch and fenced like them.
+ */
+export interface HistoryWrite {
+  kind: "history";
+  /** `app/stage` */
+  scope: string;
+  app: string;
+  stage: string;
+  run: string;
+  /** The entry's JSON text and snapshot, or `null` to remove the entry. */
+  body: { entry: string; snapshot: Uint8Array } | null;
+}
+
+/** What the group commit takes: record, stage metadata and history writes, in order. */
+type QueuedWrite = RecordWrite | StageMetaWrite | HistoryWrite;
+
+function isHistoryWrite(write: QueuedWrite): write is HistoryWrite {
+  return (write as Partial<HistoryWrite>).kind === "history";
+}
 
 function isStageMetaWrite(write: QueuedWrite): write is StageMetaWrite {
   return (write as Partial<StageMetaWrite>).kind === "stageMeta";
@@ -85,6 +104,8 @@ export class StateDatabase {
     stages: Statement<[], string>;
     children: Statement<[{ prefix: string }], string>;
     stageMeta: Statement<[string, string], unknown>;
+    history: Statement<[string, string, number], [string, unknown]>;
+    snapshot: Statement<[string, string, string], unknown>;
   };
 
   /** @throws StateStoreError naming `filename` when it cannot be opened or migrated. */
@@ -102,10 +123,23 @@ export class StateDatabase {
          ON CONFLICT (app, stage) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at`,
       );
       const removeMeta = db.prepare<[string, string]>(`DELETE FROM ${STAGE_META_TABLE} WHERE app = ? AND stage = ?`);
+      const putHistory = db.prepare<[string, string, string, string, Uint8Array, number]>(
+        `INSERT INTO ${STAGE_HISTORY_TABLE} (app, stage, run, entry, snapshot, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (app, stage, run) DO UPDATE SET entry = excluded.entry, snapshot = excluded.snapshot, updated_at = excluded.updated_at`,
+      );
+      const removeHistory = db.prepare<[string, string, string]>(`DELETE FROM ${STAGE_HISTORY_TABLE} WHERE app = ? AND stage = ? AND run = ?`);
       this.locks = new StageLockTable(db, filename);
       this.#apply = db.transaction((writes: readonly QueuedWrite[], now: number, outcomes: (Error | undefined)[]) => {
         const fenceChecks = new Map<string, LockLostError | undefined>();
         for (const write of writes) {
+          if (isHistoryWrite(write)) {
+            const refused = this.#checkFence(write.scope, fenceChecks);
+            outcomes.push(refused);
+            if (refused !== undefined) continue;
+            if (write.body === null) removeHistory.run(write.app, write.stage, write.run);
+            else putHistory.run(write.app, write.stage, write.run, write.body.entry, Buffer.from(write.body.snapshot), now);
+            continue;
+          }
           if (isStageMetaWrite(write)) {
             const refused = this.#checkFence(write.scope, fenceChecks);
             outcomes.push(refused);
@@ -139,6 +173,10 @@ export class StateDatabase {
           )
           .pluck(),
         stageMeta: db.prepare<[string, string], unknown>(`SELECT body FROM ${STAGE_META_TABLE} WHERE app = ? AND stage = ?`).pluck(),
+        history: db
+          .prepare<[string, string, number], [string, unknown]>(`SELECT run, entry FROM ${STAGE_HISTORY_TABLE} WHERE app = ? AND stage = ? ORDER BY run DESC LIMIT ?`)
+          .raw(),
+        snapshot: db.prepare<[string, string, string], unknown>(`SELECT snapshot FROM ${STAGE_HISTORY_TABLE} WHERE app = ? AND stage = ? AND run = ?`).pluck(),
       };
     } catch (error) {
       db.close();
@@ -152,8 +190,10 @@ export class StateDatabase {
       },
       (write, error, size) =>
         databaseError(
-          isStageMetaWrite(write) ? stageMetaLocation(filename, write.app, write.stage) : recordLocation(filename, write.scope, write.id),
-          `Cannot ${write.body === null ? "delete" : "write"} ${isStageMetaWrite(write) ? "the stage metadata" : "the record"}: ` +
+          isHistoryWrite(write)
+            ? `${filename}#history/${write.scope}/${write.run}`
+            : isStageMetaWrite(write) ? stageMetaLocation(filename, write.app, write.stage) : recordLocation(filename, write.scope, write.id),
+          `Cannot ${write.body === null ? "delete" : "write"} ${isHistoryWrite(write) ? "the history entry" : isStageMetaWrite(write) ? "the stage metadata" : "the record"}: ` +
             `the transaction of ${size} write(s) holding it failed, and none of them was committed`,
           error,
         ),
@@ -195,6 +235,24 @@ export class StateDatabase {
    */
   writeStageMeta(app: string, stage: string, body: string | null): Promise<void> {
     return this.#batcher.write({ kind: "stageMeta", scope: `${app}/${stage}`, app, stage, body });
+  }
+
+  /**
+   * Queues a write of entry `run` of the history of stage `app/stage`
+   * (`body` `null` removes it); resolves once committed, fenced like {@link writeStageMeta}.
+   */
+  writeHistory(app: string, stage: string, run: string, body: HistoryWrite["body"]): Promise<void> {
+    return this.#batcher.write({ kind: "history", scope: `${app}/${stage}`, app, stage, run, body });
+  }
+
+  /** `[run, entry text]` of the newest `limit` entries of stage `app/stage` (all when `limit` is -1), newest first. */
+  history(app: string, stage: string, limit: number): [string, unknown][] {
+    return this.#read(`${app}/${stage}`, () => this.#select.history.all(app, stage, limit));
+  }
+
+  /** The snapshot of entry `run` of stage `app/stage`, or `undefined`. */
+  historySnapshot(app: string, stage: string, run: string): unknown {
+    return this.#read(`${app}/${stage}`, () => this.#select.snapshot.get(app, stage, run));
   }
 
   /** The stored metadata body of stage `app/stage` (a string unless someone else wrote the row), or `undefined`. */
