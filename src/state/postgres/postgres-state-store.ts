@@ -9,7 +9,8 @@ import { StateStoreError } from "../../core/errors.js";
 import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { assertWritableState, putEntry, readStoredState, stateJson } from "../state-record.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { assertHistoryRun, historyEntryText, notAStageHistory, parseHistoryEntry } from "../history-items.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { resolveTarget, type DatabaseTarget } from "./connection-string.js";
 import { acquireDatabase, releaseDatabase } from "./database-registry.js";
@@ -215,6 +216,53 @@ export class PostgresStateStore implements StateStore, StageLocking {
   async deleteStageMeta(): Promise<void> {
     const [app, stage] = this.#metaStage("delete the stage metadata of");
     await this.#db().writeStageMeta(app, stage, null, this.#metaWhere(app, stage));
+  }
+
+  /**
+   * Writes an entry of the stage's history (a `stage_history` row), after the
+   * writes submitted before it, in a transaction fenced like {@link setStageMeta}.
+   */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    const [app, stage] = this.#historyStage("append to the history of");
+    const location = this.#historyWhere();
+    const entry = historyEntryText(item, location);
+    await this.#db().writeHistory(app, stage, { run: item.run, entry, snapshot: item.snapshot }, location);
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    const [app, stage] = this.#historyStage("list the history of");
+    const location = this.#historyWhere();
+    const db = this.#db();
+    const rows = await db.query<{ run: string; entry: string }>(db.historySql.list, [app, stage, limit === undefined ? null : Math.max(0, limit)], `list the history of stage "${stage}"`, location);
+    return rows.map((row) => parseHistoryEntry(row.run, row.entry, location));
+  }
+
+  /** The snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const [app, stage] = this.#historyStage("read the history of");
+    const location = this.#historyWhere();
+    assertHistoryRun(run, location);
+    const db = this.#db();
+    const rows = await db.query<{ snapshot: Buffer }>(db.historySql.snapshot, [app, stage, run], `read the history of stage "${stage}"`, location);
+    return rows[0] === undefined ? undefined : new Uint8Array(rows[0].snapshot);
+  }
+
+  /** Removes the entries named, in a transaction fenced like {@link setStageMeta}. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const [app, stage] = this.#historyStage("delete from the history of");
+    const location = this.#historyWhere();
+    runs.forEach((run) => assertHistoryRun(run, location));
+    if (runs.length > 0) await this.#db().writeHistory(app, stage, { remove: runs }, location);
+  }
+
+  #historyStage(doing: string): [string, string] {
+    if (this.#chain.length !== 2) throw notAStageHistory(doing, this.#chain, this.#historyWhere());
+    return [this.#chain[0]!, this.#chain[1]!];
+  }
+
+  #historyWhere(): string {
+    return `${this.#target.server}#${this.#target.schema}.stage_history scope=${this.#scope || "/"}`;
   }
 
   async set(id: string, state: State): Promise<void> {

@@ -35,9 +35,9 @@ describe("the PostgreSQL state schema", () => {
   it("is created on first use, with its version recorded", async () => {
     expect(await db.query(`SELECT 1 FROM pg_namespace WHERE nspname = $1`, [db.schema])).toEqual([]);
     await store().init();
-    expect(SCHEMA_VERSION).toBe(3);
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
-    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }, { name: "stage_locks" }, { name: "stage_meta" }]);
+    expect(SCHEMA_VERSION).toBe(4);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
+    expect(await tables()).toEqual([{ name: "records" }, { name: "schema_version" }, { name: "stage_history" }, { name: "stage_locks" }, { name: "stage_meta" }]);
     expect((await columns("records")).map(({ nullable, ...column }) => column)).toEqual([
       { name: "scope", type: "text", collation: "C" },
       { name: "id", type: "text", collation: "C" },
@@ -66,6 +66,18 @@ describe("the PostgreSQL state schema", () => {
     expect(key).toEqual([{ name: "app" }, { name: "stage" }]);
   });
 
+  it("has, from version 4, a stage_history row per kept entry keyed bytewise by app, stage and run, its snapshot as bytea", async () => {
+    await store().init();
+    expect(await columns("stage_history")).toEqual([
+      { name: "app", type: "text", collation: "C", nullable: "NO" },
+      { name: "stage", type: "text", collation: "C", nullable: "NO" },
+      { name: "run", type: "text", collation: "C", nullable: "NO" },
+      { name: "entry", type: "text", collation: null, nullable: "NO" },
+      { name: "snapshot", type: "bytea", collation: null, nullable: "NO" },
+      { name: "updated_at", type: "timestamp with time zone", collation: null, nullable: "NO" },
+    ]);
+  });
+
   it("has, from version 3, a stage_meta row per stage keyed bytewise by app and stage, its body as text", async () => {
     await store().init();
     expect(await columns("stage_meta")).toEqual([
@@ -82,7 +94,7 @@ describe("the PostgreSQL state schema", () => {
     expect(key).toEqual([{ name: "app" }, { name: "stage" }]);
   });
 
-  it("migrates a version 2 schema to version 3, keeping its records and lock rows", async () => {
+  it("migrates a version 2 schema to the current version, keeping its records and lock rows", async () => {
     await createVersion1();
     await db.query(
       `CREATE TABLE ${db.schema}.stage_locks (app text COLLATE "C" NOT NULL, stage text COLLATE "C" NOT NULL, id text, token bigint NOT NULL, ` +
@@ -93,7 +105,7 @@ describe("the PostgreSQL state schema", () => {
     await db.query(`INSERT INTO ${db.schema}.stage_locks (app, stage, token) VALUES ('app', 'dev', 5)`);
     const upgraded = store();
     expect(await upgraded.get("api")).toEqual(state("api"));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     expect(await upgraded.getStageMeta()).toBeUndefined();
     await upgraded.setStageMeta({ secrets: { salt: "a" } });
     expect(await db.query(`SELECT app, stage, body FROM ${db.schema}.stage_meta`)).toEqual([{ app: "app", stage: "dev", body: '{"secrets":{"salt":"a"}}' }]);
@@ -118,7 +130,7 @@ describe("the PostgreSQL state schema", () => {
     await createVersion1();
     const upgraded = store();
     expect(await upgraded.get("api")).toEqual(state("api"));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     expect(await upgraded.lockInfo()).toBeUndefined();
   });
 
@@ -130,14 +142,14 @@ describe("the PostgreSQL state schema", () => {
   it("uses a schema made beforehand by a database administrator", async () => {
     await db.query(`CREATE SCHEMA ${db.schema}`);
     await store().set("api", state("api"));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
   });
 
   it("migrates once when stores over ten pools start at the same moment", async () => {
     const many = Array.from({ length: 10 }, (_, i) => store(`${db.connectionString}?application_name=racer${i}`));
     await Promise.all(many.map((s) => s.init()));
     await Promise.all(many.map((s, i) => s.set(`r-${i}`, state(`r-${i}`))));
-    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await versions()).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     expect(await many[0]!.count()).toBe(10);
   });
 
@@ -150,12 +162,12 @@ describe("the PostgreSQL state schema", () => {
     const error = await later.init().then(() => undefined, (e: unknown) => e);
     expect(error).toBeInstanceOf(StateStoreError);
     expect((error as Error).message).toMatch(
-      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 4, but this version of alchemy knows versions up to 3\\. .*Upgrade alchemy`),
+      new RegExp(`schema "${db.schema}" at postgres://127\\.0\\.0\\.1:5432/test is at version 5, but this version of alchemy knows versions up to 4\\. .*Upgrade alchemy`),
     );
     expect((error as StateStoreError).location).toBe(`postgres://127.0.0.1:5432/test#${db.schema}.schema_version`);
-    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 4/);
-    await expect(later.get("api")).rejects.toThrow(/at version 4/);
-    await expect(later.getStageMeta()).rejects.toThrow(/at version 4/);
+    await expect(later.set("web", state("web"))).rejects.toThrow(/at version 5/);
+    await expect(later.get("api")).rejects.toThrow(/at version 5/);
+    await expect(later.getStageMeta()).rejects.toThrow(/at version 5/);
     expect(await db.query(`SELECT id FROM ${db.schema}.records`)).toEqual([{ id: "api" }]);
   });
 });

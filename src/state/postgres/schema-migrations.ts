@@ -29,6 +29,12 @@
  * record's body), keys `COLLATE "C"` like the other tables. It is apart from
  * `records`, so a stage with metadata only holds no record and is not listed.
  *
+ * Version 4 adds the stages' history (see `history-queries.ts`):
+ * ```
+ * <schema>.stage_history (app, stage, run, entry, snapshot, updated_at)  one row per kept entry
+ * ```
+ * `entry` is the entry's JSON text, `snapshot` the engine's bytes (`bytea`).
+ *
  * @module
  */
 import type pg from "pg";
@@ -81,6 +87,20 @@ const MIGRATIONS: readonly Migration[] = [
          body text NOT NULL,
          updated_at timestamptz NOT NULL DEFAULT now(),
          PRIMARY KEY (app, stage)
+       )`,
+    ],
+  },
+  {
+    version: 4,
+    statements: (s) => [
+      `CREATE TABLE ${s}.stage_history (
+         app text COLLATE "C" NOT NULL,
+         stage text COLLATE "C" NOT NULL,
+         run text COLLATE "C" NOT NULL,
+         entry text NOT NULL,
+         snapshot bytea NOT NULL,
+         updated_at timestamptz NOT NULL DEFAULT now(),
+         PRIMARY KEY (app, stage, run)
        )`,
     ],
   },

@@ -17,6 +17,7 @@ import { withClient } from "./checked-out-client.js";
 import { migrateSchema } from "./schema-migrations.js";
 import { StageLockTable } from "./stage-lock-table.js";
 import { stageMetaQueries, type StageMetaQueries, type StageMetaWrite } from "./stage-meta-queries.js";
+import { historyQueries, type HistoryQueries } from "./history-queries.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 /** Connections one process opens to one database at most. */
@@ -62,6 +63,8 @@ export class StateDatabase {
   readonly sql: RecordQueries;
   /** The statements over this schema's stage_meta table. */
   readonly metaSql: StageMetaQueries;
+  /** The statements over this schema's stage_history table. */
+  readonly historySql: HistoryQueries;
   /** `postgres://host/db#schema.records`: the records table, for messages. */
   readonly table: string;
   /** The stage locks of this schema. */
@@ -78,6 +81,7 @@ export class StateDatabase {
     this.target = target;
     this.sql = recordQueries(target.schema);
     this.metaSql = stageMetaQueries(target.schema);
+    this.historySql = historyQueries(target.schema);
     this.table = `${target.server}#${target.schema}.records`;
     this.#pool = new (loadDriver("pg", "The PostgreSQL state store").Pool)({
       connectionString: target.connectionString,
@@ -132,6 +136,39 @@ export class StateDatabase {
   async readStageMeta(app: string, stage: string, location: string): Promise<string | undefined> {
     const rows = await this.query<{ body: string }>(this.metaSql.read, [app, stage], `read the metadata of stage "${stage}"`, location);
     return rows[0]?.body;
+  }
+
+  /**
+   * Writes (or, with `entry` `null`, removes) history entries of stage
+   * `app/stage`, after every write this process submitted before has
+   * settled, in one transaction fenced like a batch of the stage's records.
+   */
+  async writeHistory(app: string, stage: string, change: { run: string; entry: string; snapshot: Uint8Array } | { remove: string[] }, location: string): Promise<void> {
+    await this.ready();
+    await this.settled();
+    const stagePath = `${app}/${stage}`;
+    const fence = this.#fences.get(stagePath);
+    try {
+      await withClient(this.#pool, async (client, connection) => {
+        try {
+          await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
+          if (fence !== undefined) {
+            const current = await this.locks.holding(client, app, stage);
+            if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
+          }
+          if ("remove" in change) await client.query(this.historySql.remove, [app, stage, change.remove]);
+          else await client.query(this.historySql.write, [app, stage, change.run, change.entry, Buffer.from(change.snapshot)]);
+          await client.query("COMMIT");
+        } catch (error) {
+          await client.query("ROLLBACK").catch(connection.markBroken);
+          if (fence !== undefined && (sessionTimedOut(error) || sessionTimedOut(connection.error))) throw new LockLostError(stagePath, fence.lockId, undefined, SESSION_ENDED);
+          throw error;
+        }
+      });
+    } catch (error) {
+      if (error instanceof LockLostError) throw error;
+      throw databaseError(error, this.target, `${"remove" in change ? "remove entries of" : "write an entry of"} the history of stage "${stage}"`, location);
+    }
   }
 
   #batcherOf(stagePath: string): WriteBatcher<QueuedWrite> {
