@@ -17,6 +17,7 @@ import { nameProblem } from "../core/names.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
 import { IMPORT_FORMATS, stateImportV094 } from "./commands/state-import-v094.js";
 import { stateRekey } from "./commands/state-rekey.js";
+import { GRAPH_FORMATS, type GraphFormat } from "../graph/graph-format.js";
 import { unlock } from "./commands/unlock.js";
 import { EXIT, UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
@@ -202,6 +203,15 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
   stateFlags(state.command("rekey").description("re-encrypt every secret of a stage with a new password (old: ALCHEMY_PASSWORD; new: ALCHEMY_NEW_PASSWORD or a prompt)"))
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .action(async (flags) => done(await stateRekey({ ...stateOptions(flags, io.env), stage: flags.stage, command: commandLine(argv) }, io)));
+
+  stateFlags(program.command("graph").description("draw a stage's resources and dependencies, grouped by scope, from its state (reads only)"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .addOption(new Option("--format <format>", "output format (default: the one -o's extension names, else dot)").choices(GRAPH_FORMATS))
+    .option("-o, --output <file>", "write to a file instead of stdout")
+    .action(async (flags) => {
+      const { graphCommand } = await import("./commands/graph.js"); // loads the layout library only when drawing
+      done(await graphCommand({ ...stateOptions(flags, io.env), stage: flags.stage, format: flags.format as GraphFormat | undefined, output: flags.output }, io));
+    });
 
   const stages = stateFlags(program.command("stages").description("every stage of the application in the store: resources, last deploy, lock"))
     .option("--json", "print JSON")
