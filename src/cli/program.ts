@@ -102,7 +102,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     });
   const done = (code: number) => setExit(code);
 
-  const runCmd = (name: "deploy" | "plan" | "destroy" | "read", description: string) =>
+  const runCmd = (name: "deploy" | "plan" | "destroy" | "read" | "refresh", description: string) =>
     program
       .command(name)
       .description(description)
@@ -119,12 +119,14 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("--force", "update every resource, even those whose props did not change")
     .option("--adopt", "let create handlers take over resources that already exist")
     .option("--allow-deletes", "let orphan clean-up delete more than maxDeletes (by default half the stage); protect still holds")
+    .option("--refresh", "read every recorded resource first; put back what was changed or deleted outside alchemy")
     .addOption(concurrencyOption())
     .addOption(lockTimeoutOption())
     .action(async (entry: string | undefined, flags) => done(await runCommand("deploy", entry, runOptions(flags, argv), io)));
 
   runCmd("plan", "show what deploy would do, changing nothing")
-    .option("--detailed-exitcode", "exit 2 when the plan has changes, 0 when it has none")
+    .option("--detailed-exitcode", "exit 2 when the plan has changes (or, with --refresh, drift), 0 when it has none")
+    .option("--refresh", "read every recorded resource first: show drift (changed or deleted outside alchemy) and plan to put it back")
     .option("--allow-deletes", "plan as deploy --allow-deletes would run")
     .action(async (entry: string | undefined, flags) => done(await runCommand("plan", entry, runOptions(flags, argv), io)));
 
@@ -152,6 +154,10 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       const run = runOptions(flags, argv);
       done(await devCommand(entry, { command: run.command, state: run.state, stage: run.stage, profile: run.profile, quiet: run.quiet, verbose: run.verbose, lockTimeoutMs: run.lockTimeoutMs, allowDeletes: run.allowDeletes }, io));
     });
+
+  runCmd("refresh", "record reality into state: read every recorded resource the program declares, change no resource")
+    .addOption(lockTimeoutOption())
+    .action(async (entry: string | undefined, flags) => done(await runCommand("refresh", entry, runOptions(flags, argv), io)));
 
   runCmd("read", "run the program in read phase: print recorded outputs, change nothing").action(
     async (entry: string | undefined, flags) => done(await runCommand("read", entry, runOptions(flags, argv), io)),
@@ -348,6 +354,7 @@ function runOptions(flags: Record<string, unknown>, argv: string[]): RunCommandO
     concurrency: flags.concurrency as number | undefined,
     strategy: flags.strategy as RunCommandOptions["strategy"],
     detailedExitcode: !!flags.detailedExitcode,
+    refresh: !!flags.refresh,
     verbose: !!flags.verbose,
     local: flags.local ? true : undefined,
   };

@@ -21,6 +21,7 @@ import { register } from "tsx/esm/api";
 import type { Application } from "../../core/application.js";
 import { AlchemyError, DestroyCancelledError, DestroyError, InterruptedError, OptionConflictError, ResourceError, toError } from "../../core/errors.js";
 import { changeCount, SummaryCounter, type RunEvent } from "../../core/events.js";
+import { isDrift, type Drift } from "../../core/drift.js";
 import { LAUNCHED_ENV, runLaunched, type Launch, type LaunchOptions } from "../../core/launch.js";
 import type { DestroyStrategy, Phase } from "../../core/options.js";
 import { resolveEntry } from "../entry.js";
@@ -58,13 +59,15 @@ export interface RunCommandOptions {
   concurrency?: number;
   strategy?: DestroyStrategy;
   detailedExitcode: boolean;
+  /** `--refresh` (deploy, plan): read recorded resources before deciding. */
+  refresh?: boolean;
   /** `--verbose`: every error with its whole stack. */
   verbose?: boolean;
   /** `--local`: providers on their local runtime. */
   local?: boolean;
 }
 
-const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read" };
+const PHASE: Record<RunCommandName, Phase> = { deploy: "up", plan: "plan", destroy: "destroy", read: "read", refresh: "refresh" };
 
 /** What a caller running the program repeatedly (`alchemy stages prune`) adds to a run. */
 export interface RunExtras {
@@ -100,6 +103,7 @@ export async function executeRun(
   const reporter = pickReporter(io, opts);
   const pending = new PendingOperations();
   const events: RunEvent[] = [];
+  const drift: Drift[] = [];
   const newStages: NewStageNote[] = [];
   const counter = new SummaryCounter();
   const startedAt = performance.now();
@@ -125,6 +129,10 @@ export async function executeRun(
       reporter.event(event);
     },
     onWarning: (message) => reporter.warning(message),
+    onDrift: (found) => {
+      drift.push(found);
+      reporter.drift(found);
+    },
     onNewStage: ({ appName, stage, existing }) => {
       newStages.push({ app: appName, stage, existing });
       reporter.notice(`Creating new stage "${stage}" (existing: ${existing.join(", ")})`);
@@ -146,6 +154,7 @@ export async function executeRun(
   const outcomeOf = (unfinished?: Unfinished) => {
     const outcome = buildOutcome(command, entry, launch.applications, events, thrown, interrupts.received, !!opts.verbose);
     outcome.newStages = newStages;
+    outcome.drift = drift;
     outcome.services = mergeServiceReports(launch.applications.map((app) => app.context.serviceReports));
     outcome.summary = { ...counter.summary, elapsedMs: performance.now() - startedAt };
     if (unfinished) {
@@ -222,6 +231,7 @@ function launchOptions(command: RunCommandName, opts: RunCommandOptions, cwd: st
   if (command === "deploy") set("force", opts.force || undefined, "--force");
   set("adopt", opts.adopt || undefined, "--adopt");
   if (command === "deploy" || command === "plan") set("allowDeletes", opts.allowDeletes || undefined, "--allow-deletes");
+  if (command === "deploy" || command === "plan") set("refresh", opts.refresh || undefined, "--refresh");
   set("concurrency", opts.concurrency, `--concurrency ${opts.concurrency}`);
   set("destroyStrategy", opts.strategy, `--strategy ${opts.strategy}`);
   set("lockTimeoutMs", opts.lockTimeoutMs, `--lock-timeout ${opts.lockTimeoutMs}ms`);
@@ -299,6 +309,7 @@ function buildOutcome(
     notStarted: [...new Set(notStarted)],
     ...(cancelled ? { cancelled } : {}),
     newStages: [],
+    drift: [],
     pending: [],
     lockedStages: [],
     exitCode: EXIT.ok,
@@ -311,7 +322,7 @@ function exitCode(outcome: RunOutcome, opts: RunCommandOptions): number {
   if (outcome.errors.length) return outcome.errors.every((e) => e.usage) ? EXIT.usage : EXIT.failed;
   if (outcome.cancelled) return EXIT.failed;
   if (outcome.command === "plan" && opts.detailedExitcode) {
-    if (changeCount(outcome.summary) > 0) return EXIT.changes;
+    if (changeCount(outcome.summary) > 0 || outcome.drift.some(isDrift)) return EXIT.changes;
   }
   return EXIT.ok;
 }

@@ -6,6 +6,7 @@
  */
 import pc from "picocolors";
 import { alternativesText, changeCount, formatSummary, type RunEvent } from "../../core/events.js";
+import { driftLine, type Drift, type DriftStatus } from "../../core/drift.js";
 import type { RunOutcome } from "./outcome.js";
 import { unfinishedLine } from "./unfinished.js";
 
@@ -53,6 +54,40 @@ export function eventLines(event: RunEvent, elapsedMs?: number): string[] {
   return [`${pc.green("✓")} ${verb} ${event.fqn}${paths}${note}${event.action === "delete" ? "" : flags}${time}`];
 }
 
+/**
+ * The line of what a refresh found of one record (none when in sync):
+ * `! drifted app/dev/site/index  content: "<h1>Hi</h1>" -> "<h1>edited by hand</h1>"`,
+ * `! gone app/dev/x (it will be created again)`, `? not read app/dev/y (...)`.
+ */
+export function driftLines(drift: Drift): string[] {
+  if (drift.status === "in-sync") return [];
+  const line = driftLine(drift, (v) => value(v));
+  return [drift.status === "unread" ? pc.dim(line) : pc.yellow(line)];
+}
+
+/** Records a refresh read, by what it found. */
+export function driftCounts(drift: readonly Drift[]): Record<DriftStatus, number> {
+  const counts: Record<DriftStatus, number> = { "in-sync": 0, drifted: 0, gone: 0, unread: 0 };
+  for (const d of drift) counts[d.status]++;
+  return counts;
+}
+
+/**
+ * `Refresh: 1 drifted (recorded), 1 gone (record removed), 4 in sync; no resource was changed (0.2s)`
+ * for `alchemy refresh`; for plan and deploy with `--refresh`, the line before the summary.
+ */
+function refreshLine(outcome: RunOutcome): string {
+  const c = driftCounts(outcome.drift);
+  const only = outcome.command === "refresh";
+  const parts = [
+    `${c.drifted} drifted${only ? " (recorded)" : ""}`,
+    `${c.gone} gone${only ? " (record removed)" : ""}`,
+    ...(c.unread ? [`${c.unread} not read (taken as recorded)`] : []),
+    `${c["in-sync"]} in sync`,
+  ];
+  return only ? `Refresh: ${parts.join(", ")}; no resource was changed (${seconds(outcome.summary.elapsedMs)})` : `Refreshed ${outcome.drift.length}: ${parts.join(", ")}`;
+}
+
 /** ` [protected, retained]` for a resource with either option, else "". */
 function flagsText(event: RunEvent): string {
   const flags = [event.protect ? "protected" : "", event.retain ? "retained" : ""].filter(Boolean);
@@ -90,6 +125,11 @@ export function outcomeLines(outcome: RunOutcome): string[] {
   }
   const s = outcome.summary;
   const changed = changeCount(s) + s.failed;
+  if (outcome.command === "refresh") {
+    lines.push(outcome.errors.length && outcome.drift.length === 0 ? `Nothing was recorded (${seconds(s.elapsedMs)}).` : refreshLine(outcome));
+    return lines;
+  }
+  if (outcome.drift.length) lines.push(refreshLine(outcome));
   // A declined destroy is no error; after an error that stopped the run before any resource, "No changes" would read like success.
   if (outcome.cancelled && changed === 0) lines.push("Cancelled, nothing was changed.");
   else if (outcome.errors.length > 0 && changed === 0 && s.unchanged === 0) lines.push(`Nothing was changed (${seconds(s.elapsedMs)}).`);

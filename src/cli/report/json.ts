@@ -6,7 +6,9 @@
  * @module
  */
 import type { RunEvent } from "../../core/events.js";
+import type { Drift } from "../../core/drift.js";
 import type { Output } from "../io.js";
+import { driftCounts } from "./format.js";
 import type { Reporter, RunOutcome } from "./outcome.js";
 
 export class JsonReporter implements Reporter {
@@ -15,6 +17,8 @@ export class JsonReporter implements Reporter {
   constructor(private readonly out: Output) {}
 
   event(_event: RunEvent): void {}
+
+  drift(_drift: Drift): void {}
 
   warning(message: string): void {
     this.warnings.push(message);
@@ -46,6 +50,7 @@ export class JsonReporter implements Reporter {
         ...(e.output !== undefined ? { output: e.output } : {}),
       })),
       summary: outcome.summary,
+      ...(outcome.drift.length || outcome.command === "refresh" ? driftDocument(outcome.drift) : {}),
       errors: outcome.errors,
       warnings: this.warnings,
       ...(outcome.newStages.length ? { newStages: outcome.newStages } : {}),
@@ -56,4 +61,26 @@ export class JsonReporter implements Reporter {
     };
     this.out.write(JSON.stringify(document, null, 2) + "\n");
   }
+}
+
+/**
+ * What a refresh found: `drift`, one entry per record not in sync (`status`
+ * drifted, gone or unread; `changes` of props and `outputChanges`, each with
+ * `before` as recorded and `after` as found; `note`), and `refreshed`, the
+ * counts of every record read.
+ */
+function driftDocument(drift: readonly Drift[]) {
+  return {
+    drift: drift
+      .filter((d) => d.status !== "in-sync")
+      .map((d) => ({
+        fqn: d.fqn,
+        kind: d.kind,
+        status: d.status,
+        ...(d.changes ? { changes: d.changes } : {}),
+        ...(d.outputChanges ? { outputChanges: d.outputChanges } : {}),
+        ...(d.note ? { note: d.note } : {}),
+      })),
+    refreshed: driftCounts(drift),
+  };
 }

@@ -11,8 +11,9 @@
  */
 import pc from "picocolors";
 import type { RunEvent } from "../../core/events.js";
+import type { Drift } from "../../core/drift.js";
 import type { Output } from "../io.js";
-import { eventLines, isReported, outcomeLines, seconds } from "./format.js";
+import { driftLines, eventLines, isReported, outcomeLines, seconds } from "./format.js";
 import type { Reporter, RunOutcome } from "./outcome.js";
 
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
@@ -27,6 +28,8 @@ export class LiveReporter implements Reporter {
   private finished = 0;
   private pending: string[] = [];
   private drawnLines = 0;
+  /** A plan's lines, held until the end when it refreshes, so that every drift shows before the plan. */
+  private readonly held: string[] = [];
   private frame = 0;
   private timer?: NodeJS.Timeout;
   private readonly write: (chunk: string) => void;
@@ -35,6 +38,7 @@ export class LiveReporter implements Reporter {
   constructor(
     private readonly out: Output,
     streams: NodeJS.WriteStream[] = [],
+    private readonly holdPlan = false,
   ) {
     const original = out.write.bind(out);
     this.write = (chunk) => void original(chunk);
@@ -53,7 +57,14 @@ export class LiveReporter implements Reporter {
     const started = this.inFlight.get(event.fqn);
     this.inFlight.delete(event.fqn);
     this.finished++;
-    if (isReported(event)) this.pending.push(...eventLines(event, started ? performance.now() - started.since : undefined));
+    if (!isReported(event)) return;
+    const lines = eventLines(event, started ? performance.now() - started.since : undefined);
+    if (this.holdPlan && event.status === "planned") this.held.push(...lines);
+    else this.pending.push(...lines);
+  }
+
+  drift(drift: Drift): void {
+    this.pending.push(...driftLines(drift));
   }
 
   warning(message: string): void {
@@ -69,6 +80,7 @@ export class LiveReporter implements Reporter {
     clearInterval(this.timer);
     this.inFlight.clear();
     this.clear();
+    this.pending.push(...this.held.splice(0));
     this.flush();
     this.unhook();
     this.write(outcomeLines(outcome).join("\n") + "\n");

@@ -6,8 +6,9 @@
  */
 import type { ResourceAction, RunEvent, RunSummary } from "../../core/events.js";
 import type { Phase } from "../../core/options.js";
+import type { Drift } from "../../core/drift.js";
 
-export type RunCommandName = "deploy" | "plan" | "destroy" | "read";
+export type RunCommandName = "deploy" | "plan" | "destroy" | "read" | "refresh";
 
 /** One error to show: a resource's failure, or the program's own. */
 export interface ReportedError {
@@ -60,6 +61,8 @@ export interface RunOutcome {
   cancelled?: boolean;
   /** Stages the run created next to existing ones. */
   newStages: NewStageNote[];
+  /** What the run's refresh found of each record it read (`--refresh`, `alchemy refresh`), in sync included. */
+  drift: Drift[];
   /** What the runs' services reported (e.g. `cloudflareApi: { requests, retries, waitedMs }`), merged over the applications. */
   services?: Record<string, unknown>;
   /** Set when the run ended without finishing. */
@@ -74,6 +77,8 @@ export interface RunOutcome {
 /** Prints a run as it goes, and its outcome at the end. */
 export interface Reporter {
   event(event: RunEvent): void;
+  /** What a refresh found of one record (in sync included). */
+  drift(drift: Drift): void;
   warning(message: string): void;
   /** A line about the run itself (e.g. "stopping..."), outside the per-resource lines. */
   notice(message: string): void;
