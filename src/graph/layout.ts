@@ -215,6 +215,9 @@ function borderTowards(box: Box, point: Point | undefined): Point {
 /**
  * How wide `text` is drawn in the layout's monospace font, in pixels: wide
  * (East Asian) characters count as two.
+ *
+ * @example
+ * textWidth("db"); // 14.8
  */
 export function textWidth(text: string): number {
   let columns = 0;

@@ -96,7 +96,12 @@ export function isUnfinished(status: ResourceStatus): boolean {
   return UNFINISHED.has(status);
 }
 
-/** Code-point order, the same on every machine (not the locale's). */
+/**
+ * Code-point order, the same on every machine (not the locale's).
+ *
+ * @example
+ * ["b", "B", "a"].sort(byCodePoint); // ["B", "a", "b"]
+ */
 export function byCodePoint(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
@@ -172,6 +177,9 @@ export function missingTargets(graph: StageGraph): string[] {
 /**
  * The scopes directly inside `path`, and the nodes directly in it, for
  * formats that nest clusters.
+ *
+ * @example
+ * scopeContents(graph, "shop/dev").scopes.map((s) => s.name); // ["backend", "db"]
  */
 export function scopeContents(graph: StageGraph, path: string): { scopes: GraphScope[]; nodes: GraphNode[] } {
   return { scopes: graph.scopes.filter((s) => s.parent === path), nodes: graph.nodes.filter((n) => n.scope === path) };
@@ -202,7 +210,12 @@ export function scopeTitle(scope: GraphScope): string {
   return scope.kind === "resource" ? `${scope.name} (resource scope)` : scope.name;
 }
 
-/** The label lines of a node: its id, its kind, and its {@link statusLine} if any. */
+/**
+ * The label lines of a node: its id, its kind, and its {@link statusLine} if any.
+ *
+ * @example
+ * nodeLines(api); // ["api", "test::Note", "! creating (unfinished)"]
+ */
 export function nodeLines(node: GraphNode): string[] {
   const status = statusLine(node.status);
   return status === undefined ? [node.id, node.kind] : [node.id, node.kind, status];
