@@ -1,7 +1,12 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { runnerEnv } from "../../child-env.test-fixture.js";
 import { makeProject, removeProject, REPO, runAlchemy } from "../cli.test-fixture.js";
+import { mask, matchesTranscript, parseCommand, readmeBlock, runMerged, transcriptSteps } from "../readme-transcript.test-fixture.js";
+
+const MAIN = path.join(REPO, "src/cli/main.ts");
+const TSX = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
 
 const projects: string[] = [];
 afterEach(() => projects.splice(0).forEach(removeProject));
@@ -127,5 +132,33 @@ describe("alchemy deploy --refresh", () => {
 
     const planned = await runAlchemy(["plan", "--stage", "dev", "--refresh", "--detailed-exitcode"], dir);
     expect([planned.code, planned.stdout.trim()]).toEqual([0, expect.stringMatching(/^Refreshed 6: 0 drifted, 0 gone, 6 in sync\nNo changes: 6 unchanged/)]);
+  });
+});
+
+describe("the README's drift session", () => {
+  it("prints what the README shows, command by command", { timeout: 300_000 }, async () => {
+    const root = makeProject({ "examples/quickstart/alchemy.run.ts": readFileSync(path.join(REPO, "examples/quickstart/alchemy.run.ts"), "utf8") });
+    projects.push(root);
+    const readmeText = readFileSync(path.join(REPO, "README.md"), "utf8");
+    const steps = transcriptSteps(readmeBlock(readmeText, "A drift session on the quickstart"));
+    expect(steps.map((s) => s.line.split(" ").slice(0, 2).join(" "))).toEqual(["alchemy deploy", "sed -i", "rm examples/quickstart/out/dev/site/about.html", "alchemy plan", "alchemy plan", "alchemy refresh", "alchemy deploy"]);
+    const readme: string[] = [];
+    const actual: string[] = [];
+    for (const step of steps) {
+      const { argv, echoExit } = parseCommand(step.line);
+      const [command, ...args] = argv;
+      // `alchemy` runs the command line from the sources in examples/quickstart, as the README's session does.
+      const process_ = command === "alchemy" ? [process.execPath, "--conditions", "source", "--import", TSX, MAIN, "-C", "examples/quickstart", ...args] : argv;
+      const result = await runMerged(process_, root, { ...runnerEnv(), PATH: process.env.PATH, HOME: root, USER: "ada" });
+      const printed = mask(result.output.replaceAll(root, "/...")).replace(/\n+$/, "");
+      const lines = printed === "" ? [] : printed.split("\n");
+      if (echoExit) lines.push(`exit ${result.code}`);
+      else if (result.code !== 0) lines.push(`[exit ${result.code}]`);
+      const expected = step.expected.map(mask);
+      readme.push(`$ ${step.line}`, ...expected);
+      actual.push(`$ ${step.line}`, ...(matchesTranscript(expected, lines) ? expected : lines));
+    }
+    expect(actual.join("\n")).toBe(readme.join("\n"));
+    expect(readFileSync(path.join(root, "examples/quickstart/out/dev/site/index.html"), "utf8")).toBe(HELLO);
   });
 });
