@@ -65,5 +65,7 @@ describe("alchemy refresh and the stage lock", () => {
     await expect(alchemy("shop", { ...options, phase: "refresh" })).rejects.toThrow(/lock/i);
     await site();
     await holder.finalize();
+    const record = JSON.parse(await readFile(path.join(root, ".alchemy/shop/dev/index.json"), "utf8"));
+    expect(record.props.content).toBe("<h1>Hi</h1>");
   });
 });
