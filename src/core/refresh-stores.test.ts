@@ -61,9 +61,9 @@ describe("alchemy refresh and the stage lock", () => {
     await first.finalize();
 
     const holder = await alchemy("shop", options);
+    await site();
     await writeFile(path.join(root, "site/index.html"), "<h1>edited by hand</h1>");
     await expect(alchemy("shop", { ...options, phase: "refresh" })).rejects.toThrow(/lock/i);
-    await site();
     await holder.finalize();
     const record = JSON.parse(await readFile(path.join(root, ".alchemy/shop/dev/index.json"), "utf8"));
     expect(record.props.content).toBe("<h1>Hi</h1>");
