@@ -12,6 +12,7 @@ import { Scope } from "./scope.js";
 import { StageSecrets } from "./secrets/stage-secrets.js";
 import type { HeldStageLock } from "./stage-locking.js";
 import { recordRunEnd } from "./last-deploy.js";
+import { recordRunHistory } from "./run-history.js";
 
 /**
  * What `await alchemy("my-app")` returns.
@@ -34,6 +35,8 @@ export class Application extends Scope {
   started = false;
   /** The command line (or program) that runs this application, recorded in `lastDeploy`. */
   command = "";
+  /** When the application was made (ms since the epoch): the start of the run, in its history entry. */
+  readonly startedAt = Date.now();
 
   constructor(context: RunContext, storeFactory: StateStoreFactory) {
     super(context, context.options.appName, "application", undefined, storeFactory);
@@ -111,6 +114,11 @@ export class Application extends Scope {
       // A run that already failed (a lost lock, say) reports that failure, not this one.
       if (ok) failure = error;
     }
+    try {
+      await this.recordHistory(ok);
+    } catch (error) {
+      if (ok) failure ??= error;
+    }
     for (const store of context.stores) {
       try {
         await store.deinit?.();
@@ -136,6 +144,24 @@ export class Application extends Scope {
     if (context.options.printSummary) console.log(formatSummary(this.summary, context.options.phase === "plan"));
     if (failure) throw toError(failure);
     if (context.deleteFailures.length) throw new DestroyError(context.deleteFailures);
+  }
+
+  /**
+   * The stage history entry of a deploy, destroy or refresh that changed a
+   * record, after the records and before the lock is released (see run-history.ts).
+   */
+  private async recordHistory(ok: boolean): Promise<void> {
+    const { phase, historyLimit, signal } = this.context.options;
+    if (!this.started || (phase !== "up" && phase !== "destroy" && phase !== "refresh")) return;
+    const interrupted = signal?.aborted === true || this.context.stopping;
+    await recordRunHistory(this.stage, {
+      command: phase === "up" ? "deploy" : phase,
+      commandLine: this.command,
+      startedAt: this.startedAt,
+      outcome: ok ? "ok" : interrupted ? "interrupted" : "failed",
+      events: this.context.events,
+      keep: historyLimit,
+    });
   }
 
   /**

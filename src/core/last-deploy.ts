@@ -84,7 +84,8 @@ export function lastDeployOf(meta: StageMeta | undefined): LastDeploy | undefine
   };
 }
 
-function deployer(command: string): string {
+/** Who runs `command`: `user@host`, or the GitHub actor under GitHub Actions. */
+export function deployer(command: string): string {
   if (process.env.GITHUB_ACTIONS === "true" && process.env.GITHUB_ACTOR) return `${process.env.GITHUB_ACTOR} (GitHub Actions)`;
   const { user, host } = currentHolder(command);
   return `${user}@${host}`;

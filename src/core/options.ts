@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { DEFAULT_HISTORY_LIMIT } from "../history/history-entry.js";
 import { DEFAULT_MAX_DELETES, parseMaxDeletes, type DeleteLimit, type MaxDeletes } from "./deletion-guard.js";
 import path from "node:path";
 import type { StateStoreFactory } from "../state/state-store.js";
@@ -97,6 +98,15 @@ export interface AlchemyOptions {
    */
   maxDeletes?: MaxDeletes;
   /**
+   * How many runs the stage's history keeps (see README, History): each run
+   * that changes the stage appends one entry, and older ones are dropped.
+   * 0 keeps no history (existing entries are left as they are).
+   * @default 100
+   * @example
+   * await alchemy("my-app", { historyLimit: 500 });
+   */
+  historyLimit?: number;
+  /**
    * Print nothing but warnings and errors.
    * @default false
    */
@@ -177,6 +187,8 @@ export interface ResolvedOptions {
   adopt: boolean;
   allowDeletes: boolean;
   maxDeletes: DeleteLimit;
+  /** Runs the stage's history keeps (see {@link AlchemyOptions.historyLimit}). */
+  historyLimit: number;
   quiet: boolean;
   stateStore?: StateStoreFactory;
   password?: string;
@@ -227,6 +239,10 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     options.stageProfileMapping === undefined
       ? undefined
       : validateStageProfileMapping(options.stageProfileMapping, `the stageProfileMapping option of application "${appName}"`);
+  const historyLimit = options.historyLimit ?? DEFAULT_HISTORY_LIMIT;
+  if (!Number.isInteger(historyLimit) || historyLimit < 0) {
+    throw new AlchemyError(`historyLimit must be a whole number of runs (0 or more) for application "${appName}", got ${historyLimit}. Use 0 to keep no history.`);
+  }
   for (const key of ["lockLeaseMs", "lockTimeoutMs"] as const) {
     const value = options[key];
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) {
@@ -244,6 +260,7 @@ export function resolveOptions(appName: string, explicit: AlchemyOptions, env: N
     adopt: options.adopt ?? false,
     allowDeletes: options.allowDeletes ?? false,
     maxDeletes: parseMaxDeletes(options.maxDeletes ?? DEFAULT_MAX_DELETES, `application "${appName}"`),
+    historyLimit,
     quiet: options.quiet ?? false,
     stateStore: options.stateStore ?? storeFromEnv(appName, env, options.rootDir),
     profile: options.profile ?? (env.ALCHEMY_PROFILE || "default"),

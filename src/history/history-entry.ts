@@ -28,6 +28,8 @@ export interface HistoryResource {
   action: HistoryAction;
   /** The prop paths it changed; empty when only the record changed (status, output, seq). */
   changes: HistoryChange[];
+  /** Set when the action failed: the record says how far it got (e.g. `deleting`). */
+  failed?: true;
 }
 
 /**

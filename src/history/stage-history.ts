@@ -14,7 +14,7 @@
  */
 import { StateStoreError } from "../core/errors.js";
 import type { HistoryListing, State, StateStore } from "../state/state-store.js";
-import { DEFAULT_HISTORY_LIMIT, entryOf, newRunId, type HistoryEntry, type HistoryOutcome, type HistoryResource } from "./history-entry.js";
+import { DEFAULT_HISTORY_LIMIT, entryOf, newRunId, type HistoryAction, type HistoryChange, type HistoryEntry, type HistoryOutcome, type HistoryResource } from "./history-entry.js";
 import { recordAction, recordChanges } from "./history-changes.js";
 import { decodeSnapshot, encodeSnapshot, readVersions, recordHash, versionKey, type Manifest, type RecordVersion, type Snapshot } from "./snapshot.js";
 
@@ -42,7 +42,15 @@ export interface HistoryRun {
    */
   keep?: number;
   /** What the engine reported per fqn, where it knows better than a diff of records (replace, secrets' values). */
-  reported?: Map<string, Pick<HistoryResource, "action" | "changes">>;
+  reported?: Map<string, ReportedChange>;
+}
+
+/** What the engine reported about one resource; `changes` absent: diff the records. */
+export interface ReportedChange {
+  action: HistoryAction;
+  changes?: HistoryChange[];
+  /** The action failed. */
+  failed?: boolean;
 }
 
 /**
@@ -87,6 +95,7 @@ export async function appendRun(store: HistoryStore, records: readonly State[], 
       kind: (after ?? before)?.kind ?? "unknown",
       action: reported?.action ?? recordAction(before, after),
       changes: reported?.changes ?? recordChanges(before, after),
+      ...(reported?.failed ? { failed: true as const } : {}),
     };
   });
   const entry: HistoryEntry = {

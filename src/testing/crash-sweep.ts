@@ -107,6 +107,7 @@ async function destroyStage(target: SweepTarget, stage: string, onDeleted: (fqn:
   const app: Application = await startIsolated(target.appName, {
     stage,
     phase: "destroy",
+    historyLimit: 0,
     stateStore: target.factory,
     destroyStrategy: target.destroyStrategy,
     local: target.local,

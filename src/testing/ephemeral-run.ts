@@ -139,6 +139,8 @@ export class EphemeralRun {
           stage,
           phase: "up",
           stateStore: s.factory,
+          // A test scope is thrown away at the end: a history would outlive it.
+          historyLimit: 0,
           destroyStrategy: s.destroyStrategy,
           local: s.local,
           lockTimeoutMs: 0,
@@ -215,6 +217,7 @@ async function destroyAndRelease(app: Application, s: EphemeralRunSettings): Pro
       stage: app.stage.name,
       phase: "destroy",
       stateStore: s.factory,
+      historyLimit: 0,
       destroyStrategy: s.destroyStrategy,
       local: s.local,
       lockTimeoutMs: CLEANUP_LOCK_TIMEOUT_MS,

@@ -10,8 +10,8 @@
  *
  * The `~` keeps the directory apart from scopes: it is never listed, and a
  * stage holding only history is not listed by the application's
- * `listScopes`. History outlives the stage's records and metadata: it says
- * who destroyed the stage.
+ * `listScopes`. The directory goes with its last entry, so that a stage
+ * the engine empties (and forgets) leaves no directory behind.
  *
  * @module
  */
@@ -78,7 +78,14 @@ export function removeHistoryItems(stageDir: string, runs: string[], writes: Sta
         }
       }
     }
-    if (fs.existsSync(dir)) fsyncPath(dir);
+    if (!fs.existsSync(dir)) return;
+    fsyncPath(dir);
+    try {
+      writes.rmdir(dir); // gone once empty, so that an emptied stage leaves no directory behind
+      fsyncPath(stageDir);
+    } catch (error) {
+      if (errorCode(error) !== "ENOTEMPTY" && errorCode(error) !== "EEXIST" && errorCode(error) !== "ENOENT") throw error;
+    }
   });
 }
 
