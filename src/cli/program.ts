@@ -17,6 +17,7 @@ import { nameProblem } from "../core/names.js";
 import { stateExport, stateImport, stateMigrate } from "./commands/state-transfer.js";
 import { IMPORT_FORMATS, stateImportV094 } from "./commands/state-import-v094.js";
 import { stateRekey } from "./commands/state-rekey.js";
+import { stateHistory } from "./commands/state-history.js";
 import { GRAPH_FORMATS, type GraphFormat } from "../graph/graph-format.js";
 import { unlock } from "./commands/unlock.js";
 import { EXIT, UsageError } from "./exit-codes.js";
@@ -175,7 +176,17 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .action(async (flags) => done(await stateList({ ...stateOptions(flags, io.env), stage: flags.stage, json: !!flags.json }, io)));
   stateFlags(state.command("show").description("print the record of one resource").argument("<fqn>", "app/stage/.../id"))
     .option("--json", "print the raw record as JSON")
-    .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags, io.env), json: !!flags.json }, io)));
+    .option("--at <run>", "the record as it was after that run (see alchemy state history); reads only")
+    .action(async (fqn: string, flags) => done(await stateShow(fqn, { ...stateOptions(flags, io.env), json: !!flags.json, at: flags.at }, io)));
+  stateFlags(state.command("history").description("the runs that changed a stage, newest first: who, when, outcome, and per resource the changed prop paths"))
+    .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
+    .option("--json", "print JSON")
+    .option("--limit <n>", "only the newest n runs")
+    .action(async (flags) => {
+      const limit = flags.limit === undefined ? undefined : Number(flags.limit);
+      if (limit !== undefined && (!Number.isInteger(limit) || limit < 1)) throw new UsageError(`--limit takes a whole number of runs (1 or more), got ${JSON.stringify(flags.limit)}.`);
+      done(await stateHistory({ ...stateOptions(flags, io.env), stage: flags.stage, json: !!flags.json, limit }, io));
+    });
   stateFlags(state.command("rm").description("forget a resource (and its resource scope) without deleting it").argument("<fqn>", "app/stage/.../id"))
     .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags, io.env), io)));
   stateFlags(state.command("unprotect").description("let the next run delete or replace a resource recorded with protect: true").argument("<fqn>", "app/stage/.../id"))
@@ -193,7 +204,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .option("-s, --stage <stage>", "stage (default: $ALCHEMY_STAGE, else $USER, else dev)")
     .option("--from <store-url>", "source store (default: file:<--state>)")
     .option("-o, --output <file>", "write to a file (mode 0600) instead of stdout")
-    .action(async (flags) => done(await stateExport({ ...stateOptions(flags, io.env), stage: flags.stage, from: flags.from, output: flags.output, command: commandLine(argv) }, io)));
+    .option("--at <run>", "the stage exactly as it was after that run (see alchemy state history); reads only, takes no lock")
+    .action(async (flags) => done(await stateExport({ ...stateOptions(flags, io.env), stage: flags.stage, from: flags.from, output: flags.output, at: flags.at, command: commandLine(argv) }, io)));
   stateFlags(state.command("import").description("write the records of an export into a store where that stage is empty; with --from alchemy-0.94, convert a stage Alchemy 0.94 wrote").argument("[file]", "an export, or - for stdin; with --from alchemy-0.94: the .alchemy directory Alchemy 0.94 wrote (default .alchemy)"))
     .option("--to <store-url>", "target store (default: file:<--state>)")
     .addOption(new Option("--from <format>", "convert state another tool wrote instead of reading an export (in place when --to is that directory; the original is kept as a backup)").choices(IMPORT_FORMATS))

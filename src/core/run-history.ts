@@ -59,6 +59,7 @@ export async function recordRunHistory(stage: Scope, run: EngineRun): Promise<Hi
     outcome: run.outcome,
     keep: run.keep,
     reported: reported(run.events),
+    ...(store.getStageMeta ? { meta: await store.getStageMeta() } : {}),
   });
 }
 

@@ -14,7 +14,7 @@
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { StateStoreError } from "../core/errors.js";
-import type { State } from "../state/state-store.js";
+import type { StageMeta, State } from "../state/state-store.js";
 
 /** fqn -> [hash of the record, run whose entry keeps that version]. */
 export type Manifest = Map<string, { hash: string; holder: string }>;
@@ -22,6 +22,8 @@ export type Manifest = Map<string, { hash: string; holder: string }>;
 /** A decoded snapshot. */
 export interface Snapshot {
   manifest: Manifest;
+  /** The stage's metadata after the run (the key check its sealed secrets need), when it had some. */
+  meta?: StageMeta;
   /** Record versions this entry keeps, by `fqn` then hash (read lazily: see {@link readVersions}). */
   versionBytes: Uint8Array;
 }
@@ -45,7 +47,7 @@ export interface RecordVersion {
 }
 
 /** Encodes a manifest and the versions this entry keeps. */
-export function encodeSnapshot(manifest: Manifest, versions: Iterable<RecordVersion>): Uint8Array {
+export function encodeSnapshot(manifest: Manifest, versions: Iterable<RecordVersion>, meta?: StageMeta): Uint8Array {
   const holders: string[] = [];
   const holderIndex = new Map<string, number>();
   const rows: [string, string, number][] = [];
@@ -55,7 +57,7 @@ export function encodeSnapshot(manifest: Manifest, versions: Iterable<RecordVers
     if (index === undefined) holderIndex.set(holder, (index = holders.push(holder) - 1));
     rows.push([fqn, hash, index]);
   }
-  const head = gzipSync(JSON.stringify({ holders, rows }));
+  const head = gzipSync(JSON.stringify({ holders, rows, ...(meta === undefined ? {} : { meta }) }));
   const body = gzipSync(JSON.stringify([...versions].map(({ fqn, hash, state }) => [fqn, hash, state])));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(head.length);
@@ -72,10 +74,10 @@ export function decodeSnapshot(bytes: Uint8Array, location: string): Snapshot {
   try {
     if (!buffer.subarray(0, 4).equals(MAGIC)) throw new Error("it does not start with the snapshot header");
     const headLength = buffer.readUInt32BE(4);
-    const head = JSON.parse(gunzipSync(buffer.subarray(8, 8 + headLength)).toString("utf8")) as { holders: string[]; rows: [string, string, number][] };
+    const head = JSON.parse(gunzipSync(buffer.subarray(8, 8 + headLength)).toString("utf8")) as { holders: string[]; rows: [string, string, number][]; meta?: StageMeta };
     const manifest: Manifest = new Map();
     for (const [fqn, hash, index] of head.rows) manifest.set(fqn, { hash, holder: head.holders[index]! });
-    return { manifest, versionBytes: buffer.subarray(8 + headLength) };
+    return { manifest, versionBytes: buffer.subarray(8 + headLength), ...(head.meta === undefined ? {} : { meta: head.meta }) };
   } catch (error) {
     throw new StateStoreError(
       `The history snapshot ${location} cannot be read (${(error as Error).message}). The stage's records are not affected; ` +

@@ -13,7 +13,7 @@
  * @module
  */
 import { StateStoreError } from "../core/errors.js";
-import type { HistoryListing, State, StateStore } from "../state/state-store.js";
+import type { HistoryListing, StageMeta, State, StateStore } from "../state/state-store.js";
 import { DEFAULT_HISTORY_LIMIT, entryOf, newRunId, type HistoryAction, type HistoryChange, type HistoryEntry, type HistoryOutcome, type HistoryResource } from "./history-entry.js";
 import { recordAction, recordChanges } from "./history-changes.js";
 import { decodeSnapshot, encodeSnapshot, readVersions, recordHash, versionKey, type Manifest, type RecordVersion, type Snapshot } from "./snapshot.js";
@@ -41,6 +41,8 @@ export interface HistoryRun {
    * 0 appends nothing.
    */
   keep?: number;
+  /** The stage's metadata after the run, kept with the snapshot so that an export at this run opens its secrets. */
+  meta?: StageMeta;
   /** What the engine reported per fqn, where it knows better than a diff of records (replace, secrets' values). */
   reported?: Map<string, ReportedChange>;
 }
@@ -108,7 +110,7 @@ export async function appendRun(store: HistoryStore, records: readonly State[], 
     keep,
     resources,
   };
-  await store.appendHistory({ run: id, entry: JSON.parse(JSON.stringify(entry)) as Record<string, unknown>, snapshot: encodeSnapshot(manifest, kept) });
+  await store.appendHistory({ run: id, entry: JSON.parse(JSON.stringify(entry)) as Record<string, unknown>, snapshot: encodeSnapshot(manifest, kept, run.meta) });
   await pruneHistory(store, keep);
   return entry;
 }
@@ -136,7 +138,7 @@ export async function pruneHistory(store: HistoryStore, keep: number): Promise<n
       own.set(versionKey(fqn, hash), { fqn, hash, state: found.get(fqn)! });
       manifest.set(fqn, { hash, holder: oldest.run });
     }
-    await store.appendHistory({ run: oldest.run, entry: oldest.entry, snapshot: encodeSnapshot(manifest, own.values()) });
+    await store.appendHistory({ run: oldest.run, entry: oldest.entry, snapshot: encodeSnapshot(manifest, own.values(), snapshot.meta) });
   }
   await store.deleteHistory(dropped);
   return dropped.length;
@@ -147,18 +149,33 @@ export async function listRuns(store: HistoryStore, limit?: number): Promise<His
   return (await store.listHistory(limit)).map(entryOf);
 }
 
+/** A stage as it was after a run. */
+export interface StageAt {
+  /** Every record, in fqn order. */
+  records: State[];
+  /** The stage's metadata then, if it had some. */
+  meta?: StageMeta;
+}
+
 /**
- * Every record of the stage exactly as it was after `run`, in fqn order.
+ * The stage exactly as it was after `run`: every record, and its metadata.
+ * Reads only: takes no lock and writes nothing.
  *
- * @throws StateStoreError when the stage's history has no entry `run` (it names the oldest kept).
+ * @throws StateStoreError when the stage's history has no entry `run` (it names the runs it keeps).
  */
-export async function recordsAt(store: HistoryStore, run: string): Promise<State[]> {
-  const snapshot = await store.getHistorySnapshot(run);
-  if (snapshot === undefined) throw await unknownRun(store, run);
-  const manifest = decodeSnapshot(snapshot, where(store, run)).manifest;
+export async function stageAt(store: HistoryStore, run: string): Promise<StageAt> {
+  const bytes = await store.getHistorySnapshot(run);
+  if (bytes === undefined) throw await unknownRun(store, run);
+  const snapshot = decodeSnapshot(bytes, where(store, run));
   const oldest = (await store.listHistory()).at(-1)!.run;
-  const states = await versionsOf(store, manifest, [...manifest.keys()], oldest);
-  return [...manifest.keys()].sort().map((fqn) => states.get(fqn)!);
+  const states = await versionsOf(store, snapshot.manifest, [...snapshot.manifest.keys()], oldest);
+  const records = [...snapshot.manifest.keys()].sort().map((fqn) => states.get(fqn)!);
+  return snapshot.meta === undefined ? { records } : { records, meta: snapshot.meta };
+}
+
+/** Every record of the stage exactly as it was after `run`, in fqn order (see {@link stageAt}). */
+export async function recordsAt(store: HistoryStore, run: string): Promise<State[]> {
+  return (await stageAt(store, run)).records;
 }
 
 /** The entry of `run`, or a StateStoreError naming the runs there are. */

@@ -18,6 +18,8 @@ import { resolveApp } from "../state-access.js";
 import { resolveStage, stateLocationOf } from "../state-target.js";
 import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import type { StateCommandOptions } from "./state.js";
+import { readStage, StoreSession } from "../../state/stage-copy.js";
+import { recordCommandHistory } from "../command-history.js";
 
 export async function stateRekey(opts: StateCommandOptions & { stage?: string; command: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
@@ -34,7 +36,15 @@ export async function stateRekey(opts: StateCommandOptions & { stage?: string; c
     const lock = canLock(store) ? await store.lock({ holder: currentHolder(opts.command), leaseMs: 30_000, timeoutMs: 0 }) : undefined;
     try {
       await store.init?.();
+      const startedAt = Date.now();
       const outcome = await rekeyStage(factory, store, `${app}/${stage}`, oldPassword, newPassword);
+      const session = new StoreSession(factory);
+      try {
+        const records = (await readStage(session, app, stage)).map((r) => r.state);
+        await recordCommandHistory(store, records, { command: "state rekey", commandLine: opts.command, startedAt });
+      } finally {
+        await session.close();
+      }
       io.stdout.write(
         `Re-keyed the secrets of ${app}/${stage} in ${describeLocation(location)}: ${outcome.resealed} record(s) re-encrypted` +
           (outcome.alreadyDone ? `, ${outcome.alreadyDone} already done by an earlier run` : "") +

@@ -15,6 +15,9 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { canLock, currentHolder, type StageLock } from "../../state/stage-lock.js";
+import { recordCommandHistory, type CommandRun } from "../command-history.js";
+import { readStageAt } from "./state-history.js";
+import { withStateSession } from "../state-access.js";
 import { isDeepStrictEqual } from "node:util";
 import { parseStageExport, readStage, readStageMeta, StoreSession, verifyCopy, writeStage, writeStageMeta, type StageExport, type StageRecord } from "../../state/stage-copy.js";
 import type { StageMeta } from "../../state/state-store.js";
@@ -58,7 +61,9 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
       locks.push(...(await lockStage(source, app, stage, opts.command)), ...(await lockStage(target, app, stage, opts.command)));
       const records = await readStage(source, app, stage);
       if (records.length === 0) throw new StateCommandError(`Stage "${stage}" of app "${app}" has no records in ${describeLocation(from)}: nothing to migrate.`);
+      const startedAt = Date.now();
       await copyInto(target, to, app, stage, records, await readStageMeta(source, app, stage));
+      await recordTransferHistory(target, app, stage, { command: "state migrate", commandLine: opts.command, startedAt });
       io.stdout.write(`Migrated ${records.length} record(s) of ${app}/${stage} from ${describeLocation(from)} to ${describeLocation(to)}; verified. The source is unchanged.\n`);
       return EXIT.ok;
     } finally {
@@ -70,7 +75,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
 }
 
 /** Prints (or writes to `--output`) every record of a stage as one JSON document. */
-export async function stateExport(opts: TransferOptions & { from?: string; output?: string }, io: CliIO): Promise<number> {
+export async function stateExport(opts: TransferOptions & { from?: string; output?: string; at?: string }, io: CliIO): Promise<number> {
   const stage = resolveStage(opts.stage, io.env);
   const from = location(opts.from ?? opts.state, io, opts.profile);
   return runCommandBody(io, async () => {
@@ -78,8 +83,7 @@ export async function stateExport(opts: TransferOptions & { from?: string; outpu
     await checkStageAccess(from, app, stage, profileAccess(opts, io));
     const source = new StoreSession(storeFactory(from));
     try {
-      const records = await readStage(source, app, stage);
-      const meta = await readStageMeta(source, app, stage);
+      const { records, meta } = opts.at === undefined ? { records: await readStage(source, app, stage), meta: await readStageMeta(source, app, stage) } : await exportAt(from, app, stage, opts.at);
       const doc: StageExport = { format: "alchemy-stage", version: 1, app, stage, ...(meta ? { meta } : {}), records };
       const text = JSON.stringify(doc, null, 2) + "\n";
       if (opts.output) {
@@ -113,7 +117,9 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
     const target = new StoreSession(storeFactory(to));
     const locks = await lockStage(target, doc.app, doc.stage, opts.command);
     try {
+      const startedAt = Date.now();
       await copyInto(target, to, doc.app, doc.stage, doc.records, doc.meta);
+      await recordTransferHistory(target, doc.app, doc.stage, { command: "state import", commandLine: opts.command, startedAt });
       io.stdout.write(`Imported ${doc.records.length} record(s) of ${doc.app}/${doc.stage} into ${describeLocation(to)}; verified.\n`);
       return EXIT.ok;
     } finally {
@@ -142,6 +148,18 @@ export async function copyInto(target: StoreSession, to: StoreLocation, app: str
   if (meta !== undefined && !isDeepStrictEqual(await readStageMeta(target, app, stage), meta)) {
     throw new StateCommandError(`The stage metadata copied to ${describeLocation(to)} does not match its source.`);
   }
+}
+
+/** The history entry of an import or migration, in the target stage (see command-history.ts). */
+async function recordTransferHistory(target: StoreSession, app: string, stage: string, run: CommandRun): Promise<void> {
+  const records = (await readStage(target, app, stage)).map((r) => r.state);
+  await recordCommandHistory(await target.open([app, stage]), records, run);
+}
+
+/** The stage as it was after `run`, from its history (read-only: no lock, no write). */
+async function exportAt(from: StoreLocation, app: string, stage: string, run: string): Promise<{ records: StageRecord[]; meta: StageMeta | undefined }> {
+  const at = await withStateSession(from, (session) => readStageAt(session, app, stage, run));
+  return { records: at.records.map((state) => ({ chain: state.fqn.split("/").slice(0, -1), state })), meta: at.meta };
 }
 
 /** Takes the stage's lock in a store that can lock; none otherwise. */

@@ -17,6 +17,8 @@ import { columns, compare } from "./stages.js";
 import { resolveApp, withStateSession, type StateSession } from "../state-access.js";
 import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
+import { recordCommandHistory, type CommandRun } from "../command-history.js";
+import { readStageAt } from "./state-history.js";
 
 /** Options every state command takes. */
 export interface StateCommandOptions {
@@ -91,13 +93,20 @@ export async function stateList(opts: StateCommandOptions & { stage?: string; js
  * @example
  * await stateShow("shop/dev/backend/db", { state: ".alchemy", json: true }, processIO());
  */
-export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean }, io: CliIO): Promise<number> {
+export async function stateShow(fqn: string, opts: StateCommandOptions & { json: boolean; at?: string }, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
     const record = await withStateSession(where, async (session) => {
-      const found = await (await session.open(address.scope)).get(address.id);
+      const found =
+        opts.at === undefined
+          ? await (await session.open(address.scope)).get(address.id)
+          : (await readStageAt(session, address.app, address.stage, opts.at)).records.find((r) => r.fqn === address.fqn);
+      if (found === undefined && opts.at !== undefined) {
+        io.stderr.write(`error: "${address.fqn}" was not recorded after run ${opts.at}. See what that run did with \`alchemy state history --app ${address.app} --stage ${address.stage}\`.\n`);
+        return undefined;
+      }
       if (found === undefined) notFound(io, address, session);
       return found;
     }, io.stderr);
@@ -122,6 +131,7 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
+    const startedAt = Date.now();
     return withStateSession(where, async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state rm ${fqn}`);
       const store = await session.open(address.scope);
@@ -141,6 +151,7 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
         }
       }
       await store.delete(address.id);
+      await recordStageHistory(session, address, { command: "state rm", commandLine: `alchemy state rm ${fqn}`, startedAt }, io);
       forgotten.push(address.fqn);
       forgotten.sort(compare);
       const noun = forgotten.length === 1 ? "record" : "records";
@@ -163,6 +174,7 @@ export async function stateUnprotect(fqn: string, opts: StateCommandOptions, io:
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
     await checkStageAccess(where, address.app, address.stage, profileAccess(opts, io));
+    const startedAt = Date.now();
     return withStateSession(where, async (session) => {
       await session.lockStage(address.scope[0]!, address.scope[1]!, `alchemy state unprotect ${fqn}`);
       const store = await session.open(address.scope);
@@ -177,6 +189,7 @@ export async function stateUnprotect(fqn: string, opts: StateCommandOptions, io:
       }
       const { protect: _dropped, ...rest } = record;
       await store.set(address.id, { ...rest, seq: record.seq + 1 });
+      await recordStageHistory(session, address, { command: "state unprotect", commandLine: `alchemy state unprotect ${fqn}`, startedAt }, io);
       io.stdout.write(
         `${address.fqn} is no longer protected: the next run may delete or replace it. ` +
           "If the program still declares it with protect: true, its next deploy protects it again.\n",
@@ -184,6 +197,20 @@ export async function stateUnprotect(fqn: string, opts: StateCommandOptions, io:
       return EXIT.ok;
     }, io.stderr);
   });
+}
+
+/** The history entry of a command that changed the stage of `address` (see command-history.ts). */
+async function recordStageHistory(session: StateSession, address: ResourceAddress, run: CommandRun, io: CliIO): Promise<void> {
+  const stage = address.scope.slice(0, 2);
+  let records: State[];
+  try {
+    records = (await session.walk(stage)).flatMap((scope) => scope.records);
+  } catch (error) {
+    // Another record cannot be read (the very case `state rm` is for): the change stands, without an entry; the next run's entry holds the records as they are then.
+    io.stderr.write(`! No history entry for this ${run.command}: the stage's records cannot all be read (${(error as Error).message.split(". ")[0]}).\n`);
+    return;
+  }
+  await recordCommandHistory(await session.open(stage), records, run);
 }
 
 /** Names of the stages recorded for `app`, sorted. */
