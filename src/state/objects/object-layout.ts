@@ -8,6 +8,8 @@
  * <prefix>/<app>/<stage>/~stage.json            the stage's metadata
  * <prefix>/<app>/<stage>/~lock.json             the stage's lock
  * <prefix>/<app>/<stage>/~probe-<uuid>.json     a short-lived conditional-PUT probe
+ * <prefix>/<app>/<stage>/~history/<run>.json    an entry of the stage's history (object-history.ts)
+ * <prefix>/<app>/<stage>/~history/<run>.snapshot its snapshot
  * ```
  *
  * Reserved names start with `~`, which no record id or scope name may
@@ -22,6 +24,8 @@ import { StateStoreError } from "../../core/errors.js";
 export const LOCK_NAME = "~lock.json";
 /** Name of the metadata object in a stage's prefix. */
 export const STAGE_META_NAME = "~stage.json";
+/** The folder of the stage's history in a stage's prefix. */
+export const HISTORY_PREFIX = "~history/";
 /** Start of a probe object's name in a stage's prefix. */
 export const PROBE_PREFIX = "~probe-";
 
@@ -104,6 +108,7 @@ export class ObjectLayout {
   isRecordKey(key: string): boolean {
     if (!key.startsWith(this.root) || !key.endsWith(RECORD_SUFFIX)) return false;
     const segments = key.slice(this.root.length).split("/");
-    return segments.length >= 3 && !segments[segments.length - 1]!.startsWith("~");
+    // Any reserved segment: `~history/<run>.json` is no record either.
+    return segments.length >= 3 && !segments.some((segment) => segment.startsWith("~"));
   }
 }

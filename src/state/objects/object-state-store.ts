@@ -45,7 +45,9 @@ import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { assertWritableState, putEntry, parseStateText, serializeState } from "../state-record.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { assertHistoryRun, notAStageHistory } from "../history-items.js";
+import { ObjectHistory } from "./object-history.js";
 import { fenceKey, type ObjectBucket, type WriteOptions } from "./object-bucket.js";
 import { ObjectLayout } from "./object-layout.js";
 import { RecordCache } from "./record-cache.js";
@@ -213,6 +215,35 @@ export class ObjectStateStore implements StateStore, StageLocking {
   async deleteStageMeta(): Promise<void> {
     const key = this.#metaKey("delete the stage metadata of");
     await this.#fenced("delete the stage metadata", (options) => this.bucket().delete(key, options));
+  }
+
+  /** Writes an entry of the stage's history (see object-history.ts), fenced like a record write. */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    await this.#history("append to the history of").append(item);
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    return this.#history("list the history of").list(limit);
+  }
+
+  /** The snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const history = this.#history("read the history of");
+    assertHistoryRun(run, this.#where(this.#prefix));
+    return history.snapshot(run);
+  }
+
+  /** Removes the entries named, fenced like a record write. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const history = this.#history("delete from the history of");
+    runs.forEach((run) => assertHistoryRun(run, this.#where(this.#prefix)));
+    await history.delete(runs);
+  }
+
+  #history(doing: string): ObjectHistory {
+    if (this.#chain.length !== 2) throw notAStageHistory(doing, this.#chain, this.#where(this.#prefix));
+    return new ObjectHistory(this.#prefix, () => this.bucket(), (what, write) => this.#fenced(what, write));
   }
 
   /**
