@@ -66,3 +66,16 @@ describe("a record in seed 002's format, without deps", () => {
     );
   });
 });
+
+describe("protect and retain in a record", () => {
+  it("are read as they were written", () => {
+    const guarded = record({ protect: true, retain: true });
+    expect(parseStateFile(JSON.stringify(guarded), FILE, "a", "y/dev/a")).toEqual(guarded);
+  });
+
+  it.each([["protect", "yes"], ["retain", 1], ["protect", null]])("refuses a hand-edited %s that is not true or false, naming the file", (field, value) => {
+    expect(() => parseStateFile(JSON.stringify({ ...record(), [field]: value }), FILE, "a", "y/dev/a")).toThrow(
+      `State file ${FILE} is not a state record: it has field "${field}" ${value === null ? "null" : typeof value === "string" ? `"${value}"` : "number 1"}, expected true or false`,
+    );
+  });
+});
