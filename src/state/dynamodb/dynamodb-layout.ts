@@ -6,7 +6,8 @@
  * - A record: pk `<app>/<stage>`, sk `/` + one `<scope>/` per scope below
  *   the stage + `:` + id. `/:api` is the stage's record "api",
  *   `/backend/jobs/:worker` the record "worker" of scope backend/jobs.
- * - The stage's lock: sk `~lock`; its metadata: sk `~meta`.
+ * - The stage's lock: sk `~lock`; its metadata: sk `~meta`; its history:
+ *   sk `~history/<run>` and `~snapshot/<run>/<n>` (see `dynamodb-history.ts`).
  * - The stage registry: pk `~stages`, sk `<app>/<stage>`, one item per stage
  *   that ever held a record (see `dynamodb-stage-registry.ts`).
  *

@@ -63,7 +63,9 @@ import { assertValidName, type NameKind } from "../../core/names.js";
 import type { LockInfo, LockRequest, StageLock, StageLocking } from "../stage-lock.js";
 import { notAStageStore, parseStageMeta, stageMetaText } from "../stage-meta.js";
 import { putEntry } from "../state-record.js";
-import type { StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import type { HistoryItem, HistoryListing, StageMeta, State, StateStore, StateStoreScope } from "../state-store.js";
+import { assertHistoryRun, notAStageHistory } from "../history-items.js";
+import { DynamoDBHistory } from "./dynamodb-history.js";
 import { batchGet } from "./dynamodb-batch-get.js";
 import { dynamoDBConnection, stageKey, type StaticCredentials } from "./dynamodb-connection.js";
 import { awsSettings } from "./dynamodb-credentials.js";
@@ -278,6 +280,35 @@ export class DynamoDBStateStore implements StateStore, StageLocking {
   async deleteStageMeta(): Promise<void> {
     const pk = this.#metaPk("delete the stage metadata of");
     await this.#fenced("delete the stage metadata", this.#keys.location(META_SK), (token) => ({ remove: itemDelete(pk, META_SK, token) }));
+  }
+
+  /** Writes an entry of the stage's history (see dynamodb-history.ts), fenced like a record write. */
+  async appendHistory(item: HistoryItem): Promise<void> {
+    await this.#history("append to the history of").append(item);
+  }
+
+  /** The stage's history entries, newest first. */
+  async listHistory(limit?: number): Promise<HistoryListing[]> {
+    return this.#history("list the history of").list(limit);
+  }
+
+  /** The snapshot kept with entry `run`. */
+  async getHistorySnapshot(run: string): Promise<Uint8Array | undefined> {
+    const history = this.#history("read the history of");
+    assertHistoryRun(run, this.#keys.location());
+    return history.snapshot(run);
+  }
+
+  /** Removes the entries named, fenced like a record write. */
+  async deleteHistory(runs: string[]): Promise<void> {
+    const history = this.#history("delete from the history of");
+    runs.forEach((run) => assertHistoryRun(run, this.#keys.location()));
+    await history.delete(runs);
+  }
+
+  #history(doing: string): DynamoDBHistory {
+    if (this.#keys.chain.length !== 2) throw notAStageHistory(doing, this.#keys.chain, this.#keys.location());
+    return new DynamoDBHistory(this.#keys, () => this.#ready(), (what, location, make) => this.#fenced(what, location, make));
   }
 
   /**
