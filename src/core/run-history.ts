@@ -18,6 +18,7 @@ import type { RunEvent } from "./events.js";
 import { deployer } from "./last-deploy.js";
 import type { Scope } from "./scope.js";
 import { childNames } from "./tree.js";
+import { needsSealing } from "./secrets/secret-codec.js";
 
 /** What the end of a run knows about it. */
 export interface EngineRun {
@@ -70,12 +71,22 @@ function mayHaveChanged(events: readonly RunEvent[]): boolean {
   );
 }
 
-/** Every record under `stage` as its store holds it (secrets sealed), across nested and resource scopes. */
+/**
+ * Every record under `stage` as its store holds it (secrets sealed), across
+ * nested and resource scopes. The run's view of a scope's records is the
+ * stored one except for records holding secrets (opened in the view), which
+ * are read again from the store.
+ */
 async function storedRecords(stage: Scope): Promise<State[]> {
   const records: State[] = [];
   const walk = async (scope: Scope): Promise<void> => {
     const held = await scope.records();
-    records.push(...Object.values(await scope.store.all()));
+    const sealed: string[] = [];
+    for (const state of held.values()) {
+      if (needsSealing(state)) sealed.push(state.id);
+      else records.push(state);
+    }
+    if (sealed.length > 0) records.push(...Object.values(await scope.store.getBatch(sealed)));
     const names = await childNames(scope);
     await Promise.all(names.map((name) => walk(scope.existingChild(name, held.has(name)))));
   };
@@ -91,7 +102,7 @@ function reported(events: readonly RunEvent[]): Map<string, ReportedChange> {
     if (e.action !== "create" && e.action !== "update" && e.action !== "replace" && e.action !== "delete") continue;
     const known = out.get(e.fqn);
     const changes = e.changes ? redactChanges(e.changes) : known?.changes;
-    out.set(e.fqn, { action: known?.action === "replace" ? "replace" : e.action, ...(changes ? { changes } : {}), failed: e.status === "failed" });
+    out.set(e.fqn, { action: known?.action === "replace" ? "replace" : e.action, kind: e.kind, ...(changes ? { changes } : {}), failed: e.status === "failed" });
   }
   return out;
 }

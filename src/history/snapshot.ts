@@ -103,10 +103,16 @@ export function versionKey(fqn: string, hash: string): string {
   return `${fqn}#${hash}`;
 }
 
+/** JSON text with every object's keys sorted (what `JSON.stringify` would give for JSON values otherwise). */
 function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== "object" || Array.isArray(v)) return v;
-    // fromEntries defines own properties, so a "__proto__" key stays a key.
-    return Object.fromEntries(Object.keys(v).sort().map((key) => [key, (v as Record<string, unknown>)[key]]));
-  });
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  if (Array.isArray(value)) return `[${value.map((v) => (v === undefined || typeof v === "function" ? "null" : canonicalJson(v))).join(",")}]`;
+  const object = value as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of Object.keys(object).sort()) {
+    const v = object[key];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
+  }
+  return `{${parts.join(",")}}`;
 }

@@ -50,6 +50,8 @@ export interface HistoryRun {
 /** What the engine reported about one resource; `changes` absent: diff the records. */
 export interface ReportedChange {
   action: HistoryAction;
+  /** The resource's kind. */
+  kind?: string;
   changes?: HistoryChange[];
   /** The action failed. */
   failed?: boolean;
@@ -87,14 +89,16 @@ export async function appendRun(store: HistoryStore, records: readonly State[], 
       kept.push({ fqn, hash, state });
     }
   }
-  const beforeStates = previous ? await versionsOf(store, previous.manifest, [...changed, ...removed]) : new Map<string, State>();
+  // Before-versions only where the engine did not report the changes itself (they are read from older snapshots).
+  const unreported = [...changed, ...removed].filter((fqn) => run.reported?.get(fqn)?.changes === undefined || !now.has(fqn));
+  const beforeStates = previous ? await versionsOf(store, previous.manifest, unreported) : new Map<string, State>();
   const resources: HistoryResource[] = [...changed, ...removed].sort().map((fqn) => {
     const before = beforeStates.get(fqn);
     const after = now.get(fqn)?.state;
     const reported = run.reported?.get(fqn);
     return {
       fqn,
-      kind: (after ?? before)?.kind ?? "unknown",
+      kind: (after ?? before)?.kind ?? run.reported?.get(fqn)?.kind ?? "unknown",
       action: reported?.action ?? recordAction(before, after),
       changes: reported?.changes ?? recordChanges(before, after),
       ...(reported?.failed ? { failed: true as const } : {}),
@@ -121,8 +125,8 @@ export async function appendRun(store: HistoryStore, records: readonly State[], 
  * every kept entry still exports exactly.
  */
 export async function pruneHistory(store: HistoryStore, keep: number): Promise<number> {
+  if (keep <= 0 || (await store.listHistory(keep + 1)).length <= keep) return 0;
   const all = await store.listHistory();
-  if (all.length <= keep || keep <= 0) return 0;
   const kept = all.slice(0, keep);
   const dropped = all.slice(keep).map((e) => e.run);
   const oldest = kept[kept.length - 1]!;
