@@ -92,6 +92,18 @@ describe("the history entry of a run of the engine", () => {
     expect(entry!.resources.map((r) => [r.fqn, r.action])).toEqual([["app/dev/a", "create"], ["app/dev/b", "create"]]);
   });
 
+  it("says interrupted for a deploy stopped by its signal after changing something", async () => {
+    const { Thing } = createWorld();
+    const controller = new AbortController();
+    const app = await run("up", { signal: controller.signal });
+    await Thing("a", {});
+    controller.abort();
+    await expect(Thing("b", {})).rejects.toThrow();
+    await app.release();
+    const [entry] = await history();
+    expect(entry).toMatchObject({ outcome: "interrupted", resources: [{ fqn: "app/dev/a", action: "create" }] });
+  });
+
   it("shows secrets as [secret], never their value or ciphertext", async () => {
     const { Thing } = createWorld();
     for (const value of ["first-s3cret-value", "second-s3cret-value"]) {
