@@ -26,10 +26,10 @@ describe.each(STORES)("%s history after a takeover by another process", (_name, 
     const { store, url } = make(dir);
     await store.init?.();
     try {
-      const lock = await store.lock({ holder: { user: "tester", host: os.hostname(), pid: process.pid, command: "stalled" }, leaseMs: 200, timeoutMs: 0 });
+      const lock = await store.lock({ holder: { user: "tester", host: os.hostname(), pid: process.pid, command: "stalled" }, leaseMs: 1_000, timeoutMs: 0 });
       const item = (run: string) => ({ run, entry: { run }, snapshot: new Uint8Array([1]) });
       await store.appendHistory!(item("r-1"));
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1_200));
       const taken = takeOverInAnotherProcess(url, "app", "dev");
       expect(taken.tookOverFrom).toBe(lock.info.id);
       await expect(store.appendHistory!(item("r-2"))).rejects.toBeInstanceOf(LockLostError);
