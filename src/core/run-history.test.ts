@@ -1,6 +1,7 @@
 import os from "node:os";
 import path from "node:path";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { File } from "alchemy/fs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import { keepsHistory, listRuns, recordsAt, type HistoryStore } from "../history/stage-history.js";
@@ -12,7 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => tmp.remove());
 
-const run = (phase: "up" | "destroy" | "plan" | "read" = "up", extra: Record<string, unknown> = {}) =>
+const run = (phase: "up" | "destroy" | "plan" | "read" | "refresh" = "up", extra: Record<string, unknown> = {}) =>
   alchemy("app", { stage: "dev", phase, rootDir: tmp.dir, quiet: true, password: "pw-for-tests", ...extra });
 
 async function withStage<T>(body: (store: HistoryStore) => Promise<T>): Promise<T> {
@@ -102,6 +103,24 @@ describe("the history entry of a run of the engine", () => {
     await app.release();
     const [entry] = await history();
     expect(entry).toMatchObject({ outcome: "interrupted", resources: [{ fqn: "app/dev/a", action: "create" }] });
+  });
+
+  it("is appended by a refresh that recorded drift, with the drifted paths, and not by one that found none", async () => {
+    const file = path.join(tmp.dir, "site.html");
+    let app = await run();
+    await File("site", { path: file, content: "<h1>Hi</h1>" });
+    await app.finalize();
+    for (let i = 0; i < 2; i++) {
+      if (i === 0) writeFileSync(file, "<h1>edited by hand</h1>");
+      app = await run("refresh");
+      await File("site", { path: file, content: "<h1>Hi</h1>" });
+      await app.finalize();
+    }
+    const [refreshed, deployed] = await history();
+    expect(deployed).toMatchObject({ command: "deploy" });
+    expect(refreshed).toMatchObject({ command: "refresh", resources: [{ fqn: "app/dev/site", action: "update" }] });
+    expect(refreshed!.resources[0]!.changes).toContainEqual(expect.objectContaining({ before: "<h1>Hi</h1>", after: "<h1>edited by hand</h1>" }));
+    expect(await history()).toHaveLength(2);
   });
 
   it("shows secrets as [secret], never their value or ciphertext", async () => {

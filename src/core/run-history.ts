@@ -46,7 +46,8 @@ export interface EngineRun {
  */
 export async function recordRunHistory(stage: Scope, run: EngineRun): Promise<HistoryEntry | undefined> {
   const store = stage.store;
-  if (run.keep <= 0 || !keepsHistory(store) || !mayHaveChanged(run.events)) return undefined;
+  // A refresh records what it found without resource events: only its records can tell.
+  if (run.keep <= 0 || !keepsHistory(store) || (run.command !== "refresh" && !mayHaveChanged(run.events))) return undefined;
   const records = await storedRecords(stage);
   if (records.length === 0 && store.getStageMeta && (await store.getStageMeta()) === undefined) {
     // The run emptied the stage and its metadata is gone (see last-deploy.ts): a destroyed stage leaves nothing behind, its history neither.
