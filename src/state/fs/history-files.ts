@@ -1,10 +1,11 @@
 /**
  * The history of a stage in the file-system store: `<stage dir>/~history/`,
- * two files per entry, `<run>.json` (the entry) and `<run>.snapshot` (the
- * snapshot, base64). The snapshot is written first and the entry last, each
+ * two files per entry, `<run>.entry` (the entry's JSON) and `<run>.snapshot`
+ * (the snapshot, base64): neither ends in `.json`, so no tool that looks for
+ * record files takes one for a record. The snapshot is written first and the entry last, each
  * durably (temp file, fsync, rename, fsync of the directory) through the lock
  * holder's fence, after the same check a journal commit makes; an entry
- * exists once its `.json` does, so a crash in between leaves a stray
+ * exists once its `.entry` does, so a crash in between leaves a stray
  * snapshot, which the next append of that run replaces and a deletion
  * removes. Removal goes the other way: entry first.
  *
@@ -26,7 +27,7 @@ import type { StageWrites } from "./stage-writes.js";
 /** Name of the history directory in a stage directory. */
 export const HISTORY_DIR_NAME = "~history";
 
-const ENTRY = ".json";
+const ENTRY = ".entry";
 const SNAPSHOT = ".snapshot";
 
 /** Writes `item` into the history of the stage at `stageDir`; the caller checks the fence first. */
