@@ -54,6 +54,12 @@ export interface WriteOptions {
   doing: string;
   /** Runs before each attempt; throws (e.g. `LockLostError`) to stop the write. */
   guard?: () => void;
+  /**
+   * A request of the stage lock (take, renew, release): sent at once, ahead
+   * of the record requests waiting for a slot, so that thousands of queued
+   * writes cannot hold a heartbeat back past the lease.
+   */
+  urgent?: boolean;
 }
 
 /**
@@ -89,7 +95,7 @@ export interface ObjectBucket {
   /** A string that names this bucket on its endpoint and account, the same in every store of the process. */
   identity(): Promise<string>;
   /** The object at `key`, or `undefined` when there is none. */
-  get(key: string, doing: string): Promise<StoredObject | undefined>;
+  get(key: string, doing: string, options?: { urgent?: boolean }): Promise<StoredObject | undefined>;
   /**
    * Writes `text` at `key`; with a `condition`, only if it holds. Resolves
    * the new object's ETag (`undefined` if the API did not say), or

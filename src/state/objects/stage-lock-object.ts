@@ -66,7 +66,7 @@ export class ObjectStageLock {
 
   /** The lock object as it is now: its text parsed, and its ETag. */
   async read(): Promise<(LockDocument & { etag: string }) | undefined> {
-    const current = await this.objects.get(this.key, `read the lock of stage "${this.#stage}"`);
+    const current = await this.objects.get(this.key, `read the lock of stage "${this.#stage}"`, { urgent: true });
     return current === undefined ? undefined : { ...parseLock(current.text, this.#place, this.stagePath), etag: current.etag };
   }
 
@@ -106,6 +106,7 @@ export class ObjectStageLock {
       const put = await this.objects.put(this.key, lockText({ token: current.token }), {
         doing: `release the lock of stage "${this.#stage}"`,
         condition: { ifMatch: current.etag },
+        urgent: true,
       });
       if (put !== "precondition-failed") return true;
     }
@@ -128,6 +129,7 @@ export class ObjectStageLock {
       const put = await this.objects.put(this.key, lockText({ token: info.token, info }), {
         doing: `take the lock of stage "${this.#stage}"`,
         condition: current === undefined ? { ifNoneMatch: "*" } : { ifMatch: current.etag },
+        urgent: true,
       });
       if (put === "precondition-failed") continue; // another contender changed it first: look again
       if (put.etag === undefined) throw this.#noEtag();
@@ -152,6 +154,7 @@ export class ObjectStageLock {
           const put = await this.objects.put(this.key, lockText({ token: info.token, info: beat }), {
             doing: `renew the lock of stage "${this.#stage}"`,
             condition: { ifMatch: etag },
+            urgent: true,
           });
           if (put !== "precondition-failed") {
             if (put.etag === undefined) throw this.#noEtag();

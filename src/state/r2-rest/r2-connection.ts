@@ -26,6 +26,7 @@ import { createHash } from "node:crypto";
 import { CloudflareApi, type RequestOptions } from "../../providers/cloudflare/remote/api-client.js";
 import type { CloudflareCredentials } from "../../providers/cloudflare/remote/credentials.js";
 import type { RequestLimits } from "../../providers/cloudflare/remote/request-limiter.js";
+import { InFlight } from "../objects/in-flight.js";
 import { newBucketSession, type BucketSession } from "../objects/object-bucket.js";
 
 /** Requests one connection keeps in flight at most; more wait their turn. */
@@ -58,8 +59,7 @@ export class R2Connection {
   /** The fences of the stages this process locked through this connection, and the buckets probed. */
   readonly session: BucketSession = newBucketSession();
   readonly #exchanges = new AsyncLocalStorage<Exchange>();
-  #inFlight = 0;
-  readonly #queue: (() => void)[] = [];
+  readonly #inFlight = new InFlight(MAX_IN_FLIGHT);
 
   constructor(credentials: CloudflareCredentials, fetchImpl: typeof fetch, limits?: RequestLimits) {
     const exchanges = this.#exchanges;
@@ -78,29 +78,12 @@ export class R2Connection {
    * `beforeSend` runs before each attempt and may throw to stop the request
    * (its error is rethrown as it is).
    */
-  async send<T>(method: string, path: string, options: RequestOptions, beforeSend?: () => void): Promise<Answer<T>> {
-    await this.#turn();
-    try {
+  async send<T>(method: string, path: string, options: RequestOptions, beforeSend?: () => void, urgent = false): Promise<Answer<T>> {
+    return this.#inFlight.run(async () => {
       const exchange: Exchange = { beforeSend };
       const result = await this.#exchanges.run(exchange, () => this.api.request<T>(method, path, options));
       return { result, headers: exchange.headers };
-    } finally {
-      this.#done();
-    }
-  }
-
-  async #turn(): Promise<void> {
-    if (this.#inFlight < MAX_IN_FLIGHT) {
-      this.#inFlight++;
-      return;
-    }
-    await new Promise<void>((resolve) => this.#queue.push(resolve));
-  }
-
-  #done(): void {
-    const next = this.#queue.shift();
-    if (next !== undefined) next(); // the slot passes on
-    else this.#inFlight--;
+    }, urgent);
   }
 }
 

@@ -51,9 +51,9 @@ export class R2RestBucket implements ObjectBucket {
   }
 
   /** The object at `key`, or `undefined` when there is none. */
-  async get(key: string, doing: string): Promise<StoredObject | undefined> {
+  async get(key: string, doing: string, options: { urgent?: boolean } = {}): Promise<StoredObject | undefined> {
     try {
-      const { result, headers } = await this.connection.send<string>("GET", await this.#objectPath(key), { raw: "text" });
+      const { result, headers } = await this.connection.send<string>("GET", await this.#objectPath(key), { raw: "text" }, undefined, options.urgent);
       const etag = unquote(headers?.get("etag"));
       if (etag === undefined) {
         throw new StateStoreError(
@@ -78,7 +78,7 @@ export class R2RestBucket implements ObjectBucket {
     if (options.condition !== undefined && "ifNoneMatch" in options.condition) headers["if-none-match"] = "*";
     if (options.condition !== undefined && "ifMatch" in options.condition) headers["if-match"] = `"${options.condition.ifMatch}"`;
     try {
-      const answer = await this.connection.send<{ etag?: unknown } | null>("PUT", await this.#objectPath(key), { body: text, headers }, options.guard);
+      const answer = await this.connection.send<{ etag?: unknown } | null>("PUT", await this.#objectPath(key), { body: text, headers }, options.guard, options.urgent);
       const etag = typeof answer.result?.etag === "string" ? unquote(answer.result.etag) : unquote(answer.headers?.get("etag"));
       return { etag };
     } catch (error) {
@@ -90,7 +90,7 @@ export class R2RestBucket implements ObjectBucket {
   /** Removes the object at `key`; a no-op when there is none. */
   async delete(key: string, options: WriteOptions): Promise<void> {
     try {
-      await this.connection.send("DELETE", await this.#objectPath(key), {}, options.guard);
+      await this.connection.send("DELETE", await this.#objectPath(key), {}, options.guard, options.urgent);
     } catch (error) {
       if (error instanceof CloudflareApiError && error.status === 404 && !error.hasError(NO_SUCH_BUCKET)) return;
       throw this.#failure(error, options.doing, key);

@@ -31,7 +31,49 @@ afterEach(async () => {
 const bucketOn = (endpoint: string) =>
   new S3Bucket(s3Connection({ region: "us-east-1", endpoint, forcePathStyle: true, credentials: { accessKeyId: "test-key", secretAccessKey: "test-secret-9f2c" }, credentialsFrom: "test" }), "state");
 
+/** A server that holds every request until `release()`, except those for keys ending in `~lock.json`, which it answers at once. */
+async function holding() {
+  const held: Array<() => void> = [];
+  const answered: string[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const key = new URL(req.url!, "http://any").pathname;
+      const answer = () => {
+        answered.push(key);
+        res.writeHead(200, { etag: '"e"' });
+        res.end();
+      };
+      if (key.endsWith("~lock.json")) answer();
+      else held.push(answer);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const close = () => new Promise((resolve) => (server.closeAllConnections(), server.close(resolve)));
+  return { endpoint, held, answered, release: () => held.splice(0).forEach((answer) => answer()), close };
+}
+
 describe("S3Bucket", () => {
+  it("sends the stage lock's requests at once, ahead of record writes waiting for one of the 32 slots", async () => {
+    const server = await holding();
+    closers.push(server.close);
+    const bucket = bucketOn(server.endpoint);
+    const writes = Array.from({ length: 100 }, (_, i) => bucket.put(`app/dev/r${i}.json`, "{}", { doing: "write record" }));
+    while (server.held.length < 32) await new Promise((resolve) => setTimeout(resolve, 5));
+    const heartbeat = await bucket.put("app/dev/~lock.json", "{}", { doing: "renew the lock", condition: { ifMatch: "e" }, urgent: true });
+    expect(heartbeat).toEqual({ etag: "e" });
+    expect(server.answered).toEqual(["/state/app/dev/~lock.json"]);
+    expect(server.held).toHaveLength(32); // the other 68 still wait for a slot
+    const read = await bucket.get("app/dev/~lock.json", "read the lock", { urgent: true });
+    expect(read?.etag).toBe("e");
+    while (server.held.length > 0 || server.answered.length < 102) {
+      server.release();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await Promise.all(writes);
+  });
+
   it("sends again a conditional PUT answered 409 ConditionalRequestConflict, as AWS documents, and takes 412 for a lost race", async () => {
     const server = await scripted([
       { status: 409, body: xmlError("ConditionalRequestConflict", "A conflicting conditional operation is currently in progress against this resource.") },

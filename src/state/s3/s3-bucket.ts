@@ -67,14 +67,14 @@ export class S3Bucket implements ObjectBucket {
     return `s3\u0000${this.connection.endpoint}\u0000${this.name}`;
   }
 
-  async get(key: string, doing: string): Promise<StoredObject | undefined> {
+  async get(key: string, doing: string, options: { urgent?: boolean } = {}): Promise<StoredObject | undefined> {
     const { GetObjectCommand } = this.connection.sdk;
     try {
       // The body is read inside the attempt: a connection cut while it streams is retried like any network failure.
       const { text, etag } = await this.#send(doing, key, async (client) => {
         const answer = await client.send(new GetObjectCommand({ Bucket: this.name, Key: key }));
         return { text: (await answer.Body?.transformToString("utf8")) ?? "", etag: unquoteEtag(answer.ETag) };
-      });
+      }, undefined, options.urgent);
       if (etag === undefined) {
         throw new StateStoreError(`Could not ${doing} at ${this.location(key)}: ${this.endpoint} answered without an ETag, which the S3 state store needs to change objects conditionally.`, this.location(key));
       }
@@ -97,7 +97,7 @@ export class S3Bucket implements ObjectBucket {
       ...(condition !== undefined && "ifMatch" in condition && { IfMatch: `"${condition.ifMatch}"` }),
     };
     try {
-      const answer = await this.#send(options.doing, key, (client) => client.send(new PutObjectCommand(input)), options.guard);
+      const answer = await this.#send(options.doing, key, (client) => client.send(new PutObjectCommand(input)), options.guard, options.urgent);
       return { etag: unquoteEtag(answer.ETag) };
     } catch (error) {
       if (condition !== undefined && statusOf(error) === 412) return "precondition-failed";
@@ -108,7 +108,7 @@ export class S3Bucket implements ObjectBucket {
   async delete(key: string, options: WriteOptions): Promise<void> {
     const { DeleteObjectCommand } = this.connection.sdk;
     try {
-      await this.#send(options.doing, key, (client) => client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key })), options.guard);
+      await this.#send(options.doing, key, (client) => client.send(new DeleteObjectCommand({ Bucket: this.name, Key: key })), options.guard, options.urgent);
     } catch (error) {
       if (codeOf(error) === "NoSuchKey") return;
       throw this.#failure(error, options.doing, key);
@@ -144,15 +144,16 @@ export class S3Bucket implements ObjectBucket {
    * `guard` runs before each attempt, once the attempt has its slot among the
    * requests in flight (a write that waited for one is checked after the
    * wait), and again by the client right before the request goes out.
+   * `urgent` requests do not wait for a slot (see {@link WriteOptions.urgent}).
    */
-  async #send<T>(doing: string, key: string, request: (client: S3ClientType) => Promise<T>, guard?: () => void): Promise<T> {
+  async #send<T>(doing: string, key: string, request: (client: S3ClientType) => Promise<T>, guard?: () => void, urgent = false): Promise<T> {
     const client = await this.connection.client();
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.connection.inFlight.run(() => {
           guard?.();
           return this.connection.guarded(guard, () => request(client));
-        });
+        }, urgent);
       } catch (error) {
         if (attempt >= ATTEMPTS || !retryable(error)) throw error;
         const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));

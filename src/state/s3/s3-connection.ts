@@ -16,6 +16,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash } from "node:crypto";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { loadDriver, type Drivers } from "../optional-driver.js";
+import { InFlight } from "../objects/in-flight.js";
 import { newBucketSession, type BucketSession } from "../objects/object-bucket.js";
 
 /** Requests one connection keeps in flight at most; more wait their turn. */
@@ -38,26 +39,6 @@ export interface S3ConnectionSettings {
   credentials?: S3Credentials;
   /** Where the credentials came from, for messages: `profile "ci" (aws section)`. */
   credentialsFrom: string;
-}
-
-/** A cap on concurrent requests. */
-export class InFlight {
-  #running = 0;
-  readonly #waiting: (() => void)[] = [];
-
-  constructor(readonly max: number) {}
-
-  async run<T>(request: () => Promise<T>): Promise<T> {
-    if (this.#running < this.max) this.#running++;
-    else await new Promise<void>((resolve) => this.#waiting.push(resolve)); // the slot passes on to us
-    try {
-      return await request();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next !== undefined) next();
-      else this.#running--;
-    }
-  }
 }
 
 /**
