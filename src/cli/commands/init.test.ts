@@ -272,6 +272,7 @@ describe("alchemy init from an installed copy", () => {
     expect(untar.status, untar.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(path.join(installed, "package.json"), "utf8")) as { dependencies: Record<string, string> };
     for (const dep of Object.keys(manifest.dependencies)) {
+      mkdirSync(path.dirname(path.join(installed, "node_modules", dep)), { recursive: true }); // a scoped package's @scope/
       symlinkSync(path.join(repoRoot, "node_modules", dep), path.join(installed, "node_modules", dep), "dir");
     }
   }, 120_000);

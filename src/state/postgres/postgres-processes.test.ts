@@ -77,7 +77,7 @@ describe("PostgresStateStore across processes", () => {
       expect(o.stderr, o.writer).toBe("");
       expect(o.code, o.writer).toBe(0);
     }
-    expect(await db.query(`SELECT version FROM ${db.schema}.schema_version ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(await db.query(`SELECT version FROM ${db.schema}.schema_version ORDER BY version`)).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     const rows = await db.query<{ key: string }>(`SELECT scope || ' ' || id AS key FROM ${db.schema}.records`);
     expect(rows.map((r) => r.key).sort()).toEqual(expectedKeys(writers, 4));
   });
