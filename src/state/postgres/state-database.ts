@@ -149,21 +149,9 @@ export class StateDatabase {
     const stagePath = `${app}/${stage}`;
     const fence = this.#fences.get(stagePath);
     try {
-      await withClient(this.#pool, async (client, connection) => {
-        try {
-          await client.query(fence === undefined ? "BEGIN" : `BEGIN; SET LOCAL idle_in_transaction_session_timeout = ${Math.max(1, Math.ceil(fence.leaseMs))}`);
-          if (fence !== undefined) {
-            const current = await this.locks.holding(client, app, stage);
-            if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
-          }
-          if ("remove" in change) await client.query(this.historySql.remove, [app, stage, change.remove]);
-          else await client.query(this.historySql.write, [app, stage, change.run, change.entry, Buffer.from(change.snapshot)]);
-          await client.query("COMMIT");
-        } catch (error) {
-          await client.query("ROLLBACK").catch(connection.markBroken);
-          if (fence !== undefined && (sessionTimedOut(error) || sessionTimedOut(connection.error))) throw new LockLostError(stagePath, fence.lockId, undefined, SESSION_ENDED);
-          throw error;
-        }
+      await this.#inFencedTransaction(stagePath, fence, async (client) => {
+        if ("remove" in change) await client.query(this.historySql.remove, [app, stage, change.remove]);
+        else await client.query(this.historySql.write, [app, stage, change.run, change.entry, Buffer.from(change.snapshot)]);
       });
     } catch (error) {
       if (error instanceof LockLostError) throw error;
@@ -266,15 +254,28 @@ export class StateDatabase {
    * One transaction: when fenced, the stage's lock row `FOR SHARE` and
    * nothing more unless the lock is `fence.lockId`; then the records
    * (`params`) and the stage's metadata (`meta`), whichever the batch holds.
+   */
+  async #commitInTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
+    await this.#inFencedTransaction(stagePath, fence, async (client) => {
+      if (params !== undefined) await client.query(this.sql.write, params);
+      if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
+      else if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
+    });
+  }
+
+  /**
+   * Runs `body` in one transaction of stage `stagePath` (`app/stage`): when
+   * fenced, first the stage's lock row `FOR SHARE`, and nothing more unless
+   * the lock is `fence.lockId`.
    *
    * A holder paused in the middle of it (SIGSTOP, a suspended machine) would
    * keep the lock row locked, and so block the run that takes the stage over
    * once the lease runs out, for as long as it stays paused. The server ends
    * such a session once it has been idle in the transaction for the lease
-   * (`idle_in_transaction_session_timeout`), which rolls the batch back and
-   * frees the row.
+   * (`idle_in_transaction_session_timeout`), which rolls the transaction back
+   * and frees the row.
    */
-  async #commitInTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, params: unknown[] | undefined, meta: StageMetaWrite | undefined): Promise<void> {
+  async #inFencedTransaction(stagePath: string, fence: { lockId: string; leaseMs: number } | undefined, body: (client: pg.PoolClient) => Promise<void>): Promise<void> {
     const [app, stage] = stagePath.split("/") as [string, string];
     await withClient(this.#pool, async (client, connection) => {
       try {
@@ -283,9 +284,7 @@ export class StateDatabase {
           const current = await this.locks.holding(client, app, stage);
           if (current?.id !== fence.lockId) throw new LockLostError(stagePath, fence.lockId, current);
         }
-        if (params !== undefined) await client.query(this.sql.write, params);
-        if (meta?.body === null) await client.query(this.metaSql.remove, [meta.app, meta.stage]);
-        else if (meta !== undefined) await client.query(this.metaSql.write, [meta.app, meta.stage, meta.body]);
+        await body(client);
         await client.query("COMMIT");
       } catch (error) {
         // A connection that cannot even roll back is dropped, not handed to the next query.
