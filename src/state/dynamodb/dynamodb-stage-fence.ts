@@ -23,6 +23,7 @@
  */
 import { StateStoreError } from "../../core/errors.js";
 import type { Lease } from "../lease.js";
+import { LeaseFence } from "../lease-fence.js";
 import { LockLostError, type LockInfo } from "../stage-lock.js";
 import { isConditionFailed } from "./dynamodb-errors.js";
 
@@ -41,17 +42,16 @@ export interface FenceLock {
  * const fence = new DynamoDBStageFence("app/dev", lock.id, lock.token, lease, lockItem);
  * await fence.write(location, (token, guard) => table.send("write record", location, make(token), { guard }));
  */
-export class DynamoDBStageFence {
-  #lost: LockLostError | undefined;
-  readonly #writes = new Set<Promise<unknown>>();
-
+export class DynamoDBStageFence extends LeaseFence {
   constructor(
-    readonly stagePath: string,
-    readonly lockId: string,
+    stagePath: string,
+    lockId: string,
     readonly token: number,
-    readonly lease: Lease,
+    lease: Lease,
     readonly lock: FenceLock,
-  ) {}
+  ) {
+    super(stagePath, lockId, lease, "DynamoDB too slow to answer");
+  }
 
   /**
    * Runs `op` (one conditional write of the item at `location`) unless the lock counts as lost.
@@ -60,49 +60,17 @@ export class DynamoDBStageFence {
    * @throws StateStoreError when the item carries a later token although the lock is still this holder's (the lock item went back).
    */
   write<T>(location: string, op: (token: number, guard: () => void) => Promise<T>): Promise<T> {
-    const written = (async () => {
-      this.#throwIfLost();
-      try {
-        return await op(this.token, () => this.#throwIfLost());
-      } catch (error) {
-        if (!isConditionFailed(error)) throw error;
-        throw await this.#fencedOut(location, error);
-      }
-    })();
-    this.#writes.add(written);
-    const forget = () => void this.#writes.delete(written);
-    written.then(forget, forget);
-    return written;
-  }
-
-  /** The error that refuses this holder's writes now, or `undefined`. */
-  refusal(): LockLostError | undefined {
-    if (this.#lost === undefined && this.lease.expired()) {
-      const reason = this.lease.ranOutReason("the process was paused, its event loop blocked, or DynamoDB too slow to answer");
-      this.lose(new LockLostError(this.stagePath, this.lockId, undefined, reason));
-    }
-    return this.#lost;
-  }
-
-  /** The error this fence already refused a write with, if any (without judging the lease now). */
-  get lost(): LockLostError | undefined {
-    return this.#lost;
-  }
-
-  /** Marks the lock lost with `error` (the first loss wins) and returns the error to throw. */
-  lose(error: LockLostError): LockLostError {
-    this.#lost ??= error;
-    return this.#lost;
-  }
-
-  /** Resolves once every write started through the fence has landed or failed. */
-  async settled(): Promise<void> {
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
-  }
-
-  #throwIfLost(): void {
-    const refusal = this.refusal();
-    if (refusal !== undefined) throw refusal;
+    return this.track(
+      (async () => {
+        this.throwIfLost();
+        try {
+          return await op(this.token, () => this.throwIfLost());
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+          throw await this.#fencedOut(location, error);
+        }
+      })(),
+    );
   }
 
   async #fencedOut(location: string, cause: unknown): Promise<Error> {

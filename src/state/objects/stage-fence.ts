@@ -19,6 +19,7 @@
  * @module
  */
 import type { Lease } from "../lease.js";
+import { LeaseFence } from "../lease-fence.js";
 import { LockLostError } from "../stage-lock.js";
 import { parseLock } from "./lock-document.js";
 import type { ObjectBucket } from "./object-bucket.js";
@@ -30,21 +31,21 @@ import type { ObjectBucket } from "./object-bucket.js";
  * const fence = new ObjectStageFence(bucket, lockKey, "app/dev", lock.info.id, lease);
  * await fence.write((guard) => bucket.put(key, text, { doing: "write record", guard }));
  */
-export class ObjectStageFence {
-  #lost: LockLostError | undefined;
+export class ObjectStageFence extends LeaseFence {
   /** The lock read in flight, if any. */
   #reading: Promise<void> | undefined;
   /** The lock read that starts once the one in flight ends; joined by writes asked for meanwhile. */
   #nextRead: Promise<void> | undefined;
-  readonly #writes = new Set<Promise<unknown>>();
 
   constructor(
     readonly bucket: ObjectBucket,
     readonly lockKey: string,
-    readonly stagePath: string,
-    readonly lockId: string,
-    readonly lease: Lease,
-  ) {}
+    stagePath: string,
+    lockId: string,
+    lease: Lease,
+  ) {
+    super(stagePath, lockId, lease, "the storage API too slow to answer");
+  }
 
   /**
    * Runs `op` (one write) once the lock was confirmed to be this holder's;
@@ -53,45 +54,18 @@ export class ObjectStageFence {
    * @throws LockLostError when the lease ran out or the lock is another's (nothing is written).
    */
   write<T>(op: (guard: () => void) => Promise<T>): Promise<T> {
-    const written = (async () => {
-      await this.#confirm();
-      this.#throwIfLost();
-      return op(() => this.#throwIfLost());
-    })();
-    this.#writes.add(written);
-    const forget = () => void this.#writes.delete(written);
-    written.then(forget, forget);
-    return written;
-  }
-
-  /** The error that refuses this holder's writes now, or `undefined`. */
-  refusal(): LockLostError | undefined {
-    if (this.#lost === undefined && this.lease.expired()) {
-      const reason = this.lease.ranOutReason("the process was paused, its event loop blocked, or the storage API too slow to answer");
-      this.lose(new LockLostError(this.stagePath, this.lockId, undefined, reason));
-    }
-    return this.#lost;
-  }
-
-  /** Marks the lock lost with `error` (the first loss wins) and returns the error to throw. */
-  lose(error: LockLostError): LockLostError {
-    this.#lost ??= error;
-    return this.#lost;
-  }
-
-  /** Resolves once every write started through the fence has landed or failed. */
-  async settled(): Promise<void> {
-    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
-  }
-
-  #throwIfLost(): void {
-    const refusal = this.refusal();
-    if (refusal !== undefined) throw refusal;
+    return this.track(
+      (async () => {
+        await this.#confirm();
+        this.throwIfLost();
+        return op(() => this.throwIfLost());
+      })(),
+    );
   }
 
   /** A read of the lock object that began after this call. */
   #confirm(): Promise<void> {
-    this.#throwIfLost();
+    this.throwIfLost();
     if (this.#reading === undefined) {
       const reading = this.#readLock().finally(() => {
         if (this.#reading === reading) this.#reading = undefined;
