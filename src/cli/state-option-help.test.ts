@@ -13,6 +13,7 @@ const COMMANDS = [
   ["state", "migrate"],
   ["state", "export"],
   ["state", "import"],
+  ["graph"],
   ["stages"],
   ["stages", "prune"],
   ["unlock"],
