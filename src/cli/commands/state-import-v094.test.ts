@@ -1,6 +1,7 @@
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import type { HistoryEntry } from "../../history/history-entry.js";
 import { makeProject, REPO, runAlchemy } from "../cli.test-fixture.js";
 import { captureIO } from "../io.test-fixture.js";
 import { removeProjectsAfterEach, track } from "../note-project.test-fixture.js";
@@ -131,6 +132,28 @@ describe("alchemy state import --from alchemy-0.94", () => {
     expect(plan.stderr).toBe("");
     expect(plan.code).toBe(0);
     expect(plan.stdout.trim()).toMatch(/^No changes: 5 unchanged in \d+\.\ds$/);
+  });
+
+  it.each([
+    ["in place", []],
+    ["into a SQLite store", ["--to", "sqlite:state.sqlite"]],
+  ])("appends one history entry, %s, with every converted resource as created", async (_, to) => {
+    const dir = projectFrom094();
+    const state = to.length > 0 ? ["--state", to[1]!, "--app", "storefront"] : [];
+    const imported = await cli(dir, WITH_PASSWORD, "state", "import", "--from", "alchemy-0.94", ...to);
+    expect(imported.err).toBe("");
+    expect(imported.code).toBe(0);
+
+    const exported = await cli(dir, WITH_PASSWORD, "state", "export", "--stage", "prod", ...state);
+    expect(exported.code, exported.err).toBe(0);
+    const converted = JSON.parse(exported.out).records.map((r: { state: { fqn: string; kind: string } }) => ({ fqn: r.state.fqn, kind: r.state.kind, action: "create" }));
+    expect(converted).toHaveLength(6);
+    const history = await cli(dir, WITH_PASSWORD, "state", "history", "--stage", "prod", "--json", ...state);
+    expect(history.code, history.err).toBe(0);
+    const entries = JSON.parse(history.out) as HistoryEntry[];
+    expect(entries).toHaveLength(1);
+    expect(entries[0]).toMatchObject({ command: "state import", outcome: "ok" });
+    expect(entries[0]!.resources.map(({ fqn, kind, action }) => ({ fqn, kind, action }))).toEqual(converted.sort((a: { fqn: string }, b: { fqn: string }) => (a.fqn < b.fqn ? -1 : 1)));
   });
 
   it("refuses, changing nothing, when the stage holds secrets and no password is given", async () => {
