@@ -231,6 +231,13 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       done(await graphCommand({ ...stateOptions(flags, io.env), stage: flags.stage, format: flags.format as GraphFormat | undefined, output: flags.output }, io));
     });
 
+  stateFlags(program.command("ui").description("a local, read-only web app over the state: stages, scope tree, resources, graph, history, live deploys (127.0.0.1 only, token in the URL)"))
+    .addOption(portOption())
+    .action(async (flags) => {
+      const { uiCommand } = await import("./commands/ui.js"); // loads the server and the layout library only when serving
+      done(await uiCommand({ ...stateOptions(flags, io.env), port: flags.port as number | undefined }, io));
+    });
+
   const stages = stateFlags(program.command("stages").description("every stage of the application in the store: resources, last deploy, lock"))
     .option("--json", "print JSON")
     .action(async (flags) => done(await listStages({ ...stateOptions(flags, io.env), json: !!flags.json }, io)));
@@ -311,6 +318,14 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     .action(async (dir: string, flags) => done(await initProject(dir, { name: flags.name, force: !!flags.force, template: flags.template }, io)));
 
   return program;
+}
+
+function portOption(): Option {
+  return new Option("--port <n>", "port on 127.0.0.1 (default: a free one)").argParser((value) => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError("must be a whole number from 0 to 65535 (0: any free port).");
+    return n;
+  });
 }
 
 function concurrencyOption(): Option {
