@@ -1,4 +1,4 @@
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -104,7 +104,7 @@ describe("alchemy ui in Chromium", () => {
     const { page } = await openPage();
     await page.goto(`${url}#/stage/shop/dev`);
     await expect.poll(() => page.locator('[data-testid="resource-row"]').count()).toBe(SHOP_FQNS.length);
-    await page.evaluate(() => ((window as unknown as { sameDocument: boolean }).sameDocument = true));
+    await page.evaluate(() => ((globalThis as unknown as { sameDocument: boolean }).sameDocument = true));
 
     // The deploy holds "cache" part-way (status creating, lock held) until the file "go" exists.
     writeFileSync(path.join(dir, "alchemy.run.ts"), shopProgram(`await Part("cache", { uses: [db], until: "go" });`));
@@ -120,7 +120,31 @@ describe("alchemy ui in Chromium", () => {
     expect(result.code, result.stderr).toBe(0);
     await expect.poll(() => cache.getAttribute("data-status"), { timeout: 30_000 }).toBe("created");
     await expect.poll(() => page.locator('[data-testid="lock-banner"]').count()).toBe(0);
-    expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+    expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  });
+
+  it("shows hand-edited records' markup as text, runs none of it, and shows a record it cannot read as an error naming the file", async () => {
+    const { dir } = await deployedShop(STATE);
+    const file = path.join(dir, ".alchemy/shop/dev/db.json");
+    const db = JSON.parse(readFileSync(file, "utf8"));
+    db.kind = `shop::<img src=x onerror="globalThis.pwned=1">`;
+    db.props = { note: "</pre><script>globalThis.pwned=2</script>" };
+    writeFileSync(file, JSON.stringify(db));
+    const url = await serveUi(dir);
+    const { page } = await openPage();
+    for (const view of ["#/stage/shop/dev", "#/stage/shop/dev/graph", "#/resource/shop/dev/db", "#/stage/shop/dev/history"]) {
+      await page.goto(`${url}${view}`);
+      await expect.poll(() => page.locator("#view").getAttribute("data-rendered")).toBeTruthy();
+    }
+    await page.goto(`${url}#/resource/shop/dev/db`);
+    await expect.poll(() => page.locator('[data-testid="props"]').textContent()).toContain("<script>globalThis.pwned=2</script>");
+    expect(await page.locator("h1 + dl code").first().textContent()).toBe(db.kind);
+    expect(await page.evaluate(() => (globalThis as unknown as { pwned?: number }).pwned)).toBeUndefined();
+    expect(await page.locator("img").count()).toBe(0);
+
+    writeFileSync(path.join(dir, ".alchemy/shop/dev/vault.json"), "{ not json");
+    await page.goto(`${url}#/stage/shop/dev`);
+    await expect.poll(() => page.locator('[data-testid="error"]').textContent()).toContain(path.join(".alchemy", "shop", "dev", "vault.json"));
   });
 
   it("refuses the page without the token", async () => {

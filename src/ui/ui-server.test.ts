@@ -18,26 +18,26 @@ describe.each(persistentStoreUrls("alchemy_ui", cleanups))("alchemy ui on %s", (
     const { dir } = await deployedShop(state);
     const ui = await startUi(dir, state);
 
-    const overview = await (await ui.get("/api/overview")).json();
+    const overview = await await json(ui.get("/api/overview"));
     expect(overview.apps).toHaveLength(1);
     expect(overview.apps[0].stages).toEqual([expect.objectContaining({ stage: "dev", resources: SHOP_FQNS.length, lock: null, lastDeploy: expect.objectContaining({ ok: true }) })]);
 
-    const stage = await (await ui.get("/api/stage?app=shop&stage=dev")).json();
+    const stage = await await json(ui.get("/api/stage?app=shop&stage=dev"));
     expect(stage.nodes.map((n: { fqn: string }) => n.fqn)).toEqual(SHOP_FQNS);
     expect(stage.edges).toHaveLength(SHOP_DEPENDENCIES);
     expect(stage.scopes.map((s: { path: string; kind: string }) => `${s.path} ${s.kind}`)).toEqual(["shop/dev stage", "shop/dev/backend nested", "shop/dev/cluster resource"]);
     expect(stage.lock).toBeNull();
 
-    const api = await (await ui.get("/api/resource?fqn=shop/dev/backend/api")).json();
+    const api = await await json(ui.get("/api/resource?fqn=shop/dev/backend/api"));
     expect(api).toMatchObject({ kind: "shop::Part", status: "created", dependents: ["shop/dev/backend/worker"] });
     expect(api.dependencies).toEqual([{ fqn: "shop/dev/db", missing: false }, { fqn: "shop/dev/vault", missing: false }]);
     expect(api.history).toEqual([expect.objectContaining({ command: "deploy", outcome: "ok" })]);
 
-    const history = await (await ui.get("/api/history?app=shop&stage=dev")).json();
+    const history = await await json(ui.get("/api/history?app=shop&stage=dev"));
     expect(history.entries).toHaveLength(1);
     expect(history.entries[0].resources.map((r: { fqn: string; action: string }) => `${r.action} ${r.fqn}`).sort()).toEqual(SHOP_FQNS.map((f) => `create ${f}`).sort());
 
-    const graph = await (await ui.get("/api/graph?app=shop&stage=dev")).json();
+    const graph = await await json(ui.get("/api/graph?app=shop&stage=dev"));
     expect([graph.nodes, graph.edges]).toEqual([SHOP_FQNS.length, SHOP_DEPENDENCIES]);
     expect(graph.svg.match(/<g class="node[^"]*" data-fqn=/g)).toHaveLength(SHOP_FQNS.length);
   });
@@ -53,7 +53,7 @@ describe.each(persistentStoreUrls("alchemy_ui", cleanups))("alchemy ui on %s", (
     const deploy = await runAlchemy(["deploy"], dir, shopEnv(state));
     expect(deploy.code, deploy.stderr).toBe(0);
     await events.waitFor("event: change");
-    const stage = await (await ui.get("/api/stage?app=shop&stage=dev")).json();
+    const stage = await await json(ui.get("/api/stage?app=shop&stage=dev"));
     expect(stage.nodes.map((n: { fqn: string }) => n.fqn)).toContain("shop/dev/cache");
   });
 });
@@ -64,7 +64,7 @@ describe("alchemy ui, its guard and its secrets", () => {
     const ui = await startUi(dir, "file:.alchemy");
     const noToken = await fetch(`http://127.0.0.1:${ui.port}/api/overview`);
     expect(noToken.status).toBe(403);
-    expect((await noToken.json()).error).toMatch(/needs the token of the URL it printed/);
+    expect((await json(noToken)).error).toMatch(/needs the token of the URL it printed/);
     for (const path of ["/", "/api/stage?app=shop&stage=dev", "/api/resource?fqn=shop/dev/vault", "/api/events"]) {
       const res = await fetch(`http://127.0.0.1:${ui.port}${path}${path.includes("?") ? "&" : "?"}token=${ui.token.slice(0, -1)}x`);
       expect(res.status, path).toBe(403);
@@ -92,7 +92,7 @@ describe("alchemy ui, its guard and its secrets", () => {
     const all = bodies.join("\n");
     expect(all).not.toContain(SECRET_VALUE);
     for (const text of sealed) expect(all).not.toContain(text);
-    const vault = await (await ui.get("/api/resource?fqn=shop/dev/vault")).json();
+    const vault = await await json(ui.get("/api/resource?fqn=shop/dev/vault"));
     expect(vault.props).toEqual({ key: "[secret]" });
     expect(vault.output).toEqual({ name: "vault", key: "[secret]" });
   });
@@ -116,9 +116,9 @@ describe("alchemy ui, its guard and its secrets", () => {
     const { dir } = await deployedShop("file:.alchemy");
     const ui = await startUi(dir, "file:.alchemy");
     const stage = await ui.get("/api/stage?app=shop&stage=prod");
-    expect([stage.status, (await stage.json()).error]).toEqual([404, expect.stringMatching(/Stage shop\/prod has no records in .*: deploy it first/)]);
+    expect([stage.status, (await json(stage)).error]).toEqual([404, expect.stringMatching(/Stage shop\/prod has no records in .*: deploy it first/)]);
     const resource = await ui.get("/api/resource?fqn=shop/dev/nope");
-    expect([resource.status, (await resource.json()).error]).toEqual([404, expect.stringMatching(/no record shop\/dev\/nope/)]);
+    expect([resource.status, (await json(resource)).error]).toEqual([404, expect.stringMatching(/no record shop\/dev\/nope/)]);
     const bad = await ui.get("/api/resource?fqn=shop/..");
     expect(bad.status).toBe(400);
     const badStage = await ui.get("/api/stage?app=shop&stage=../x");
@@ -131,7 +131,7 @@ describe("alchemy ui, its guard and its secrets", () => {
     const run = startAlchemy(["ui", "--port", "0"], dir, shopEnv("file:.alchemy"), (text) => (printed += text));
     onTestFinished(() => void run.child.kill("SIGKILL"));
     const url = await until(() => /alchemy ui: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]{43})\n/.exec(printed)?.[1]);
-    const overview = await (await fetch(url.replace("/?", "/api/overview?"))).json();
+    const overview = await json(fetch(url.replace("/?", "/api/overview?")));
     expect(overview.apps[0].stages[0].resources).toBe(SHOP_FQNS.length);
     run.child.kill("SIGINT");
     const result = await run.done;
@@ -153,6 +153,11 @@ describe("alchemy ui, its guard and its secrets", () => {
     expect(busy.stderr).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is in use: pass another with --port`));
   });
 });
+
+/** The body of a JSON response, as the test reads it. */
+async function json(response: Response | Promise<Response>): Promise<any> {
+  return (await response).json();
+}
 
 /** Every string leaf of a sealed value in `record` long enough to be ciphertext. */
 function sealedStrings(value: unknown): string[] {

@@ -26,14 +26,14 @@ import { toSvg } from "../graph/svg.js";
 import type { StateSession } from "../cli/state-access.js";
 import type { ProfileAccess } from "../cli/stage-profile-check.js";
 import { ChangeFeed } from "./change-feed.js";
-import { readHistory, readOverview, readResource, readStage, readStageRecords, stageFingerprint, UiRequestError } from "./ui-data.js";
+import { appsOf, readHistory, readOverview, readResource, readStage, readStageRecords, stageFingerprint, UiRequestError } from "./ui-data.js";
 import { checkName } from "../cli/state-target.js";
 
 /** What the server reads and how. */
 export interface UiServerOptions {
   session: StateSession;
-  /** The applications shown. */
-  apps: readonly string[];
+  /** The application shown; every one the store holds when absent (read again for each page, so a new one shows up). */
+  app?: string;
   access: ProfileAccess;
   /** 0: a free port the system picks. */
   port: number;
@@ -60,7 +60,7 @@ const CLIENT = new URL("./client/", import.meta.url);
  *
  * @throws Error with code `EADDRINUSE` when the port is taken.
  * @example
- * const ui = await startUiServer({ session, apps: ["shop"], access, port: 0 });
+ * const ui = await startUiServer({ session, access, port: 0 });
  * console.log(ui.url); // http://127.0.0.1:39521/?token=...
  */
 export async function startUiServer(options: UiServerOptions): Promise<UiServer> {
@@ -87,7 +87,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
       case "/":
         return sendPage(res, page);
       case "/api/overview":
-        return sendJson(res, await readOverview(session, options.apps, access));
+        return sendJson(res, await readOverview(session, await appsOf(session, options.app), access));
       case "/api/stage":
         return sendJson(res, await readStage(session, ...stageOf(q), access));
       case "/api/graph": {
@@ -114,7 +114,7 @@ export async function startUiServer(options: UiServerOptions): Promise<UiServer>
     const key = watched ? `stage:${watched.join("/")}` : "overview";
     const read = watched
       ? () => stageFingerprint(session, watched[0], watched[1], access)
-      : async () => JSON.stringify(await readOverview(session, options.apps, access));
+      : async () => JSON.stringify(await readOverview(session, await appsOf(session, options.app), access));
     res.writeHead(200, { ...SECURITY_HEADERS, "content-type": "text/event-stream", connection: "keep-alive" });
     res.write(": watching\n\n");
     streams.add(res);

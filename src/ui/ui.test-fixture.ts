@@ -10,7 +10,6 @@ import { makeProject, removeProject, runAlchemy, type CliResult } from "../cli/c
 import { StateSession } from "../cli/state-access.js";
 import { profileAccess } from "../cli/stage-profile-check.js";
 import { parseStoreUrl, storeFactory } from "../state/store-url.js";
-import { appsOf } from "./ui-data.js";
 import { startUiServer, type UiServer } from "./ui-server.js";
 
 /** The secret's value: no response of the UI may contain it. */
@@ -93,7 +92,7 @@ export async function startUi(dir: string, state: string, token = "test-token-01
   const location = parseStoreUrl(state, dir);
   const session = new StateSession(location, storeFactory(location));
   sessions.push(session);
-  const ui = await startUiServer({ session, apps: await appsOf(session, undefined), access: profileAccess({}, { env: {}, cwd: dir }), port: 0, pollMs: 100, token });
+  const ui = await startUiServer({ session, access: profileAccess({}, { env: {}, cwd: dir }), port: 0, pollMs: 100, token });
   servers.push(ui);
   const base = `http://127.0.0.1:${ui.port}`;
   return { ...ui, token, get: (path) => fetch(`${base}${path}`, { headers: { "x-alchemy-token": token } }) };

@@ -8,7 +8,6 @@
  */
 import { StateSession } from "../state-access.js";
 import { storeFactory } from "../../state/store-url.js";
-import { appsOf } from "../../ui/ui-data.js";
 import { startUiServer } from "../../ui/ui-server.js";
 import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
@@ -42,10 +41,9 @@ export async function uiCommand(opts: UiCommandOptions, io: CliIO): Promise<numb
     const session = new StateSession(where, storeFactory(where), warn);
     try {
       const app = opts.app === undefined ? undefined : checkName(opts.app, "application", "--app");
-      const apps = await appsOf(session, app);
       let ui;
       try {
-        ui = await startUiServer({ session, apps, access: profileAccess(opts, io), port: opts.port ?? 0 });
+        ui = await startUiServer({ session, app, access: profileAccess(opts, io), port: opts.port ?? 0 });
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         if (code === "EADDRINUSE") throw new StateCommandError(`Port ${opts.port} on 127.0.0.1 is in use: pass another with --port <n>, or --port 0 for any free one.`, { cause: error });
