@@ -18,7 +18,7 @@ import { configMappings, checkMappings, type SourcedMapping } from "../core/prof
 import { isProfileName, PROFILE_NAME_RULE } from "../core/profiles/profile-file.js";
 import { ProfileError } from "../core/profiles/profile-error.js";
 import { checkRecordedProfiles } from "../core/profiles/recorded-mapping.js";
-import type { StageMeta } from "../state/state-store.js";
+import type { StageMeta, StateStore } from "../state/state-store.js";
 import { describeLocation, storeFactory, type StoreLocation } from "../state/store-url.js";
 import { UsageError } from "./exit-codes.js";
 import type { CliIO } from "./io.js";
@@ -68,14 +68,18 @@ export function profileAccess(opts: { profile?: string }, io: Pick<CliIO, "env" 
  * @example
  * await checkStageAccess(location, "shop", "prod", profileAccess(opts, io));
  */
-export async function checkStageAccess(location: StoreLocation, app: string, stage: string, access: ProfileAccess): Promise<StageMeta | undefined> {
+export async function checkStageAccess(location: StoreLocation, app: string, stage: string, access: ProfileAccess, opened?: StateStore): Promise<StageMeta | undefined> {
   checkMappings(stage, access.profile, access.mappings, { user: access.user });
-  const store = storeFactory(location)({ chain: [app, stage] });
   let meta: StageMeta | undefined;
-  try {
-    meta = await store.getStageMeta?.();
-  } finally {
-    await store.deinit?.();
+  if (opened) {
+    meta = await opened.getStageMeta?.();
+  } else {
+    const store = storeFactory(location)({ chain: [app, stage] });
+    try {
+      meta = await store.getStageMeta?.();
+    } finally {
+      await store.deinit?.();
+    }
   }
   checkRecordedProfiles(stage, access.profile, meta, { user: access.user, where: describeLocation(location) });
   return meta;
@@ -83,14 +87,16 @@ export async function checkStageAccess(location: StoreLocation, app: string, sta
 
 /**
  * Like {@link checkStageAccess}, but resolves the refusal instead of
- * throwing it, for a command that goes through several stages.
+ * throwing it, for a command that goes through several stages. `opened`:
+ * the stage's store, when the caller has it open already (else one is
+ * opened for the check and let go of).
  *
  * @example
  * const refused = await stageAccessRefusal(location, "shop", "prod", access); // ProfileError | undefined
  */
-export async function stageAccessRefusal(location: StoreLocation, app: string, stage: string, access: ProfileAccess): Promise<ProfileError | undefined> {
+export async function stageAccessRefusal(location: StoreLocation, app: string, stage: string, access: ProfileAccess, opened?: StateStore): Promise<ProfileError | undefined> {
   try {
-    await checkStageAccess(location, app, stage, access);
+    await checkStageAccess(location, app, stage, access, opened);
     return undefined;
   } catch (error) {
     if (error instanceof ProfileError) return error;

@@ -205,7 +205,7 @@ export async function readStageRecords(session: StateSession, app: string, stage
 }
 
 async function checkAccess(session: StateSession, app: string, stage: string, access: ProfileAccess): Promise<void> {
-  const refused = await stageAccessRefusal(session.location, app, stage, access);
+  const refused = await stageAccessRefusal(session.location, app, stage, access, await session.open([app, stage]));
   if (refused) throw new UiRequestError(refused.message, 403);
 }
 

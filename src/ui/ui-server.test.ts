@@ -125,6 +125,21 @@ describe("alchemy ui, its guard and its secrets", () => {
     expect(badStage.status).toBe(400);
   });
 
+  it("shows a stage the profile may not use by name only, and refuses its views naming the mapping", async () => {
+    const { dir } = await deployedShop("file:.alchemy");
+    writeFileSync(path.join(dir, "alchemy.config.json"), JSON.stringify({ stageProfileMapping: { dev: ["prod"] } }));
+    const ui = await startUi(dir, "file:.alchemy");
+    const overview = await json(ui.get("/api/overview"));
+    expect(overview.apps[0].stages).toEqual([expect.objectContaining({ stage: "dev", resources: null, denied: expect.objectContaining({ profile: "default", allowed: ["prod"] }) })]);
+    for (const p of ["/api/stage?app=shop&stage=dev", "/api/graph?app=shop&stage=dev", "/api/history?app=shop&stage=dev", "/api/resource?fqn=shop/dev/db"]) {
+      const res = await ui.get(p);
+      const body = await res.text();
+      expect(res.status, p).toBe(403);
+      expect(body).toMatch(/Profile \\?"default\\?" may not be used on stage \\?"dev\\?"/);
+      expect(body).not.toContain("shop/dev/db\",");
+    }
+  });
+
   it("starts from the command line, prints its URL, and stops on SIGINT", async () => {
     const { dir } = await deployedShop("file:.alchemy");
     let printed = "";
