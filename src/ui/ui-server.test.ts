@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import path from "node:path";
 import { afterAll, describe, expect, it, onTestFinished } from "vitest";
-import { makeProject, runAlchemy, startAlchemy } from "../cli/cli.test-fixture.js";
+import { makeProject, REPO, runAlchemy, startAlchemy } from "../cli/cli.test-fixture.js";
 import { persistentStoreUrls } from "../state/store-urls.test-fixture.js";
 import { cleanUpAfterEach, deployedShop, SECRET_VALUE, SHOP_DEPENDENCIES, SHOP_FQNS, shopEnv, shopProgram, startUi } from "./ui.test-fixture.js";
 
@@ -151,7 +151,8 @@ describe("alchemy ui, its guard and its secrets", () => {
     run.child.kill("SIGINT");
     const result = await run.done;
     expect(result.code).toBe(0);
-    expect(result.stderr).toMatch(/read-only; no lock is taken/);
+    // As the README shows it.
+    expect(result.stderr).toContain(`Reading ${path.join(dir, ".alchemy")} (read-only; no lock is taken). Only this URL, token included, opens it. Ctrl-C stops.\nStopped.\n`);
   });
 
   it("refuses a port outside 0-65535 and one that is taken, saying how to fix it", async () => {
@@ -166,6 +167,15 @@ describe("alchemy ui, its guard and its secrets", () => {
     const busy = await runAlchemy(["ui", "--port", String(port)], dir);
     expect(busy.code).toBe(1);
     expect(busy.stderr).toMatch(new RegExp(`Port ${port} on 127.0.0.1 is in use: pass another with --port`));
+  });
+});
+
+describe("the README's picture of alchemy ui", () => {
+  it("is a file of the repository", () => {
+    const readme = readFileSync(path.join(REPO, "README.md"), "utf8");
+    const pictures = [...readme.matchAll(/!\[[^\]]*\]\((docs\/[^)]+\.png)\)/g)].map((m) => m[1]!);
+    expect(pictures).toContain("docs/alchemy-ui-live-deploy.png");
+    for (const picture of pictures) expect(statSync(path.join(REPO, picture)).size, picture).toBeGreaterThan(10_000);
   });
 });
 

@@ -179,6 +179,7 @@ async function historyView(r) {
 }
 
 const SIGN = { create: "+", update: "~", replace: "±", delete: "-" };
+const PAST = { create: "created", update: "updated", replace: "replaced", delete: "deleted" };
 const show = (v) => (v === undefined ? "(none)" : JSON.stringify(v));
 
 function entryView(entry, only) {
@@ -187,7 +188,7 @@ function entryView(entry, only) {
   for (const x of entry.resources) summary.set(x.action, (summary.get(x.action) ?? 0) + 1);
   return el("div", { class: "entry", "data-testid": "history-entry", "data-run": entry.run },
     el("div", { class: "head" }, el("code", {}, entry.run), when(entry.at), el("strong", {}, entry.command), entry.by, badge(entry.outcome, entry.outcome),
-      el("span", { class: "muted" }, `${(entry.durationMs / 1000).toFixed(1)}s`), el("span", { class: "muted" }, [...summary].map(([a, n]) => `${n} ${a}`).join(", "))),
+      el("span", { class: "muted" }, `${(entry.durationMs / 1000).toFixed(1)}s`), el("span", { class: "muted" }, [...summary].map(([a, n]) => `${n} ${PAST[a] ?? a}`).join(", "))),
     el("ul", {}, resources.map((x) => el("li", {},
       el("span", { class: `sign ${x.action}` }, SIGN[x.action] ?? "?"), el("a", { href: resourceHref(x.fqn) }, x.fqn), x.failed ? [" ", badge("failed")] : null,
       x.changes.length ? el("div", { class: "change mono" }, x.changes.map((c) => `${c.path || "(all)"}: ${show(c.before)} → ${show(c.after)}`).join("  ·  ")) : null))));
