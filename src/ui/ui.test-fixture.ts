@@ -78,11 +78,11 @@ export function cleanUpAfterEach(): void {
   });
 }
 
-/** A project with the shop program, deployed to stage dev of the store at `state`. */
-export async function deployedShop(state: string): Promise<{ dir: string; deploy: CliResult }> {
+/** A project with the shop program, deployed to stage dev of the store at `state`; `env` adds to the command's environment. */
+export async function deployedShop(state: string, env: NodeJS.ProcessEnv = {}): Promise<{ dir: string; deploy: CliResult }> {
   const dir = makeProject({ "part.ts": PART, "alchemy.run.ts": shopProgram() });
   made.push(dir);
-  const deploy = await runAlchemy(["deploy"], dir, shopEnv(state));
+  const deploy = await runAlchemy(["deploy"], dir, { ...shopEnv(state), ...env });
   if (deploy.code !== 0) throw new Error(`deploy failed:\n${deploy.stdout}\n${deploy.stderr}`);
   return { dir, deploy };
 }
