@@ -38,6 +38,23 @@ describe("the fake Cloudflare API: queues", () => {
     expect((await call(fake(), "GET", inAccount(fake(), `/queues/${id}`))).body.result.producers).toEqual([{ type: "worker", script: "producer" }]);
   });
 
+  it("updates a queue's name and settings, resetting the settings left out (no partial update), and refuses a name another queue holds", async () => {
+    const id = await createQueue(fake(), "jobs");
+    await createQueue(fake(), "other");
+    const delayed = await call(fake(), "PUT", inAccount(fake(), `/queues/${id}`), { json: { queue_name: "jobs", settings: { delivery_delay: 30 } } });
+    expect(delayed.body.result.settings).toEqual({ delivery_delay: 30, delivery_paused: false, message_retention_period: 345_600 });
+
+    const renamed = await call(fake(), "PUT", inAccount(fake(), `/queues/${id}`), { json: { queue_name: "jobs-renamed" } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.result).toMatchObject({ queue_id: id, queue_name: "jobs-renamed", settings: { delivery_delay: 0 } });
+    expect((await call(fake(), "GET", inAccount(fake(), `/queues/${id}`))).body.result.queue_name).toBe("jobs-renamed");
+
+    const taken = await call(fake(), "PUT", inAccount(fake(), `/queues/${id}`), { json: { queue_name: "other" } });
+    expect(taken.status).toBe(409);
+    expect(taken.body.errors[0].code).toBe(11009);
+    expect((await call(fake(), "PUT", inAccount(fake(), `/queues/${"0".repeat(32)}`), { json: { queue_name: "x" } })).status).toBe(404);
+  });
+
   it("deletes a queue, then answers 404 for it", async () => {
     const id = await createQueue(fake(), "gone");
     expect((await call(fake(), "DELETE", inAccount(fake(), `/queues/${id}`))).status).toBe(200);

@@ -100,12 +100,22 @@ export interface FakeQueueConsumer {
   readonly createdOn: string;
 }
 
+/** A queue's own settings (Update Queue overwrites them). */
+export interface FakeQueueSettings {
+  readonly delivery_delay: number;
+  readonly delivery_paused: boolean;
+  readonly message_retention_period: number;
+}
+
 /** A queue and its consumers. */
 export interface FakeQueue {
   readonly accountId: string;
   readonly id: string;
-  readonly name: string;
+  /** Changed by Update Queue (`PUT .../queues/:id`). */
+  name: string;
+  settings: FakeQueueSettings;
   readonly createdOn: string;
+  modifiedOn: string;
   readonly consumers: FakeQueueConsumer[];
   /** Bodies sent with `POST .../queues/:id/messages`, in order (nothing consumes them). */
   readonly messages: unknown[];

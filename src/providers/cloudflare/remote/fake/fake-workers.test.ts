@@ -129,6 +129,46 @@ describe("the fake Cloudflare API: Worker uploads", () => {
   });
 });
 
+/** A settings patch: the `settings` part as JSON, as the dashboard and Cloudflare's SDK send it. */
+function patchSettings(fake: FakeCloudflare, name: string, settings: unknown): Promise<CallResult> {
+  const form = new FormData();
+  form.set("settings", new Blob([JSON.stringify(settings)], { type: "application/json" }), "settings.json");
+  return call(fake, "PATCH", inAccount(fake, `/workers/scripts/${name}/settings`), { body: form });
+}
+
+describe("the fake Cloudflare API: Worker settings patches", () => {
+  const fake = useFake();
+
+  it("replaces the compatibility date, flags and bindings it is given, keeps a secret by inherit, and leaves the code and what it is not given alone", async () => {
+    const f = fake();
+    const bindings = [
+      { type: "plain_text", name: "GREETING", text: "hello" },
+      { type: "secret_text", name: "TOKEN", text: "s3cret" },
+    ];
+    await putScript(f, "w", upload({ ...simple, compatibility_flags: ["nodejs_compat"], bindings }));
+    const before = f.state.workers.get(`${f.accountId}/w`)!;
+
+    const dated = await patchSettings(f, "w", { compatibility_date: "2025-01-01" });
+    expect(dated.status).toBe(200);
+    expect(dated.body.result).toMatchObject({ compatibility_date: "2025-01-01", compatibility_flags: ["nodejs_compat"], bindings: [bindings[0], { type: "secret_text", name: "TOKEN" }] });
+
+    const rebound = await patchSettings(f, "w", { compatibility_flags: [], bindings: [{ type: "plain_text", name: "GREETING", text: "edited" }, { type: "inherit", name: "TOKEN" }] });
+    expect(rebound.body.result.compatibility_flags).toEqual([]);
+    const after = f.state.workers.get(`${f.accountId}/w`)!;
+    expect(after.bindings).toEqual([{ type: "plain_text", name: "GREETING", text: "edited" }, bindings[1]]);
+    expect([after.etag, after.modules, after.mainModule]).toEqual([before.etag, before.modules, before.mainModule]);
+  });
+
+  it("refuses a patch without a settings part, bindings to what does not exist, and an inherit of a binding the script lacks; 404 for a missing script", async () => {
+    await putScript(fake(), "w", upload(simple));
+    const bare = await call(fake(), "PATCH", inAccount(fake(), "/workers/scripts/w/settings"), { body: new FormData() });
+    expect(bare.status).toBe(400);
+    expect((await patchSettings(fake(), "w", { bindings: [{ type: "kv_namespace", name: "KV", namespace_id: "0".repeat(32) }] })).body.errors[0].code).toBe(10041);
+    expect((await patchSettings(fake(), "w", { bindings: [{ type: "inherit", name: "TOKEN" }] })).body.errors[0].message).toContain('inherits "TOKEN"');
+    expect((await patchSettings(fake(), "ghost", {})).body.errors[0].code).toBe(10007);
+  });
+});
+
 describe("the fake Cloudflare API: Worker subdomains, deletion and visibility", () => {
   const fake = useFake();
 

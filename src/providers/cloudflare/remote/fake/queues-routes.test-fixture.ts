@@ -1,16 +1,22 @@
 /**
- * Routes of Queues: queues (create, list paged 20 a page by default, get, delete) and their
- * consumers (add, list, remove). A queue has at most one consumer, as on Cloudflare. A queue's
- * `producers` are the Workers whose uploads bind it. A Worker consumer's script must exist;
- * a dead-letter queue is a name, not checked for existence, but may not be the queue itself.
- * Settings ranges: batch_size 1-100, max_retries 0-100, max_wait_time_ms 0-60000, retry_delay
- * 0-43200 (seconds), max_concurrency 1-250. Not modelled: updating a queue or a consumer,
- * messages (send, pull, ack, purge), pausing, event subscriptions; deleting a Worker leaves its
- * consumers in place.
+ * Routes of Queues: queues (create, list paged 20 a page by default, get, update, delete) and
+ * their consumers (add, list, remove). A queue has at most one consumer, as on Cloudflare. A
+ * queue's `producers` are the Workers whose uploads bind it. A Worker consumer's script must
+ * exist; a dead-letter queue is a name, not checked for existence, but may not be the queue
+ * itself. Settings ranges: batch_size 1-100, max_retries 0-100, max_wait_time_ms 0-60000,
+ * retry_delay 0-43200 (seconds), max_concurrency 1-250.
+ *
+ * Update Queue (`PUT .../queues/:id { queue_name?, settings? }`) is documented as no partial
+ * update: the configuration is overwritten with the one supplied. The fake keeps the name when
+ * `queue_name` is left out (the contract does not say) and resets the settings left out to their
+ * defaults; a name another queue holds is refused as on create. Consumers stay with the queue
+ * (they name it by id); Worker bindings keep the old name, as the fake never rewrites uploads.
+ * Not modelled: PATCH of a queue, updating a consumer, messages (send, pull, ack, purge),
+ * pausing, event subscriptions; deleting a Worker leaves its consumers in place.
  */
 import { CODES } from "./error-codes.test-fixture.js";
 import { fail, ok, paginate, type RouteResponse } from "./envelope.test-fixture.js";
-import { newHexId, nowIso, workerKey, type FakeQueue, type FakeQueueConsumer, type FakeState } from "./fake-state.test-fixture.js";
+import { newHexId, nowIso, workerKey, type FakeQueue, type FakeQueueConsumer, type FakeQueueSettings, type FakeState } from "./fake-state.test-fixture.js";
 import type { Route, RouteContext } from "./router.test-fixture.js";
 import { isRecord } from "./worker-upload.test-fixture.js";
 
@@ -26,6 +32,7 @@ const SETTING_RANGES: Readonly<Record<string, readonly [number, number]>> = {
   visibility_timeout_ms: [0, 43_200_000],
 };
 const WORKER_DEFAULTS = { batch_size: 10, max_retries: 3, max_wait_time_ms: 5000 };
+const QUEUE_DEFAULTS: FakeQueueSettings = { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600 };
 
 /** The routes of queues and their consumers. */
 export const queuesRoutes: readonly Route[] = [
@@ -51,6 +58,7 @@ export const queuesRoutes: readonly Route[] = [
     body: "none",
     handle: (context) => withQueue(context, true, (queue) => ok(queueJson(queue, context.state))),
   },
+  { method: "PUT", pattern: QUEUE, permission: "Queues Write", body: "json", handle: updateQueue },
   {
     method: "DELETE",
     pattern: QUEUE,
@@ -102,17 +110,43 @@ export const queuesRoutes: readonly Route[] = [
 function createQueue({ state, accountId, json, created }: RouteContext): RouteResponse {
   if (!isRecord(json) || typeof json.queue_name !== "string") return fail(400, CODES.queueInvalid, "The body must be { queue_name: string }");
   const name = json.queue_name;
-  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
-    return fail(400, CODES.queueInvalid, `Queue name "${name}" is invalid: lowercase letters, digits and hyphens, at most 63 characters`);
-  }
-  if ([...state.queues.values()].some((queue) => queue.accountId === accountId && queue.name === name)) {
-    return fail(409, CODES.queueNameTaken, `Queue name "${name}" is already taken`);
-  }
+  const refused = refuseName(state, accountId, name, undefined);
+  if (refused) return refused;
   const now = nowIso();
-  const queue: FakeQueue = { accountId, id: newHexId(), name, createdOn: now, consumers: [], messages: [] };
+  const queue: FakeQueue = { accountId, id: newHexId(), name, settings: QUEUE_DEFAULTS, createdOn: now, modifiedOn: now, consumers: [], messages: [] };
   state.queues.set(queue.id, queue);
   created("queue", queue.id);
   return ok(queueJson(queue, state));
+}
+
+function updateQueue(context: RouteContext): RouteResponse {
+  return withQueue(context, false, (queue) => {
+    const { json, state, accountId } = context;
+    if (!isRecord(json)) return fail(400, CODES.queueInvalid, "The body must be { queue_name?: string, settings?: object }");
+    const name = json.queue_name ?? queue.name;
+    if (typeof name !== "string") return fail(400, CODES.queueInvalid, "queue_name must be a string");
+    const refused = refuseName(state, accountId, name, queue.id);
+    if (refused) return refused;
+    const settings = json.settings ?? {};
+    if (!isRecord(settings)) return fail(400, CODES.queueInvalid, "settings must be an object");
+    const unknown = Object.keys(settings).find((key) => !(key in QUEUE_DEFAULTS));
+    if (unknown !== undefined) return fail(400, CODES.queueInvalid, `Unknown queue setting "${unknown}" (${Object.keys(QUEUE_DEFAULTS).join(", ")})`);
+    queue.name = name;
+    queue.settings = { ...QUEUE_DEFAULTS, ...(settings as Partial<FakeQueueSettings>) };
+    queue.modifiedOn = nowIso();
+    return ok(queueJson(queue, state));
+  });
+}
+
+/** A 400 for a name Cloudflare refuses, a 409 for one another queue of the account holds (`self` excepted). */
+function refuseName(state: FakeState, accountId: string, name: string, self: string | undefined): RouteResponse | undefined {
+  if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(name)) {
+    return fail(400, CODES.queueInvalid, `Queue name "${name}" is invalid: lowercase letters, digits and hyphens, at most 63 characters`);
+  }
+  if ([...state.queues.values()].some((queue) => queue.accountId === accountId && queue.name === name && queue.id !== self)) {
+    return fail(409, CODES.queueNameTaken, `Queue name "${name}" is already taken`);
+  }
+  return undefined;
 }
 
 function addConsumer(context: RouteContext): RouteResponse {
@@ -175,12 +209,12 @@ function queueJson(queue: FakeQueue, state: FakeState) {
     queue_id: queue.id,
     queue_name: queue.name,
     created_on: queue.createdOn,
-    modified_on: queue.createdOn,
+    modified_on: queue.modifiedOn,
     producers,
     producers_total_count: producers.length,
     consumers: queue.consumers.map((consumer) => consumerJson(queue, consumer)),
     consumers_total_count: queue.consumers.length,
-    settings: { delivery_delay: 0, delivery_paused: false, message_retention_period: 345_600 },
+    settings: queue.settings,
   };
 }
 

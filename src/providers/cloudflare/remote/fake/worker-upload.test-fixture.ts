@@ -93,7 +93,8 @@ export async function readWorkerUpload(
   return { ok: true, value: { metadata, mainModule, compatibilityDate: date as string | undefined, compatibilityFlags: flags as string[], bindings: bindings.value, modules } };
 }
 
-function checkBindings(
+/** Checks the bindings of an upload (or a settings patch) of `scriptName`, adding the previous version's of the types in `keepTypes`. */
+export function checkBindings(
   input: unknown,
   keepTypes: unknown,
   previous: readonly UploadedBinding[] | undefined,
