@@ -11,7 +11,7 @@ import { ResourceError } from "../../core/errors.js";
 import type { ServiceKey } from "../../core/services.js";
 import type { Context, HandlerPhase } from "../../core/handler-context.js";
 import type { Scope } from "../../core/scope.js";
-import type { BackendMode, CloudflareBackend, ExistingResource } from "./backend.js";
+import type { BackendMode, CloudflareBackend, ExistingResource, FoundResource } from "./backend.js";
 import { localRuntimeService } from "./local/local-service.js";
 import { CloudflareApi } from "./remote/api-client.js";
 import { cloudflareCredentials, type CloudflareCredentials } from "./remote/credentials.js";
@@ -107,19 +107,26 @@ export interface Recorded {
 }
 
 /**
- * The read of a recorded resource (`alchemy read`, refreshes): its output if
- * it still exists where it was deployed, else `this.gone()` (a refresh then
- * creates it again, or removes its record). Locally every recorded
- * resource exists.
+ * The read of a recorded resource (`alchemy read`, refreshes): `this.gone()`
+ * when the API no longer has it, else `compare(found)` with what the API says
+ * now, which returns the output as recorded or calls `this.observed(output,
+ * props)` with what differs. A record of the other backend is left as
+ * recorded (the run deploys another one in its place), and so is every local
+ * record: the local runtime has no control plane to ask.
+ *
+ * @example
+ * return readRecorded(this, { kind: "kv", id: this.output.id }, (found) =>
+ *   found.title === this.output.title ? this.output : this.observed({ ...this.output, title: found.title }, { ...this.props, title: found.title }));
  */
-export async function refreshed<Output extends { backend: BackendMode }>(
+export async function readRecorded<Output extends { backend: BackendMode }, R extends ExistingResource>(
   ctx: { scope: Scope; fqn: string; output: Output; gone(): never },
-  resource: ExistingResource,
+  resource: R,
+  compare: (found: Extract<FoundResource, { kind: R["kind"] }>) => Output,
 ): Promise<Output> {
   const backend = await backendOf(ctx.scope, ctx.fqn, "read");
-  if (ctx.output.backend !== backend.mode) return ctx.output;
-  if (await backend.exists(resource)) return ctx.output;
-  return ctx.gone();
+  if (ctx.output.backend !== backend.mode || backend.find === undefined) return ctx.output;
+  const found = await backend.find(resource);
+  return found === undefined ? ctx.gone() : compare(found);
 }
 
 /**

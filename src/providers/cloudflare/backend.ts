@@ -73,13 +73,45 @@ export interface WorkerEndpoint {
   port?: number;
 }
 
-/** A recorded resource, as {@link CloudflareBackend.exists} looks for it. */
+/** A recorded resource, as {@link CloudflareBackend.find} looks for it. */
 export type ExistingResource =
   | { kind: "d1"; id: string }
   | { kind: "kv"; id: string }
   | { kind: "r2"; name: string; jurisdiction?: string }
   | { kind: "queue"; id: string }
-  | { kind: "worker"; name: string };
+  /** `queues`: ids of the queues the Worker's record says it consumes, whose consumer of it is looked up. */
+  | { kind: "worker"; name: string; queues: string[] };
+
+/**
+ * What the API says now of a recorded resource: only what alchemy manages and
+ * the documented GET returns. A D1 database and an R2 bucket have nothing
+ * alchemy manages that can change in place (D1's update takes only read
+ * replication; a bucket's name, jurisdiction and location are fixed), so for
+ * them it says only that they exist.
+ */
+export type FoundResource =
+  | { kind: "d1" }
+  | { kind: "r2" }
+  | { kind: "kv"; title: string }
+  | { kind: "queue"; name: string }
+  | { kind: "worker"; worker: FoundWorker };
+
+/** A Worker as the API describes it (`GET .../workers/scripts/{name}/settings`, and its queue consumers). */
+export interface FoundWorker {
+  compatibilityDate?: string;
+  compatibilityFlags: string[];
+  /** As the settings route returns them: a `secret_text` has its name and type, never its text. */
+  bindings: FoundBinding[];
+  /**
+   * Its consumer on each queue the read asked about, in that order, with every
+   * setting (Cloudflare's defaults filled in); `undefined` where it consumes
+   * that queue no longer (or the queue is gone).
+   */
+  consumers: (QueueConsumer | undefined)[];
+}
+
+/** A binding as the API returns it: one of {@link WorkerBinding}'s shapes (a secret without its text), or one alchemy does not make. */
+export type FoundBinding = { type: string; name: string } & Record<string, unknown>;
 
 /** The result of one SQL statement on a D1 database. */
 export interface D1Result<Row = Record<string, unknown>> {
@@ -134,11 +166,11 @@ export interface CloudflareBackend {
   queueSend(queue: { name: string; id: string }, body: unknown): Promise<void>;
 
   /**
-   * Whether a resource still exists where it runs, for the read phase: the
-   * remote backend asks the API; the local one has no control plane (a
-   * resource exists once declared) and says yes.
+   * For the read phase: what the API says now of a recorded resource, or
+   * `undefined` when it no longer exists. Only a backend with a control plane
+   * has it: locally a resource exists once declared, and is as recorded.
    */
-  exists(resource: ExistingResource): Promise<boolean>;
+  find?<R extends ExistingResource>(resource: R): Promise<Extract<FoundResource, { kind: R["kind"] }> | undefined>;
 
   /** Uploads (or replaces) a Worker version and starts serving it. */
   putWorker(spec: WorkerSpec, options: { adopt: boolean; created: boolean }): Promise<WorkerEndpoint>;

@@ -10,7 +10,7 @@ import type { Context } from "../../core/handler-context.js";
 import { ResourceError } from "../../core/errors.js";
 import { Resource, type PlanContext } from "../../core/resource.js";
 import type { BackendMode, D1Result } from "./backend.js";
-import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, readRecorded, type Recorded } from "./backend-of.js";
 import { applyMigrations, migrationFiles, type MigrationFile } from "./d1-migrations.js";
 import { noteSources } from "./dev-sources.js";
 import { D1_NAME, nameOf } from "./names.js";
@@ -60,8 +60,9 @@ interface RecordedProps extends D1DatabaseProps, Recorded {
 const D1DatabaseResource = Resource(
   "cloudflare::D1Database",
   {
+    // Nothing alchemy manages can change in place (the API renames no database); its migrations are data, not read.
     read(this: Context<D1Database, RecordedProps>): Promise<D1Database> {
-      return refreshed(this, { kind: "d1", id: this.output.id });
+      return readRecorded(this, { kind: "d1", id: this.output.id }, () => this.output);
     },
     replaceOnChanges(this: PlanContext<D1Database, RecordedProps>, props: RecordedProps): boolean {
       if (this.output === undefined) return false;

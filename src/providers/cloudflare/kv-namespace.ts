@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, readRecorded, type Recorded } from "./backend-of.js";
 import { KV_TITLE, nameOf } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -35,8 +35,11 @@ export interface KVNamespaceMethods {
 const KVNamespaceResource = Resource(
   "cloudflare::KVNamespace",
   {
+    // Renamed outside alchemy: the title as found, in the props too, so that a deploy renames it back.
     read(this: Context<KVNamespace, KVNamespaceProps & Recorded>): Promise<KVNamespace> {
-      return refreshed(this, { kind: "kv", id: this.output.id });
+      return readRecorded(this, { kind: "kv", id: this.output.id }, ({ title }) =>
+        title === this.output.title ? this.output : this.observed({ ...this.output, title }, { ...this.props, title }),
+      );
     },
   },
   async function (this: Context<KVNamespace, KVNamespaceProps & Recorded>, id: string, props: KVNamespaceProps & Recorded): Promise<KVNamespace> {

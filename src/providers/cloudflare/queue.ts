@@ -8,7 +8,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode } from "./backend.js";
-import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, readRecorded, type Recorded } from "./backend-of.js";
 import { nameOf, QUEUE_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -35,8 +35,12 @@ const QueueResource = Resource(
   "cloudflare::Queue",
   {
     replaceOnChanges: ["name"],
+    // Renamed outside alchemy (the API's Update Queue): the name as found, in the props too. Another
+    // name is another queue, so a deploy replaces it: makes the queue the program names, deletes the renamed one.
     read(this: Context<Queue, QueueProps & Recorded>): Promise<Queue> {
-      return refreshed(this, { kind: "queue", id: this.output.id });
+      return readRecorded(this, { kind: "queue", id: this.output.id }, ({ name }) =>
+        name === this.output.name ? this.output : this.observed({ ...this.output, name }, { ...this.props, name }),
+      );
     },
   },
   async function (this: Context<Queue, QueueProps & Recorded>, id: string, props: QueueProps & Recorded): Promise<Queue> {

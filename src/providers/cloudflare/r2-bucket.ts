@@ -7,7 +7,7 @@ import { currentScope } from "../../core/context.js";
 import type { Context } from "../../core/handler-context.js";
 import { Resource } from "../../core/resource.js";
 import type { BackendMode, R2Object } from "./backend.js";
-import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, readRecorded, type Recorded } from "./backend-of.js";
 import { nameOf, R2_BUCKET_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 
@@ -46,8 +46,9 @@ const R2BucketResource = Resource(
   "cloudflare::R2Bucket",
   {
     replaceOnChanges: ["name", "jurisdiction"],
+    // Name and jurisdiction are what finds it, and its location is fixed at creation: only whether it exists.
     read(this: Context<R2Bucket, R2BucketProps & Recorded>): Promise<R2Bucket> {
-      return refreshed(this, { kind: "r2", name: this.output.name, jurisdiction: this.output.jurisdiction });
+      return readRecorded(this, { kind: "r2", name: this.output.name, jurisdiction: this.output.jurisdiction }, () => this.output);
     },
   },
   async function (this: Context<R2Bucket, R2BucketProps & Recorded>, id: string, props: R2BucketProps & Recorded): Promise<R2Bucket> {

@@ -14,7 +14,7 @@ import { Resource } from "../../core/resource.js";
 import type { ServiceKey, Services } from "../../core/services.js";
 import type { Scope } from "../../core/scope.js";
 import type { BackendMode, CloudflareBackend, QueueConsumer, WorkerEndpoint, WorkerModule, WorkerSpec } from "./backend.js";
-import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, refreshed, type Recorded } from "./backend-of.js";
+import { backendOf, deleteRecorded, checkSwitch, ensureLocal, madeBy, modeOf, readRecorded, type Recorded } from "./backend-of.js";
 import { workerBindings, type BindingValue } from "./bindings.js";
 import { BundleError, bundleWorker, type WorkerBundle } from "./bundle.js";
 import { noteSources } from "./dev-sources.js";
@@ -96,7 +96,7 @@ const WorkerResource = Resource(
   {
     replaceOnChanges: ["name"],
     read(this: Context<Worker, RecordedProps>): Promise<Worker> {
-      return refreshed(this, { kind: "worker", name: this.output.name });
+      return readRecorded(this, { kind: "worker", name: this.output.name, queues: [] }, () => this.output);
     },
   },
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {

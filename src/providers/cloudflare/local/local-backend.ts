@@ -6,11 +6,12 @@
  * is derived from its name (the same name finds the same data in every run),
  * `adopt` changes nothing (creating what exists takes it over), and locations
  * and jurisdictions are ignored. Deleting a D1 database, KV namespace or R2
- * bucket deletes its data on disk.
+ * bucket deletes its data on disk. It has no `find`: a refresh takes every
+ * local record as it is.
  *
  * @module
  */
-import type { ExistingResource, BackendMode, CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
+import type { BackendMode, CloudflareBackend, D1Result, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
 import { localId } from "./local-id.js";
 import { LocalRuntimeError } from "./local-runtime-error.js";
 import type { LocalRuntime } from "./local-runtime.js";
@@ -177,11 +178,6 @@ export class LocalBackend implements CloudflareBackend {
         }
       }),
     );
-  }
-
-  /** Locally there is no control plane: a recorded resource exists (its data, if any, is on disk). */
-  async exists(_resource: ExistingResource): Promise<boolean> {
-    return true;
   }
 
   async createQueue(name: string, _options: { adopt: boolean }): Promise<{ id: string }> {

@@ -7,7 +7,7 @@
  * @module
  */
 import { AlchemyError } from "../../../core/errors.js";
-import type { CloudflareBackend, D1Result, ExistingResource, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
+import type { CloudflareBackend, D1Result, ExistingResource, FoundBinding, FoundResource, FoundWorker, QueueConsumer, R2Object, WorkerEndpoint, WorkerSpec } from "../backend.js";
 import type { CloudflareApi, RequestBody } from "./api-client.js";
 import { CloudflareApiError } from "./api-error.js";
 
@@ -46,8 +46,15 @@ interface QueueRow {
   queue_id: string;
   queue_name: string;
 }
+/** `GET .../workers/scripts/{name}/settings`, the fields the read compares. */
+interface SettingsRow {
+  compatibility_date?: string;
+  compatibility_flags?: string[];
+  bindings?: FoundBinding[];
+}
 interface ConsumerRow {
   consumer_id?: string;
+  queue_name?: string;
   script_name?: string;
   script?: string;
   type?: string;
@@ -255,21 +262,62 @@ export class RemoteBackend implements CloudflareBackend {
     await this.api.request("POST", await this.#path(`/queues/${queue.id}/messages`), { json: { body } });
   }
 
-  async exists(resource: ExistingResource): Promise<boolean> {
-    const found = (suffix: string, headers: Record<string, string> = {}) =>
-      this.#path(suffix).then((p) => this.api.request<unknown>("GET", p, { notFound: "null", headers })).then((r) => r !== null);
+  async find<R extends ExistingResource>(resource: R): Promise<Extract<FoundResource, { kind: R["kind"] }> | undefined> {
+    return (await this.#find(resource)) as Extract<FoundResource, { kind: R["kind"] }> | undefined;
+  }
+
+  async #find(resource: ExistingResource): Promise<FoundResource | undefined> {
+    const get = async <T>(suffix: string, headers: Record<string, string> = {}) => this.api.request<T | null>("GET", await this.#path(suffix), { notFound: "null", headers });
     switch (resource.kind) {
       case "d1":
-        return found(`/d1/database/${resource.id}`);
-      case "kv":
-        return found(`/storage/kv/namespaces/${resource.id}`);
+        return (await get(`/d1/database/${resource.id}`)) === null ? undefined : { kind: "d1" };
+      case "kv": {
+        const namespace = await get<KVRow>(`/storage/kv/namespaces/${resource.id}`);
+        return namespace === null ? undefined : { kind: "kv", title: namespace.title };
+      }
       case "r2":
-        return found(`/r2/buckets/${resource.name}`, this.#jurisdiction(resource.jurisdiction));
-      case "queue":
-        return found(`/queues/${resource.id}`);
-      case "worker":
-        return found(`/workers/scripts/${resource.name}/settings`);
+        return (await get(`/r2/buckets/${resource.name}`, this.#jurisdiction(resource.jurisdiction))) === null ? undefined : { kind: "r2" };
+      case "queue": {
+        const queue = await get<QueueRow>(`/queues/${resource.id}`);
+        return queue === null ? undefined : { kind: "queue", name: queue.queue_name };
+      }
+      case "worker": {
+        const settings = await get<SettingsRow>(`/workers/scripts/${resource.name}/settings`);
+        if (settings === null) return undefined;
+        const consumers: FoundWorker["consumers"] = [];
+        for (const queueId of resource.queues) consumers.push(await this.#consumerOf(resource.name, queueId));
+        return {
+          kind: "worker",
+          worker: {
+            ...(settings.compatibility_date ? { compatibilityDate: settings.compatibility_date } : {}),
+            compatibilityFlags: settings.compatibility_flags ?? [],
+            bindings: settings.bindings ?? [],
+            consumers,
+          },
+        };
+      }
     }
+  }
+
+  /** The consumer `script` has on queue `queueId`, with every setting; `undefined` when it has none, or the queue is gone. */
+  async #consumerOf(script: string, queueId: string): Promise<QueueConsumer | undefined> {
+    let rows: ConsumerRow[];
+    try {
+      rows = await this.api.paginate<ConsumerRow>(await this.#path(`/queues/${queueId}/consumers`));
+    } catch (error) {
+      if (error instanceof CloudflareApiError && error.notFound) return undefined;
+      throw error;
+    }
+    const row = rows.find((c) => (c.script_name ?? c.script) === script);
+    if (row === undefined) return undefined;
+    const settings = { ...CONSUMER_DEFAULTS, ...(row.settings ?? {}) };
+    return {
+      queue: row.queue_name ?? "",
+      maxBatchSize: settings.batch_size,
+      maxBatchTimeout: settings.max_wait_time_ms / 1000,
+      maxRetries: settings.max_retries,
+      ...(row.dead_letter_queue ? { deadLetterQueue: row.dead_letter_queue } : {}),
+    };
   }
 
   // Workers

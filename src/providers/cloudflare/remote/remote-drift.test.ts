@@ -1,0 +1,154 @@
+/**
+ * Drift of Cloudflare resources deployed through the API: `plan --refresh`,
+ * `deploy --refresh` and `alchemy refresh` against the fake Cloudflare API.
+ * A change "in the dashboard" is made through the fake's own documented
+ * routes (rename a KV namespace, update a queue). The fake proves our client
+ * against Cloudflare's documented contract, not the cloud: what the real API
+ * returns after such a change is only as good as the fake's reading of that
+ * contract.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Drift } from "alchemy";
+import { KVNamespace, Queue, Worker } from "alchemy/cloudflare";
+import { driftLines } from "../../../cli/report/format.js";
+import { call, inAccount } from "./fake/fake-client.test-fixture.js";
+import { startFakeCloudflare, type FakeCloudflare } from "./fake/fake-cloudflare.test-fixture.js";
+import { guardFetch, mutations, project, records, runApp, type RunAppOptions, type RunReport } from "./remote-deploy.test-fixture.js";
+
+let fake: FakeCloudflare;
+let guard: ReturnType<typeof guardFetch>;
+let dir: string;
+let removeDir: () => void;
+
+beforeAll(async () => {
+  fake = await startFakeCloudflare();
+  // Installed before any run builds its API client, which keeps the fetch it finds.
+  guard = guardFetch(() => [fake.baseUrl]);
+});
+afterAll(async () => {
+  guard.restore();
+  await fake.close();
+});
+beforeEach(() => {
+  fake.reset();
+  ({ dir, remove: removeDir } = project());
+});
+afterEach(() => {
+  removeDir();
+  expect(guard.strays).toEqual([]);
+});
+
+const account = () => `/accounts/${fake.accountId}`;
+
+/** Runs `program` against the fake, collecting the drift it reports (in sync left out); the run must succeed. */
+async function run<T>(program: () => Promise<T>, options: RunAppOptions = {}): Promise<RunReport<T> & { result: T; drift: Drift[]; lines: string[] }> {
+  const drift: Drift[] = [];
+  const report = await runApp(fake, dir, program, { ...options, onDrift: (d) => void (d.status !== "in-sync" && drift.push(d)) });
+  if (report.error !== undefined) throw report.error;
+  // As alchemy plan --refresh prints them, colours left out.
+  const lines = drift.flatMap((d) => driftLines(d)).map((line) => line.replace(/\x1b\[[0-9;]*m/g, ""));
+  return { ...(report as RunReport<T> & { result: T }), drift, lines };
+}
+
+/** `action fqn` of every resource a run changed or would change. */
+const changed = (report: RunReport<unknown>) => report.events.filter((e) => e.action !== "noop").map((e) => `${e.action} ${e.fqn}`);
+
+/** What an edit in the dashboard sends: a call to the fake's documented route, which must succeed. */
+async function dashboard(method: string, suffix: string, init: Parameters<typeof call>[3] = {}): Promise<void> {
+  const res = await call(fake, method, inAccount(fake, suffix), init);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+}
+
+describe("a KV namespace renamed in the API (against the fake Cloudflare API)", () => {
+  const program = async () => ({ cache: { ...(await KVNamespace("cache")) } });
+
+  it("plan --refresh reports its title as drifted and plans the rename back; deploy --refresh renames it back with one PUT", async () => {
+    const { result } = await run(program);
+    await dashboard("PUT", `/storage/kv/namespaces/${result.cache.id}`, { json: { title: "renamed-by-hand" } });
+
+    const mark = fake.requests.length;
+    const planned = await run(program, { phase: "plan", refresh: true });
+    expect(planned.lines).toEqual(['! drifted app/test/cf/cache  title: (none) -> "renamed-by-hand"']);
+    expect(changed(planned)).toEqual(["update app/test/cf/cache"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+
+    const deployMark = fake.requests.length;
+    const deployed = await run(program, { refresh: true });
+    expect(changed(deployed)).toEqual(["update app/test/cf/cache"]);
+    expect(mutations(fake.requests.slice(deployMark))).toEqual([`PUT ${account()}/storage/kv/namespaces/${result.cache.id}`]);
+    expect(fake.state.kvNamespaces.get(result.cache.id)!.title).toBe("app-cf-cache-test");
+    expect(deployed.result.cache).toEqual(result.cache);
+
+    const again = await run(program, { phase: "plan", refresh: true });
+    expect([again.drift, changed(again)]).toEqual([[], []]);
+  });
+
+  it("alchemy refresh records the title found and changes nothing; the next plain deploy renames it back", async () => {
+    const { result } = await run(program);
+    await dashboard("PUT", `/storage/kv/namespaces/${result.cache.id}`, { json: { title: "renamed-by-hand" } });
+
+    const mark = fake.requests.length;
+    const refreshed = await run(program, { phase: "refresh" });
+    expect(refreshed.drift.map((d) => `${d.status} ${d.fqn}`)).toEqual(["drifted app/test/cf/cache"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+    const record = (await records(dir)).cache!;
+    expect([record.props, record.output]).toEqual([
+      { backend: "remote", title: "renamed-by-hand" },
+      { id: result.cache.id, title: "renamed-by-hand", backend: "remote" },
+    ]);
+
+    const deployed = await run(program);
+    expect(changed(deployed)).toEqual(["update app/test/cf/cache"]);
+    expect(fake.state.kvNamespaces.get(result.cache.id)!.title).toBe("app-cf-cache-test");
+  });
+});
+
+describe("a Queue renamed in the API (against the fake Cloudflare API)", () => {
+  const program = async () => {
+    const jobs = await Queue("jobs");
+    const worker = await Worker("backend", { script: "src/backend.js", bindings: { JOBS: jobs }, eventSources: [jobs] });
+    return { jobs: { ...jobs }, worker: { ...worker } };
+  };
+
+  it("plan --refresh reports its name as drifted and plans a replacement (another name is another queue); deploy --refresh makes the program's queue and deletes the renamed one", async () => {
+    const { result } = await run(program);
+    await dashboard("PUT", `/queues/${result.jobs.id}`, { json: { queue_name: "renamed-by-hand" } });
+
+    const planned = await run(program, { phase: "plan", refresh: true });
+    expect(planned.lines).toEqual(['! drifted app/test/cf/jobs  name: (none) -> "renamed-by-hand"']);
+    expect(changed(planned)).toEqual(["replace app/test/cf/jobs", "delete app/test/cf/jobs", "update app/test/cf/backend"]);
+
+    const deployed = await run(program, { refresh: true });
+    expect([...fake.state.queues.values()].map((q) => [q.name, q.consumers.map((c) => c.scriptName)])).toEqual([["app-cf-jobs-test", ["app-cf-backend-test"]]]);
+    expect(deployed.result.jobs.id).not.toBe(result.jobs.id);
+    expect((await run(program, { phase: "plan", refresh: true })).drift).toEqual([]);
+  });
+});
+
+describe("gone from the API (against the fake Cloudflare API)", () => {
+  const small = async () => ({ cache: { ...(await KVNamespace("cache")) }, worker: { ...(await Worker("backend", { script: "src/backend.js" })) } });
+
+  it("a KV namespace deleted behind alchemy's back: plan --refresh plans it, deploy --refresh makes it again, the Worker untouched", async () => {
+    await run(small);
+    fake.state.kvNamespaces.clear();
+
+    const mark = fake.requests.length;
+    const planned = await run(small, { phase: "plan", refresh: true });
+    expect(planned.drift.map((d) => `${d.status} ${d.fqn}`)).toEqual(["gone app/test/cf/cache"]);
+    expect(changed(planned)).toEqual(["create app/test/cf/cache"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+
+    const deployed = await run(small, { refresh: true });
+    expect([...fake.state.kvNamespaces.keys()]).toEqual([deployed.result.cache.id]);
+    expect(changed(deployed)).toEqual(["create app/test/cf/cache"]);
+  });
+
+  it("alchemy refresh removes the record of what is gone and changes nothing in the account", async () => {
+    await run(small);
+    fake.state.kvNamespaces.clear();
+    const mark = fake.requests.length;
+    await run(small, { phase: "refresh" });
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+    expect(Object.keys(await records(dir)).sort()).toEqual(["backend"]);
+  });
+});
