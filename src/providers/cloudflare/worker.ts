@@ -21,6 +21,7 @@ import { noteSources } from "./dev-sources.js";
 import { nameOf, WORKER_NAME } from "./names.js";
 import { withMethods } from "./output-methods.js";
 import type { Queue } from "./queue.js";
+import { workerPropsAsFound } from "./worker-drift.js";
 
 /** The compatibility date of a Worker that sets none: the newest the local runtime (workerd 1.20260426) supports. */
 export const DEFAULT_COMPATIBILITY_DATE = "2026-04-26";
@@ -95,8 +96,13 @@ const WorkerResource = Resource(
   "cloudflare::Worker",
   {
     replaceOnChanges: ["name"],
+    // What it uploads and the consumers it keeps, as the API has them now (see worker-drift.ts), so that a deploy puts back what differs.
     read(this: Context<Worker, RecordedProps>): Promise<Worker> {
-      return readRecorded(this, { kind: "worker", name: this.output.name, queues: [] }, () => this.output);
+      const sources = this.props.eventSources ?? [];
+      const recorded = { compatibilityDate: this.props.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE, consumers: sources.map(consumerOf) };
+      return readRecorded(this, { kind: "worker", name: this.output.name, queues: sources.map(queueIdOf) }, ({ worker }) =>
+        this.observed(this.output, workerPropsAsFound(this.props, worker, recorded)),
+      );
     },
   },
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {
@@ -247,6 +253,11 @@ async function bundleOf(script: string | undefined, rootDir: string, workerName:
 async function modulesOf(scope: Scope, props: RecordedProps, name: string): Promise<WorkerModule[]> {
   const made = (await scope.context.service(bundles)).get(props.codeHash);
   return (made ?? (await bundleOf(props.script, scope.rootDir, name))).modules;
+}
+
+/** The id of the queue an event source names. */
+function queueIdOf(source: Queue | EventSource): string {
+  return "queue" in source && typeof source.queue === "object" ? source.queue.id : (source as Queue).id;
 }
 
 function consumerOf(source: Queue | EventSource): QueueConsumer {

@@ -2,13 +2,13 @@
  * Drift of Cloudflare resources deployed through the API: `plan --refresh`,
  * `deploy --refresh` and `alchemy refresh` against the fake Cloudflare API.
  * A change "in the dashboard" is made through the fake's own documented
- * routes (rename a KV namespace, update a queue). The fake proves our client
- * against Cloudflare's documented contract, not the cloud: what the real API
- * returns after such a change is only as good as the fake's reading of that
- * contract.
+ * routes (rename a KV namespace, update a queue, patch a Worker's settings,
+ * remove a queue consumer). The fake proves our client against Cloudflare's
+ * documented contract, not the cloud: what the real API returns after such a
+ * change is only as good as the fake's reading of that contract.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { Drift } from "alchemy";
+import alchemy, { type Drift } from "alchemy";
 import { KVNamespace, Queue, Worker } from "alchemy/cloudflare";
 import { driftLines } from "../../../cli/report/format.js";
 import { call, inAccount } from "./fake/fake-client.test-fixture.js";
@@ -59,6 +59,13 @@ async function dashboard(method: string, suffix: string, init: Parameters<typeof
   expect(res.status, JSON.stringify(res.body)).toBe(200);
 }
 
+/** A Worker settings patch as the dashboard sends it: multipart, the settings as a JSON part. */
+function settingsPatch(settings: unknown): FormData {
+  const form = new FormData();
+  form.set("settings", new Blob([JSON.stringify(settings)], { type: "application/json" }), "settings.json");
+  return form;
+}
+
 describe("a KV namespace renamed in the API (against the fake Cloudflare API)", () => {
   const program = async () => ({ cache: { ...(await KVNamespace("cache")) } });
 
@@ -100,6 +107,117 @@ describe("a KV namespace renamed in the API (against the fake Cloudflare API)", 
     const deployed = await run(program);
     expect(changed(deployed)).toEqual(["update app/test/cf/cache"]);
     expect(fake.state.kvNamespaces.get(result.cache.id)!.title).toBe("app-cf-cache-test");
+  });
+});
+
+describe("a Worker's settings edited in the dashboard (against the fake Cloudflare API)", () => {
+  const SECRET = "s3cr3t-binding-value";
+  const program = async () => {
+    const cache = await KVNamespace("cache");
+    const jobs = await Queue("jobs");
+    const api = await Worker("api", {
+      script: "src/api.js",
+      compatibilityFlags: ["nodejs_compat"],
+      bindings: { CACHE: cache, JOBS: jobs, GREETING: "hello", LIMITS: { perMinute: 60 }, TOKEN: alchemy.secret(SECRET) },
+      eventSources: [{ queue: jobs, settings: { batchSize: 1 } }],
+    });
+    return { cache: { ...cache }, jobs: { ...jobs }, api: { ...api } };
+  };
+  const script = () => fake.state.workers.get(`${fake.accountId}/app-cf-api-test`)!;
+
+  it("plan --refresh reports the compatibility date and flags and the bindings as found; deploy --refresh uploads the Worker again, and it is in sync", async () => {
+    await run(program);
+    const inSync = await run(program, { phase: "plan", refresh: true });
+    expect([inSync.drift, changed(inSync)]).toEqual([[], []]);
+
+    await dashboard("PATCH", "/workers/scripts/app-cf-api-test/settings", {
+      body: settingsPatch({
+        compatibility_date: "2025-01-01",
+        compatibility_flags: [],
+        bindings: [
+          { type: "inherit", name: "CACHE" },
+          { type: "inherit", name: "JOBS" },
+          { type: "plain_text", name: "GREETING", text: "edited by hand" },
+          { type: "plain_text", name: "EXTRA", text: "added by hand" },
+          { type: "inherit", name: "TOKEN" },
+        ],
+      }),
+    });
+    const mark = fake.requests.length;
+    const planned = await run(program, { phase: "plan", refresh: true });
+    expect(planned.drift).toEqual([
+      expect.objectContaining({
+        fqn: "app/test/cf/api",
+        status: "drifted",
+        changes: [
+          { path: "compatibilityFlags[0]", before: "nodejs_compat", after: undefined },
+          { path: "bindings.GREETING", before: "hello", after: "edited by hand" },
+          { path: "bindings.LIMITS", before: { perMinute: 60 }, after: undefined },
+          { path: "bindings.EXTRA", before: undefined, after: "added by hand" },
+          { path: "compatibilityDate", before: undefined, after: "2025-01-01" },
+        ],
+      }),
+    ]);
+    expect(planned.lines[0]).toMatch(/^! drifted app\/test\/cf\/api {2}compatibilityFlags\[0\]: "nodejs_compat" -> \(none\), bindings\.GREETING: "hello" -> "edited by hand", /);
+    expect(changed(planned)).toEqual(["update app/test/cf/api"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+
+    const deployMark = fake.requests.length;
+    const deployed = await run(program, { refresh: true });
+    expect(changed(deployed)).toEqual(["update app/test/cf/api"]);
+    expect(mutations(fake.requests.slice(deployMark))).toEqual([`PUT ${account()}/workers/scripts/app-cf-api-test`]);
+    expect([script().compatibilityDate, script().compatibilityFlags]).toEqual(["2026-04-26", ["nodejs_compat"]]);
+    expect(script().bindings.map((b) => b.name)).toEqual(["CACHE", "GREETING", "JOBS", "LIMITS", "TOKEN"]);
+    expect(script().bindings.find((b) => b.name === "GREETING")).toEqual({ type: "plain_text", name: "GREETING", text: "hello" });
+
+    const again = await run(program, { phase: "plan", refresh: true });
+    expect([again.drift, changed(again)]).toEqual([[], []]);
+    expect(JSON.stringify([planned.drift, planned.events, deployed.events])).not.toContain(SECRET);
+  });
+
+  it("finds a binding pointed at another namespace and a secret removed, which the API reports though it never returns a secret's text", async () => {
+    const { result } = await run(program);
+    const other = await call(fake, "POST", inAccount(fake, "/storage/kv/namespaces"), { json: { title: "someone-elses" } });
+    await dashboard("PATCH", "/workers/scripts/app-cf-api-test/settings", {
+      body: settingsPatch({
+        bindings: [
+          { type: "kv_namespace", name: "CACHE", namespace_id: other.body.result.id },
+          { type: "inherit", name: "JOBS" },
+          { type: "inherit", name: "GREETING" },
+          { type: "inherit", name: "LIMITS" },
+        ],
+      }),
+    });
+    const planned = await run(program, { phase: "plan", refresh: true });
+    expect(planned.lines).toEqual([
+      `! drifted app/test/cf/api  bindings.CACHE.id: "${result.cache.id}" -> "${other.body.result.id}", bindings.TOKEN: "[secret]" -> (none)`,
+    ]);
+
+    await run(program, { refresh: true });
+    expect(script().bindings.find((b) => b.name === "TOKEN")).toEqual({ type: "secret_text", name: "TOKEN", text: SECRET });
+  });
+
+  it("finds its queue consumer removed, or its settings changed, and deploy --refresh makes the consumer again with the program's settings", async () => {
+    const { result } = await run(program);
+    const consumers = () => fake.state.queues.get(result.jobs.id)!.consumers;
+    const consumerPath = () => `/queues/${result.jobs.id}/consumers/${consumers()[0]!.consumerId}`;
+
+    await dashboard("DELETE", consumerPath());
+    const removed = await run(program, { phase: "plan", refresh: true });
+    expect(removed.drift.map((d) => d.changes?.map((c) => c.path))).toEqual([["eventSources[0]"]]);
+    await run(program, { refresh: true });
+    expect(consumers().map((c) => [c.scriptName, c.settings.batch_size])).toEqual([["app-cf-api-test", 1]]);
+
+    await dashboard("DELETE", consumerPath());
+    await dashboard("POST", `/queues/${result.jobs.id}/consumers`, { json: { script_name: "app-cf-api-test", type: "worker", settings: { batch_size: 50, max_retries: 7 } } });
+    const edited = await run(program, { phase: "plan", refresh: true });
+    expect(edited.drift[0]!.changes).toEqual([
+      { path: "eventSources[0].settings.batchSize", before: 1, after: 50 },
+      { path: "eventSources[0].settings.maxRetries", before: undefined, after: 7 },
+    ]);
+    await run(program, { refresh: true });
+    expect(consumers().map((c) => [c.settings.batch_size, c.settings.max_retries])).toEqual([[1, 3]]);
+    expect((await run(program, { phase: "plan", refresh: true })).drift).toEqual([]);
   });
 });
 
