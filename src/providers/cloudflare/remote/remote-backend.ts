@@ -425,7 +425,7 @@ function sameConsumer(consumer: ConsumerRow, body: ConsumerBody): boolean {
   const wants = { ...CONSUMER_DEFAULTS, ...body.settings };
   return (
     (Object.keys(CONSUMER_DEFAULTS) as (keyof typeof CONSUMER_DEFAULTS)[]).every((key) => has[key] === wants[key]) &&
-    (consumer.dead_letter_queue ?? undefined) === body.dead_letter_queue
+    (consumer.dead_letter_queue || undefined) === body.dead_letter_queue // "" lists "none", as a missing field does
   );
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
@@ -230,6 +230,17 @@ describe("queue consumers", () => {
 
     await deploy(consumerProgram(undefined));
     expect(consumers()).toEqual([]);
+  });
+
+  it("take a consumer listed with an empty dead_letter_queue as one without, and leave it be when nothing changed", async () => {
+    await deploy(consumerProgram({ batchSize: 1 }));
+    // The API may list "no dead-letter queue" as an empty string rather than leave the field out.
+    for (const queue of fake.state.queues.values()) queue.consumers.splice(0, queue.consumers.length, ...queue.consumers.map((c) => ({ ...c, deadLetterQueue: "" })));
+    appendFileSync(path.join(dir, "src/backend.js"), "\n// edited: the Worker is uploaded again, and its consumers compared\n");
+    const mark = fake.requests.length;
+    await deploy(consumerProgram({ batchSize: 1 }));
+    expect(mutations(fake.requests.slice(mark)).some((m) => /^PUT .*\/workers\/scripts\//.test(m))).toBe(true);
+    expect(mutations(fake.requests.slice(mark)).filter((m) => m.includes("/consumers"))).toEqual([]);
   });
 });
 
