@@ -66,6 +66,14 @@ describe("alchemy ui in Chromium", () => {
     expect(await page.locator('li:has(> [data-fqn="shop/dev/cluster"]) > ul [data-testid="resource-row"]').count()).toBe(2);
     await shot(page, "stage");
 
+    // The filter keeps the rows whose fqn, kind or status has every word typed, and the scopes around them.
+    await page.locator('[data-testid="filter"]').fill("cluster node");
+    await expect.poll(() => rows.locator("visible=true").count()).toBe(2);
+    expect(await rows.locator("visible=true").evaluateAll((els) => els.map((e) => e.getAttribute("data-fqn")))).toEqual(["shop/dev/cluster/node-a", "shop/dev/cluster/node-b"]);
+    expect(await page.locator('[data-testid="scope"][data-scope="shop/dev/backend"]').isVisible()).toBe(false);
+    await page.locator('[data-testid="filter"]').fill("");
+    await expect.poll(() => rows.locator("visible=true").count()).toBe(SHOP_FQNS.length);
+
     await page.locator('[data-fqn="shop/dev/backend/api"] a').click();
     await expect.poll(() => page.locator('[data-testid="resource"]').getAttribute("data-fqn")).toBe("shop/dev/backend/api");
     expect(await page.locator('[data-testid="dependencies"] a').allTextContents()).toEqual(["shop/dev/db", "shop/dev/vault"]);

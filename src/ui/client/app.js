@@ -88,7 +88,13 @@ async function render({ quiet = false } = {}) {
   }
   if (ticket !== rendering) return; // a newer render started meanwhile
   const y = window.scrollY;
+  const typing = document.activeElement?.getAttribute("data-testid") === "filter" ? document.activeElement : undefined;
   view.replaceChildren(content);
+  const filter = typing && view.querySelector('[data-testid="filter"]');
+  if (filter) {
+    filter.focus(); // a live update while the user types keeps the caret where it was
+    filter.setSelectionRange(typing.selectionStart, typing.selectionEnd);
+  }
   if (quiet) window.scrollTo(0, y);
   view.dataset.rendered = String(ticket);
 }
@@ -155,13 +161,34 @@ function treeView(data) {
   const scopeItems = (path) => [
     ...(children.get(path) ?? []).map((s) => el("li", { class: "scope", "data-testid": "scope", "data-scope": s.path }, el("div", { class: "label" }, s.name, " ", el("span", { class: "kind muted" }, "scope")), el("ul", { class: "tree" }, scopeItems(s.path)))),
     ...(byScope.get(path) ?? []).map((n) => el("li", {},
-      el("div", { class: `row${UNFINISHED.has(n.status) ? " unfinished" : ""}`, "data-testid": "resource-row", "data-fqn": n.fqn, "data-status": n.status },
+      el("div", { class: `row${UNFINISHED.has(n.status) ? " unfinished" : ""}`, "data-testid": "resource-row", "data-fqn": n.fqn, "data-kind": n.kind, "data-status": n.status },
         badge(n.status), el("a", { href: resourceHref(n.fqn) }, n.id), el("span", { class: "kind" }, n.kind),
         n.protect ? badge("protected", "protect") : null, n.retain ? badge("retained", "retain") : null),
       owned.has(n.fqn) ? el("ul", { class: "tree" }, scopeItems(owned.get(n.fqn).path)) : null)),
   ];
-  return el("ul", { class: "tree root", "data-testid": "tree" }, scopeItems(`${data.app}/${data.stage}`));
+  const tree = el("ul", { class: "tree root", "data-testid": "tree" }, scopeItems(`${data.app}/${data.stage}`));
+  const input = el("input", { type: "search", class: "filter", placeholder: "Filter by id, fqn, kind or status", value: filters.get(`${data.app}/${data.stage}`) ?? "", "data-testid": "filter", "aria-label": "Filter resources" });
+  const shown = el("span", { class: "muted" });
+  const apply = () => {
+    filters.set(`${data.app}/${data.stage}`, input.value);
+    const words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
+    let count = 0;
+    for (const row of tree.querySelectorAll('[data-testid="resource-row"]')) {
+      const text = `${row.dataset.fqn} ${row.dataset.kind} ${row.dataset.status}`.toLowerCase();
+      const match = words.every((w) => text.includes(w));
+      row.hidden = !match;
+      if (match) count++;
+    }
+    // A scope or resource item stays while anything under it is shown.
+    for (const li of [...tree.querySelectorAll("li")].reverse()) li.hidden = !li.querySelector('[data-testid="resource-row"]:not([hidden])');
+    shown.textContent = words.length ? ` ${count} of ${data.nodes.length} shown` : "";
+  };
+  input.addEventListener("input", apply);
+  apply();
+  return el("div", {}, el("div", { class: "toolbar" }, input, shown), tree);
 }
+/** The filter typed on each stage's tree, kept while the page lives (a live update or a visit to a resource keeps it). */
+const filters = new Map();
 
 async function graphView(r) {
   const data = await api("graph", { app: r.app, stage: r.stage });
