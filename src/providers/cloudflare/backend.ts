@@ -23,7 +23,8 @@ export type WorkerBinding =
   | { type: "json"; name: string; json: unknown }
   | { type: "d1"; name: string; id: string }
   | { type: "kv_namespace"; name: string; namespace_id: string }
-  | { type: "r2_bucket"; name: string; bucket_name: string }
+  /** `jurisdiction` for a bucket made in one ("eu", "fedramp"): Cloudflare finds such a bucket only with it. */
+  | { type: "r2_bucket"; name: string; bucket_name: string; jurisdiction?: string }
   | { type: "queue"; name: string; queue_name: string }
   | { type: "service"; name: string; service: string };
 

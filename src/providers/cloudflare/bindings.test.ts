@@ -12,7 +12,7 @@ import { workerBindings } from "./bindings.js";
 const ref = (kind: string) => ({ fqn: `app/dev/${kind}`, kind: `cloudflare::${kind}`, id: kind });
 
 describe("a Worker's bindings", () => {
-  it("become the upload API's binding shapes: text, secret, JSON, and each resource kind by its output", () => {
+  it("become the upload API's binding shapes: text, secret, JSON, and each resource kind by its output, a bucket with its jurisdiction when it has one", () => {
     const bindings = workerBindings(
       {
         GREETING: "hello",
@@ -22,6 +22,8 @@ describe("a Worker's bindings", () => {
         DB: brandOutput({ name: "db", id: "uuid-1", backend: "local" }, ref("D1Database")),
         CACHE: brandOutput({ id: "kv-1", title: "t", backend: "local" }, ref("KVNamespace")),
         ASSETS: brandOutput({ name: "bucket", backend: "local" }, ref("R2Bucket")),
+        EU_FILES: brandOutput({ name: "eu-bucket", jurisdiction: "eu", backend: "remote" }, ref("R2Bucket")),
+        DEFAULT_FILES: brandOutput({ name: "plain-bucket", jurisdiction: "default", backend: "remote" }, ref("R2Bucket")),
         JOBS: brandOutput({ name: "queue", id: "q-1", backend: "local" }, ref("Queue")),
         AUTH: brandOutput({ name: "auth-worker", backend: "local" }, ref("Worker")),
       },
@@ -34,6 +36,8 @@ describe("a Worker's bindings", () => {
       { type: "kv_namespace", name: "CACHE", namespace_id: "kv-1" },
       { type: "d1", name: "DB", id: "uuid-1" },
       { type: "json", name: "DEBUG", json: false },
+      { type: "r2_bucket", name: "DEFAULT_FILES", bucket_name: "plain-bucket" },
+      { type: "r2_bucket", name: "EU_FILES", bucket_name: "eu-bucket", jurisdiction: "eu" },
       { type: "plain_text", name: "GREETING", text: "hello" },
       { type: "queue", name: "JOBS", queue_name: "queue" },
       { type: "json", name: "LIMITS", json: { pageSize: 20 } },

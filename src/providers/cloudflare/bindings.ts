@@ -41,7 +41,11 @@ function bindingOf(name: string, value: BindingValue, fqn: string, operation: "c
     case "cloudflare::KVNamespace":
       return { type: "kv_namespace", name, namespace_id: output.id! };
     case "cloudflare::R2Bucket":
-      return { type: "r2_bucket", name, bucket_name: output.name! };
+      // A bucket's name is unique only within its jurisdiction, so Cloudflare finds an "eu" bucket only by both. `jurisdiction`
+      // on the upload's r2_bucket binding is in Cloudflare's API schema and wrangler's r2_buckets config, but not in our
+      // reference notes (shared/reference/cloudflare.md lists the binding without it): tested against the fake only.
+      // "default" means no jurisdiction, and is not a value that schema lists.
+      return { type: "r2_bucket", name, bucket_name: output.name!, ...(output.jurisdiction && output.jurisdiction !== "default" ? { jurisdiction: output.jurisdiction } : {}) };
     case "cloudflare::Queue":
       return { type: "queue", name, queue_name: output.name! };
     case "cloudflare::Worker":

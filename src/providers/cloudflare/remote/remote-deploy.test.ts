@@ -432,6 +432,24 @@ describe("R2 buckets", () => {
     expect(fake.state.r2Buckets.size).toBe(0);
   });
 
+  it("in a jurisdiction are bound to a Worker with that jurisdiction in the upload's binding, which Cloudflare needs to find them", async () => {
+    const bound = async () => {
+      const files = await R2Bucket("files", { jurisdiction: "eu" });
+      const worker = await Worker("backend", { script: "src/backend.js", bindings: { FILES: files } });
+      return { files: { ...files }, worker: { ...worker } };
+    };
+    await deploy(bound);
+    const upload = fake.requests.find((r) => r.method === "PUT" && r.path.endsWith("/workers/scripts/app-cf-backend-test"))!;
+    expect((upload.parts![0]!.content as { bindings: unknown[] }).bindings).toEqual([
+      { type: "r2_bucket", name: "FILES", bucket_name: "app-cf-files-test", jurisdiction: "eu" },
+    ]);
+    expect(fake.state.workers.get(`${fake.accountId}/app-cf-backend-test`)!.bindings).toEqual([
+      { type: "r2_bucket", name: "FILES", bucket_name: "app-cf-files-test", jurisdiction: "eu" },
+    ]);
+    await deploy(bound, { phase: "destroy" });
+    expect(fake.state.workers.size + fake.state.r2Buckets.size).toBe(0);
+  });
+
   it("in a jurisdiction are emptied by a destroy with empty: true, listing their objects in that jurisdiction", async () => {
     await deploy(bucketProgram({ jurisdiction: "eu", empty: true }));
     expect([...fake.state.r2Buckets.values()].map((b) => [b.jurisdiction, [...b.objects.keys()]])).toEqual([["eu", ["reports/a.txt"]]]);

@@ -122,6 +122,14 @@ describe("the fake Cloudflare API: Worker uploads", () => {
     expect(fake().state.workers.size).toBe(0);
   });
 
+  it("finds a bucket of a jurisdiction only by a binding that names it, as a bucket route finds it only by its header", async () => {
+    await call(fake(), "POST", inAccount(fake(), "/r2/buckets"), { json: { name: "euro" }, headers: { "cf-r2-jurisdiction": "eu" } });
+    const without = await putScript(fake(), "w", upload({ ...simple, bindings: [{ type: "r2_bucket", name: "B", bucket_name: "euro" }] }));
+    expect([without.status, without.body.errors[0].code]).toEqual([400, 10085]);
+    const named = await putScript(fake(), "w", upload({ ...simple, bindings: [{ type: "r2_bucket", name: "B", bucket_name: "euro", jurisdiction: "eu" }] }));
+    expect(named.status).toBe(200);
+  });
+
   it("keeps the previous version's bindings of the types named in keep_bindings", async () => {
     await putScript(fake(), "w", upload({ ...simple, bindings: [{ type: "secret_text", name: "TOKEN", text: "t" }, { type: "plain_text", name: "OLD", text: "o" }] }));
     await putScript(fake(), "w", upload({ ...simple, keep_bindings: ["secret_text"], bindings: [{ type: "plain_text", name: "NEW", text: "n" }] }));
