@@ -62,7 +62,7 @@ export interface WorkerSpec {
   queueConsumers: QueueConsumer[];
   /** Local: the port to serve on; `undefined` picks a free one. Remote: ignored. */
   port?: number;
-  /** Remote: serve on the account's workers.dev subdomain. Local: always served on its port. */
+  /** Remote: serve on the account's workers.dev subdomain (the route is turned on or off at every put). Local: always served on its port. */
   url: boolean;
 }
 

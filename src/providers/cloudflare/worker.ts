@@ -54,7 +54,7 @@ export interface WorkerProps {
   /** @default DEFAULT_COMPATIBILITY_DATE */
   compatibilityDate?: string;
   compatibilityFlags?: string[];
-  /** Serve it on workers.dev (remote). Locally it is always served on its own port. @default true */
+  /** Serve it on workers.dev (remote): every deploy that uploads it turns the route on or off to match. Locally it is always served on its own port. @default true */
   url?: boolean;
   /** Local runs: the port to serve on. @default the port it had last time, else a free one */
   dev?: { port?: number };

@@ -343,12 +343,28 @@ export class RemoteBackend implements CloudflareBackend {
     }
     await this.api.request("PUT", await this.#path(`/workers/scripts/${spec.name}`), { body: form });
     await this.#syncConsumers(spec);
-    if (!spec.url) return {};
-    // Enabled once, when the Worker is created: an update re-uploads the script and changes nothing else.
-    if (options.created) {
-      await this.api.request("POST", await this.#path(`/workers/scripts/${spec.name}/subdomain`), { json: { enabled: true }, visibleWithinMs: VISIBLE_WITHIN_MS });
-    }
-    return { url: `https://${spec.name}.${await this.#workersSubdomain()}.workers.dev/` };
+    await this.#setWorkersDev(spec.name, spec.url);
+    return spec.url ? { url: await this.#workersDevUrl(spec.name) } : {};
+  }
+
+  /**
+   * Turns the script's workers.dev route on or off as `enabled` says, unless
+   * it is so already: on every put, so that an update to `url` (or a route
+   * switched in the dashboard, or an adopted script's) follows the program.
+   * `POST .../subdomain {enabled:true}` is in our reference notes; `{enabled:false}`
+   * and the GET are from Cloudflare's API schema ("Enable or disable the Worker
+   * on the workers.dev subdomain", "Get if the Worker is available on the
+   * workers.dev subdomain"), which the notes do not list: tested against the fake only.
+   */
+  async #setWorkersDev(script: string, enabled: boolean): Promise<void> {
+    const path = await this.#path(`/workers/scripts/${script}/subdomain`);
+    const current = await this.api.request<{ enabled?: boolean }>("GET", path, { visibleWithinMs: VISIBLE_WITHIN_MS });
+    if ((current.enabled ?? false) === enabled) return;
+    await this.api.request("POST", path, { json: { enabled }, visibleWithinMs: VISIBLE_WITHIN_MS });
+  }
+
+  async #workersDevUrl(script: string): Promise<string> {
+    return `https://${script}.${await this.#workersSubdomain()}.workers.dev/`;
   }
 
   async deleteWorker(worker: { name: string }): Promise<void> {

@@ -123,6 +123,7 @@ describe("a deploy through the remote backend", () => {
     expect(new Set(fake.requests.filter((r) => r.method === "GET").map((r) => r.path))).toEqual(
       new Set([
         ...["backend", "api"].map((w) => `${account()}/workers/scripts/app-cf-${w}-test/settings`), // 404: the names are free
+        ...["backend", "api"].map((w) => `${account()}/workers/scripts/app-cf-${w}-test/subdomain`), // off, so turned on
         `${account()}/queues`,
         `${queue}/consumers`,
         `${account()}/workers/subdomain`,
@@ -241,6 +242,45 @@ describe("queue consumers", () => {
     await deploy(consumerProgram({ batchSize: 1 }));
     expect(mutations(fake.requests.slice(mark)).some((m) => /^PUT .*\/workers\/scripts\//.test(m))).toBe(true);
     expect(mutations(fake.requests.slice(mark)).filter((m) => m.includes("/consumers"))).toEqual([]);
+  });
+});
+
+describe("a Worker's workers.dev route (url)", () => {
+  const program = (url?: boolean) => async () => ({ ...(await Worker("backend", { script: "src/backend.js", ...(url === undefined ? {} : { url }) })) });
+  const subdomain = () => `${account()}/workers/scripts/app-cf-backend-test/subdomain`;
+  const enabled = () => fake.state.workers.get(`${fake.accountId}/app-cf-backend-test`)!.subdomainEnabled;
+  const recordedUrl = async () => (await records(dir)).backend!.output as { url?: string };
+
+  it("is turned off by an update to url: false and on again by url: true, and the output says the url or none", async () => {
+    const on = await deploy(program());
+    expect([enabled(), on.result.url]).toEqual([true, `https://app-cf-backend-test.${SUBDOMAIN}.workers.dev/`]);
+
+    let mark = fake.requests.length;
+    const off = await deploy(program(false));
+    expect(off.events.map((e) => e.action)).toEqual(["update"]);
+    expect(fake.requests.slice(mark).filter((r) => r.path === subdomain() && r.method === "POST").map((r) => r.body)).toEqual([{ enabled: false }]);
+    expect(enabled()).toBe(false);
+    expect(off.result.url).toBeUndefined();
+    expect((await recordedUrl()).url).toBeUndefined();
+
+    mark = fake.requests.length;
+    const back = await deploy(program(true));
+    expect(fake.requests.slice(mark).filter((r) => r.path === subdomain() && r.method === "POST").map((r) => r.body)).toEqual([{ enabled: true }]);
+    expect(enabled()).toBe(true);
+    expect(back.result.url).toBe(`https://app-cf-backend-test.${SUBDOMAIN}.workers.dev/`);
+    expect((await recordedUrl()).url).toBe(back.result.url);
+  });
+
+  it("is left alone by an update that does not change it, and never turned on for a Worker created with url: false", async () => {
+    await deploy(program(false));
+    expect(enabled()).toBe(false);
+    expect(mutations(fake.requests).filter((m) => m.endsWith("/subdomain"))).toEqual([]);
+    appendFileSync(path.join(dir, "src/backend.js"), "\n// edited: the Worker is uploaded again\n");
+    const mark = fake.requests.length;
+    const edited = await deploy(program(false));
+    expect(edited.events.map((e) => e.action)).toEqual(["update"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([`PUT ${account()}/workers/scripts/app-cf-backend-test`]);
+    expect([enabled(), edited.result.url]).toEqual([false, undefined]);
   });
 });
 

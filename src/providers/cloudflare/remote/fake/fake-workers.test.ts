@@ -180,12 +180,14 @@ describe("the fake Cloudflare API: Worker settings patches", () => {
 describe("the fake Cloudflare API: Worker subdomains, deletion and visibility", () => {
   const fake = useFake();
 
-  it("starts an upload off workers.dev, then turns its subdomain on and reads it back", async () => {
+  it("starts an upload off workers.dev, then turns its subdomain on, reads it back, and turns it off", async () => {
     await putScript(fake(), "site", upload(simple));
     expect((await call(fake(), "GET", inAccount(fake(), "/workers/scripts/site/subdomain"))).body.result).toEqual({ enabled: false, previews_enabled: false });
     const on = await call(fake(), "POST", inAccount(fake(), "/workers/scripts/site/subdomain"), { json: { enabled: true } });
     expect(on.body.result).toEqual({ enabled: true, previews_enabled: false });
     expect((await call(fake(), "GET", inAccount(fake(), "/workers/scripts/site/subdomain"))).body.result.enabled).toBe(true);
+    const off = await call(fake(), "POST", inAccount(fake(), "/workers/scripts/site/subdomain"), { json: { enabled: false } });
+    expect(off.body.result).toEqual({ enabled: false, previews_enabled: false });
     const missing = await call(fake(), "POST", inAccount(fake(), "/workers/scripts/ghost/subdomain"), { json: { enabled: true } });
     expect(missing.status).toBe(404);
     expect(missing.body.errors[0].code).toBe(10007);
