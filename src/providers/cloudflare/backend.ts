@@ -97,8 +97,13 @@ export type FoundResource =
   | { kind: "queue"; name: string }
   | { kind: "worker"; worker: FoundWorker };
 
-/** A Worker as the API describes it (`GET .../workers/scripts/{name}/settings`, and its queue consumers). */
+/** A Worker as the API describes it (`GET .../workers/scripts/{name}/settings`, its workers.dev route, and its queue consumers). */
 export interface FoundWorker {
+  /**
+   * Where it answers on workers.dev, `null` when that route is off
+   * (`GET .../workers/scripts/{name}/subdomain`).
+   */
+  url: string | null;
   compatibilityDate?: string;
   compatibilityFlags: string[];
   /** As the settings route returns them: a `secret_text` has its name and type, never its text. */

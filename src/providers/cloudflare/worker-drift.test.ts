@@ -15,6 +15,7 @@ const recorded = { compatibilityDate: "2026-04-26", consumers: [] };
 
 /** The Worker as uploaded from `props`, in the shapes the settings route may return. */
 const asUploaded = (): FoundWorker => ({
+  url: "https://app-api.acme.workers.dev/",
   compatibilityDate: "2026-04-26",
   compatibilityFlags: ["streams_enable_constructors", "nodejs_compat"],
   bindings: [
@@ -27,7 +28,7 @@ const asUploaded = (): FoundWorker => ({
 });
 
 describe("a Worker's props as the API describes it", () => {
-  it("are the recorded props when the API spells the same upload otherwise: database_id for id, extra fields, flags in another order, a secret without its text", () => {
+  it("are the recorded props when the API spells the same upload otherwise: database_id for id, extra fields, flags in another order, a secret without its text, the route on for url left to its default", () => {
     expect(workerPropsAsFound(props, asUploaded(), recorded)).toEqual(props);
   });
 
@@ -41,5 +42,11 @@ describe("a Worker's props as the API describes it", () => {
     const found = asUploaded();
     found.bindings = [{ type: "json", name: "DB", json: { id: db.id } }, found.bindings[1]!, found.bindings[2]!, { type: "plain_text", name: "TOKEN", text: "visible" }];
     expect(workerPropsAsFound(props, found, recorded).bindings).toEqual({ DB: { id: db.id }, FILES: bucket, GREETING: "hello", TOKEN: "visible" });
+  });
+
+  it("take a workers.dev route turned off as url: false, and one turned on for a Worker with url: false as url: true", () => {
+    expect(workerPropsAsFound(props, { ...asUploaded(), url: null }, recorded)).toEqual({ ...props, url: false });
+    expect(workerPropsAsFound({ ...props, url: false }, asUploaded(), recorded)).toEqual({ ...props, url: true });
+    expect(workerPropsAsFound({ ...props, url: false }, { ...asUploaded(), url: null }, recorded)).toEqual({ ...props, url: false });
   });
 });

@@ -1,13 +1,14 @@
 /**
  * A Worker's recorded props as the API describes the Worker now, for its
- * read: what alchemy uploads (compatibility date and flags, bindings) and the
- * queue consumers it keeps to `eventSources`, each in the props' terms, so
- * that a refresh reports `bindings.GREETING: "hello" -> "edited"` and a
- * deploy puts back what differs.
+ * read: what alchemy uploads (compatibility date and flags, bindings), its
+ * workers.dev route (`url`) and the queue consumers it keeps to
+ * `eventSources`, each in the props' terms, so that a refresh reports
+ * `bindings.GREETING: "hello" -> "edited"` and a deploy puts back what differs.
  *
  * Not compared: the script's code (the API's etag is not a hash alchemy can
  * compute from its bundle), a secret's text (the API never returns it: only
- * that the secret is there), and the workers.dev route.
+ * that the secret is there), and an R2 binding's jurisdiction (a binding is
+ * matched by its bucket's name).
  *
  * @module
  */
@@ -21,6 +22,8 @@ export interface ComparedWorkerProps {
   eventSources?: unknown[];
   compatibilityDate?: string;
   compatibilityFlags?: string[];
+  /** @default true */
+  url?: boolean;
 }
 
 /** What the record says the Worker was uploaded with, where the props leave it to a default. */
@@ -47,6 +50,8 @@ export function workerPropsAsFound<P extends ComparedWorkerProps>(props: P, foun
     if (found.compatibilityDate === undefined) delete result.compatibilityDate;
     else result.compatibilityDate = found.compatibilityDate;
   }
+  const routed = found.url !== null;
+  if ((props.url ?? true) !== routed) result.url = routed;
   const flags = props.compatibilityFlags ?? [];
   if (!jsonEqual([...flags].sort(), [...found.compatibilityFlags].sort())) result.compatibilityFlags = found.compatibilityFlags;
   const bindings = bindingsAsFound(props.bindings ?? {}, found.bindings);

@@ -96,13 +96,14 @@ const WorkerResource = Resource(
   "cloudflare::Worker",
   {
     replaceOnChanges: ["name"],
-    // What it uploads and the consumers it keeps, as the API has them now (see worker-drift.ts), so that a deploy puts back what differs.
+    // What it uploads, its workers.dev route and the consumers it keeps, as the API has them now (see worker-drift.ts), so that a deploy puts back what differs.
     read(this: Context<Worker, RecordedProps>): Promise<Worker> {
       const sources = this.props.eventSources ?? [];
       const recorded = { compatibilityDate: this.props.compatibilityDate ?? DEFAULT_COMPATIBILITY_DATE, consumers: sources.map(consumerOf) };
-      return readRecorded(this, { kind: "worker", name: this.output.name, queues: sources.map(queueIdOf) }, ({ worker }) =>
-        this.observed(this.output, workerPropsAsFound(this.props, worker, recorded)),
-      );
+      return readRecorded(this, { kind: "worker", name: this.output.name, queues: sources.map(queueIdOf) }, ({ worker }) => {
+        const { url: _recorded, ...unrouted } = this.output;
+        return this.observed(worker.url === null ? unrouted : { ...this.output, url: worker.url }, workerPropsAsFound(this.props, worker, recorded));
+      });
     },
   },
   async function (this: Context<Worker, RecordedProps>, id: string, props: RecordedProps): Promise<Worker> {

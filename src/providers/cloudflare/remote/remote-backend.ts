@@ -284,11 +284,14 @@ export class RemoteBackend implements CloudflareBackend {
       case "worker": {
         const settings = await get<SettingsRow>(`/workers/scripts/${resource.name}/settings`);
         if (settings === null) return undefined;
+        const route = await get<{ enabled?: boolean }>(`/workers/scripts/${resource.name}/subdomain`); // see #setWorkersDev
+        if (route === null) return undefined; // deleted since the settings were read
         const consumers: FoundWorker["consumers"] = [];
         for (const queueId of resource.queues) consumers.push(await this.#consumerOf(resource.name, queueId));
         return {
           kind: "worker",
           worker: {
+            url: route.enabled ? await this.#workersDevUrl(resource.name) : null,
             ...(settings.compatibility_date ? { compatibilityDate: settings.compatibility_date } : {}),
             compatibilityFlags: settings.compatibility_flags ?? [],
             bindings: settings.bindings ?? [],

@@ -295,6 +295,8 @@ describe("the read phase", () => {
     expect(fake.requests.slice(mark).map((r) => `${r.method} ${r.path}`)).toEqual([
       `GET ${account()}/storage/kv/namespaces/${deployed.result.cache.id}`,
       `GET ${account()}/workers/scripts/app-cf-backend-test/settings`,
+      `GET ${account()}/workers/scripts/app-cf-backend-test/subdomain`,
+      `GET ${account()}/workers/subdomain`, // the route is on: where it answers there
     ]);
 
     fake.state.kvNamespaces.clear();

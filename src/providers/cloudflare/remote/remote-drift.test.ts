@@ -221,6 +221,51 @@ describe("a Worker's settings edited in the dashboard (against the fake Cloudfla
   });
 });
 
+describe("a Worker's workers.dev route switched in the dashboard (against the fake Cloudflare API)", () => {
+  const program = (url?: boolean) => async () => ({ ...(await Worker("backend", { script: "src/backend.js", ...(url === undefined ? {} : { url }) })) });
+  const route = "/workers/scripts/app-cf-backend-test/subdomain";
+  const enabled = () => fake.state.workers.get(`${fake.accountId}/app-cf-backend-test`)!.subdomainEnabled;
+
+  it("plan --refresh reports a route turned off as url and the url output gone; deploy --refresh turns it on again with one POST", async () => {
+    const { result } = await run(program());
+    await dashboard("POST", route, { json: { enabled: false } });
+
+    const mark = fake.requests.length;
+    const planned = await run(program(), { phase: "plan", refresh: true });
+    expect(planned.drift).toEqual([
+      expect.objectContaining({
+        fqn: "app/test/cf/backend",
+        status: "drifted",
+        changes: [{ path: "url", before: undefined, after: false }],
+        outputChanges: [{ path: "url", before: result.url, after: undefined }],
+      }),
+    ]);
+    expect(planned.lines).toEqual(["! drifted app/test/cf/backend  url: (none) -> false"]);
+    expect(changed(planned)).toEqual(["update app/test/cf/backend"]);
+    expect(mutations(fake.requests.slice(mark))).toEqual([]);
+
+    const deployMark = fake.requests.length;
+    const deployed = await run(program(), { refresh: true });
+    expect(mutations(fake.requests.slice(deployMark))).toEqual([`PUT ${account()}/workers/scripts/app-cf-backend-test`, `POST ${account()}${route}`]);
+    expect([enabled(), deployed.result.url]).toEqual([true, result.url]);
+    expect((await run(program(), { phase: "plan", refresh: true })).drift).toEqual([]);
+  });
+
+  it("alchemy refresh records a route turned on for a Worker with url: false, with its url; the next plain deploy turns it off", async () => {
+    await run(program(false));
+    await dashboard("POST", route, { json: { enabled: true } });
+
+    const refreshed = await run(program(false), { phase: "refresh" });
+    expect(refreshed.drift.map((d) => d.changes)).toEqual([[{ path: "url", before: false, after: true }]]);
+    const record = (await records(dir)).backend!;
+    expect([(record.props as { url?: boolean }).url, (record.output as { url?: string }).url]).toEqual([true, "https://app-cf-backend-test.fake-account.workers.dev/"]);
+
+    const deployed = await run(program(false));
+    expect(changed(deployed)).toEqual(["update app/test/cf/backend"]);
+    expect([enabled(), deployed.result.url]).toEqual([false, undefined]);
+  });
+});
+
 describe("a Queue renamed in the API (against the fake Cloudflare API)", () => {
   const program = async () => {
     const jobs = await Queue("jobs");
