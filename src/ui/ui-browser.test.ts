@@ -31,17 +31,19 @@ async function serveUi(dir: string): Promise<string> {
 }
 
 /** A page that keeps the text of every response it receives (the event stream aside, which never ends). */
-async function openPage(): Promise<{ page: Page; bodies: string[] }> {
+async function openPage(): Promise<{ page: Page; bodies: string[]; refused: string[] }> {
   const page = await browser.newPage({ viewport: { width: 1100, height: 760 } });
   onTestFinished(() => page.close());
   const bodies: string[] = [];
+  const refused: string[] = [];
   const errors: string[] = [];
   page.on("pageerror", (error) => errors.push(error.message));
   page.on("response", (res) => {
+    if (res.status() !== 200) refused.push(`${res.status()} ${res.url()}`);
     if (!res.url().includes("/api/events")) void res.text().then((t) => bodies.push(t), () => undefined);
   });
   onTestFinished(() => expect(errors, "errors thrown in the page").toEqual([]));
-  return { page, bodies };
+  return { page, bodies, refused };
 }
 
 const shot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
@@ -50,7 +52,7 @@ describe("alchemy ui in Chromium", () => {
   it("shows the stages, every resource in the scope tree, a resource and back, the graph and the history, and no secret", async () => {
     const { dir } = await deployedShop(STATE);
     const url = await serveUi(dir);
-    const { page, bodies } = await openPage();
+    const { page, bodies, refused } = await openPage();
 
     await page.goto(url);
     const row = page.locator('[data-testid="stage-row"][data-stage="dev"]');
@@ -102,6 +104,7 @@ describe("alchemy ui in Chromium", () => {
     expect(await page.locator('[data-testid="history-entry"]').textContent()).toContain("deploy");
     await shot(page, "history");
 
+    expect(refused, "every request the page made was answered").toEqual([]);
     expect(bodies.length).toBeGreaterThan(8);
     expect([await page.content(), ...bodies].filter((text) => text.includes(SECRET_VALUE))).toEqual([]);
   });
