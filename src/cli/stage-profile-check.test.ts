@@ -109,7 +109,7 @@ describe("state commands check the stage's recorded stageProfileMapping first, f
     expect(json.code, json.err).toBe(0);
     expect(JSON.parse(json.out)).toEqual([
       expect.objectContaining({ stage: "dev", resources: 1, denied: null }),
-      { stage: "prod", resources: null, updatedAt: null, lastDeploy: null, lock: null, denied: { profile: "ci", allowed: ["prod"], message: refusal().slice(7, -1) } },
+      { stage: "prod", resources: null, unfinished: null, updatedAt: null, lastDeploy: null, lock: null, denied: { profile: "ci", allowed: ["prod"], message: refusal().slice(7, -1) } },
     ]);
     const plain = await cli(["stages", "-p", "ci"]);
     expect(plain.out).toContain(`prod  not shown   profile "ci" may not use it (allowed: "prod"); run with --profile prod\n`);

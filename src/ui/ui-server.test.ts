@@ -112,6 +112,16 @@ describe("alchemy ui, its guard and its secrets", () => {
     expect(treeDigest(path.join(dir, ".alchemy"))).toEqual(before);
   });
 
+  it("counts records a stopped run left unfinished in the overview, as alchemy stages does", async () => {
+    const { dir } = await deployedShop("file:.alchemy");
+    const file = path.join(dir, ".alchemy/shop/dev/backend/api.json");
+    writeFileSync(file, JSON.stringify({ ...JSON.parse(readFileSync(file, "utf8")), status: "updating" }));
+    const ui = await startUi(dir, "file:.alchemy");
+    expect((await json(ui.get("/api/overview"))).apps[0].stages[0]).toMatchObject({ resources: SHOP_FQNS.length, unfinished: 1, lock: null });
+    const stages = await runAlchemy(["stages"], dir, shopEnv("file:.alchemy"));
+    expect(stages.stdout).toMatch(/^dev +7 resources +deployed .* by .*; 1 left unfinished by a run that stopped \(creating\/updating\/deleting; the next deploy finishes them\)\n$/);
+  });
+
   it("answers a missing stage or resource, and a malformed fqn, with an error naming it", async () => {
     const { dir } = await deployedShop("file:.alchemy");
     const ui = await startUi(dir, "file:.alchemy");

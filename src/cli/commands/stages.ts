@@ -7,6 +7,7 @@
  * @module
  */
 import { lastDeployOf, type LastDeploy } from "../../core/last-deploy.js";
+import { isUnfinished } from "../../graph/stage-graph.js";
 import { canLock, describeHolder, isLockStale } from "../../state/stage-lock.js";
 import { describeLocation } from "../../state/store-url.js";
 import { EXIT, runCommandBody } from "../exit-codes.js";
@@ -21,6 +22,8 @@ export interface StageSummary {
   stage: string;
   /** Records in the stage, nested and resource scopes included; `null` for a stage the profile may not use. */
   resources: number | null;
+  /** Of those, records a run left `creating`, `updating` or `deleting` (it stopped part-way; the next deploy finishes them); `null` as `resources`. */
+  unfinished: number | null;
   /** When a record of the stage last changed (ISO 8601), or `null` when the store cannot tell. */
   updatedAt: string | null;
   /** The last deploy the stage's metadata records, or `null` (never deployed to the end, or by an older version). */
@@ -82,13 +85,15 @@ export async function stageSummaries(session: StateSession, app: string, access:
     const refused = await stageAccessRefusal(session.location, app, stage, access);
     if (refused) {
       const denied = { profile: access.profile, allowed: [...(refused.allowed ?? [])], message: refused.message };
-      found.push({ stage, resources: null, updatedAt: null, lastDeploy: null, lock: null, denied });
+      found.push({ stage, resources: null, unfinished: null, updatedAt: null, lastDeploy: null, lock: null, denied });
       continue;
     }
     let resources = 0;
+    let unfinished = 0;
     let newest: Date | undefined;
     for (const scope of await session.walk([app, stage])) {
       resources += scope.records.length;
+      unfinished += scope.records.filter((r) => isUnfinished(r.status)).length;
       const at = await (await session.open(scope.chain)).updatedAt?.();
       if (at !== undefined && (newest === undefined || at > newest)) newest = at;
     }
@@ -96,7 +101,7 @@ export async function stageSummaries(session: StateSession, app: string, access:
     const lastDeploy = lastDeployOf(await stageStore.getStageMeta?.()) ?? null;
     const info = canLock(stageStore) ? await stageStore.lockInfo() : undefined;
     const lock = info ? { holder: describeHolder(info.holder), acquiredAt: info.acquiredAt.toISOString(), stale: isLockStale(info) } : null;
-    found.push({ stage, resources, updatedAt: newest?.toISOString() ?? null, lastDeploy, lock, denied: null });
+    found.push({ stage, resources, unfinished, updatedAt: newest?.toISOString() ?? null, lastDeploy, lock, denied: null });
   }
   return found;
 }
@@ -115,6 +120,10 @@ export function describeActivity(s: StageSummary, now: number): string {
     parts.push(`no deploy recorded, updated ${s.updatedAt} (${ago(Date.parse(s.updatedAt), now)})`);
   } else {
     parts.push("no deploy recorded");
+  }
+  if (s.unfinished) {
+    const running = s.lock !== null && !s.lock.stale;
+    parts.push(running ? `${s.unfinished} in progress` : `${s.unfinished} left unfinished by a run that stopped (creating/updating/deleting; the next deploy finishes them)`);
   }
   if (s.lock) parts.push(`${s.lock.stale ? "stale lock" : "locked"} by ${s.lock.holder}`);
   return parts.join("; ");
