@@ -188,7 +188,8 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
       done(await stateHistory({ ...stateOptions(flags, io.env), stage: flags.stage, json: !!flags.json, limit }, io));
     });
   stateFlags(state.command("rm").description("forget a resource (and its resource scope) without deleting it").argument("<fqn>", "app/stage/.../id"))
-    .action(async (fqn: string, flags) => done(await stateRm(fqn, stateOptions(flags, io.env), io)));
+    .option("--force", "forget it even when it, or a resource of its resource scope, is recorded with protect: true")
+    .action(async (fqn: string, flags) => done(await stateRm(fqn, { ...stateOptions(flags, io.env), force: !!flags.force }, io)));
   stateFlags(state.command("unprotect").description("let the next run delete or replace a resource recorded with protect: true").argument("<fqn>", "app/stage/.../id"))
     .action(async (fqn: string, flags) => done(await stateUnprotect(fqn, stateOptions(flags, io.env), io)));
   stateFlags(state.command("stages").description("same as alchemy stages"))

@@ -41,6 +41,24 @@ describe("protect, retain and the mass-deletion guard on the command line", () =
     expect(world(dir)).toEqual(["keep"]);
   });
 
+  it("`state rm` refuses to forget a protected resource, changing nothing, until --force", async () => {
+    const dir = project(`${notes(["keep"])}\n${notes(["db"], "{ protect: true }")}`);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const refused = await runAlchemy(["state", "rm", "shop/dev/db"], dir);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("Not forgetting shop/dev/db: shop/dev/db is recorded with protect: true");
+    expect(refused.stderr).toContain("Run `alchemy state unprotect <fqn>` first, or pass --force to forget it anyway. Nothing was changed.");
+    expect(record(dir, "dev", "db").protect).toBe(true);
+    const history = await runAlchemy(["state", "history", "--stage", "dev", "--json"], dir);
+    expect(JSON.parse(history.stdout)).toHaveLength(1); // the deploy's entry only
+
+    const forced = await runAlchemy(["state", "rm", "shop/dev/db", "--force"], dir);
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain("Forgot 1 record (the resources themselves were not deleted)");
+    expect(world(dir)).toEqual(["db", "keep"]);
+    expect((await runAlchemy(["state", "rm", "shop/dev/keep"], dir)).code).toBe(0); // not protected: no --force needed
+  });
+
   it("records protect and retain on a no-op deploy, says so, and forgets a retained resource without deleting it", async () => {
     const dir = project(notes(["keep", "rules"]));
     expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);

@@ -14,7 +14,7 @@ import { describeLocation } from "../../state/store-url.js";
 import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { columns, compare } from "./stages.js";
-import { resolveApp, withStateSession, type StateSession } from "../state-access.js";
+import { resolveApp, StateCommandError, withStateSession, type StateSession } from "../state-access.js";
 import { checkStageAccess, profileAccess } from "../stage-profile-check.js";
 import { parseFqn, resolveStage, stateLocationOf, type ResourceAddress } from "../state-target.js";
 import { recordCommandHistory, type CommandRun } from "../command-history.js";
@@ -120,13 +120,14 @@ export async function stateShow(fqn: string, opts: StateCommandOptions & { json:
  * `alchemy state rm <fqn>`: forgets a resource and every record in its
  * resource scope, without calling any delete handler: the things they
  * describe stay where they are, untracked. Warns about records that still
- * depend on a forgotten one.
+ * depend on a forgotten one. Refuses, changing nothing, when one of them is
+ * recorded with `protect: true`, unless `force`.
  *
  * @example
  * await stateRm("shop/dev/backend/db", { state: ".alchemy" }, processIO());
  * // Forgot 2 records (the resources themselves were not deleted): ...
  */
-export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO): Promise<number> {
+export async function stateRm(fqn: string, opts: StateCommandOptions & { force?: boolean }, io: CliIO): Promise<number> {
   const address = parseFqn(fqn);
   return runCommandBody(io, async () => {
     const where = stateLocationOf(opts, io);
@@ -140,10 +141,23 @@ export async function stateRm(fqn: string, opts: StateCommandOptions, io: CliIO)
         notFound(io, address, session);
         return EXIT.failed;
       }
+      const below = await session.walk([...address.scope, address.id]);
+      if (!opts.force) {
+        // A record that cannot be read cannot say it is protected: it may still be forgotten.
+        const own = await store.get(address.id).catch(() => undefined);
+        const protectedFqns = [...(own?.protect ? [address.fqn] : []), ...below.flatMap((s) => s.records.filter((r) => r.protect).map((r) => r.fqn))];
+        if (protectedFqns.length > 0) {
+          throw new StateCommandError(
+            `Not forgetting ${address.fqn}: ${protectedFqns.join(", ")} ${protectedFqns.length === 1 ? "is" : "are"} recorded with protect: true, and alchemy would lose track of ${protectedFqns.length === 1 ? "it" : "them"} ` +
+              `(a later deploy would create ${protectedFqns.length === 1 ? "it" : "them"} again beside the one that exists). ` +
+              `Run \`alchemy state unprotect <fqn>\` first, or pass --force to forget ${protectedFqns.length === 1 ? "it" : "them"} anyway. Nothing was changed.`,
+          );
+        }
+      }
       // Deepest scopes first and the resource last: if this stops part-way, the
       // resource is still recorded and running the command again finishes the job.
       const forgotten: string[] = [];
-      for (const scope of (await session.walk([...address.scope, address.id])).reverse()) {
+      for (const scope of below.reverse()) {
         const child = await session.open(scope.chain);
         for (const record of scope.records) {
           await child.delete(record.id);
