@@ -15,7 +15,7 @@ import { fileURLToPath } from "node:url";
 import { FileSystemStateStore } from "../state/fs/fs-state-store.js";
 import { Application } from "./application.js";
 import { enterScope } from "./context.js";
-import { AlchemyError, DestroyCancelledError, toError } from "./errors.js";
+import { AlchemyError, DestroyCancelledError, ProtectedResourceError, toError } from "./errors.js";
 import { currentLaunch, LAUNCHED_ENV, type Launch } from "./launch.js";
 import { assertValidName } from "./names.js";
 import { resolveOptions, type AlchemyOptions, type ResolvedOptions } from "./options.js";
@@ -158,7 +158,7 @@ async function firstSealedValue(app: Application): Promise<{ fqn: string; path: 
   return undefined;
 }
 
-/** Under a launch, refuses to destroy an empty stage and asks for confirmation. */
+/** Under a launch, refuses to destroy an empty stage or one holding a protected resource, then asks for confirmation. */
 async function previewDestroy(app: Application, launch: Launch): Promise<void> {
   const { appName, stage } = app.context.options;
   const items = await collectTree(app.stage);
@@ -171,6 +171,9 @@ async function previewDestroy(app: Application, launch: Launch): Promise<void> {
         "Check the stage name (alchemy state stages lists the recorded ones) and the state store the program uses.",
     );
   }
+  // A destroy that would stop at a protected resource says so before asking anything.
+  const protectedFqns = items.filter((item) => item.replacedIndex === undefined && item.state.protect === true).map((item) => item.state.fqn);
+  if (protectedFqns.length > 0) throw new ProtectedResourceError(protectedFqns.sort(), "delete");
   const lastDeploy = lastDeployOf(meta);
   if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources, lastDeploy }))) {
     throw new DestroyCancelledError(appName, stage);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { runAlchemy } from "../cli.test-fixture.js";
+import { runAlchemy, runAlchemyOnTerminal } from "../cli.test-fixture.js";
 import { project, record, removeProjectsAfterEach, rewrite, world } from "../note-project.test-fixture.js";
 
 removeProjectsAfterEach();
@@ -39,6 +39,18 @@ describe("protect, retain and the mass-deletion guard on the command line", () =
     const again = await runAlchemy(["deploy", "--stage", "dev"], dir);
     expect(again.code).toBe(0);
     expect(world(dir)).toEqual(["keep"]);
+  });
+
+  it("`destroy` of a stage holding a protected resource stops before asking for confirmation, deleting nothing", async () => {
+    const dir = project(`${notes(["keep"])}\n${notes(["db"], "{ protect: true }")}`);
+    expect((await runAlchemy(["deploy", "--stage", "dev"], dir)).code).toBe(0);
+    const destroy = await runAlchemyOnTerminal(["destroy", "--stage", "dev"], dir, "yes\n", 1500);
+    expect(destroy.code).toBe(1);
+    expect(destroy.stdout).not.toContain("Type \"yes\" to go on");
+    expect(destroy.stdout).toContain("shop/dev/db");
+    expect(destroy.stdout).toContain("alchemy state unprotect <fqn>");
+    expect(world(dir)).toEqual(["db", "keep"]);
+    expect(record(dir, "dev", "keep").status).toBe("created");
   });
 
   it("`state rm` refuses to forget a protected resource, changing nothing, until --force", async () => {
