@@ -157,6 +157,7 @@ function buildProgram(io: CliIO, argv: string[], setExit: (code: number) => void
     });
 
   runCmd("refresh", "record reality into state: read every recorded resource the program declares, change no resource")
+    .option("--detailed-exitcode", "exit 2 when drift was found and recorded, 0 when there was none")
     .addOption(lockTimeoutOption())
     .action(async (entry: string | undefined, flags) => done(await runCommand("refresh", entry, runOptions(flags, argv), io)));
 

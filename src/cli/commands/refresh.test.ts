@@ -115,6 +115,20 @@ describe("alchemy refresh", () => {
   });
 });
 
+describe("alchemy refresh --detailed-exitcode", () => {
+  it("exits 2 when it found and recorded drift, then 0 when reality matches the state", async () => {
+    const dir = await deployedQuickstart();
+    tamper(dir);
+    const found = await runAlchemy(["refresh", "--stage", "dev", "--detailed-exitcode"], dir);
+    expect(found.code, found.stderr).toBe(2);
+    expect(found.stdout).toContain("(recorded)");
+    expect(record(dir, "site", "index")).toMatchObject({ props: { content: EDITED } });
+    const json = await runAlchemy(["refresh", "--stage", "dev", "--detailed-exitcode", "--json"], dir);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toMatchObject({ exitCode: 0, drift: [] });
+  });
+});
+
 describe("alchemy deploy --refresh", () => {
   it("puts back what was changed and deleted outside alchemy, and nothing else; plan --refresh then exits 0", async () => {
     const dir = await deployedQuickstart();

@@ -324,6 +324,7 @@ function exitCode(outcome: RunOutcome, opts: RunCommandOptions): number {
   if (outcome.command === "plan" && opts.detailedExitcode) {
     if (changeCount(outcome.summary) > 0 || outcome.drift.some(isDrift)) return EXIT.changes;
   }
+  if (outcome.command === "refresh" && opts.detailedExitcode && outcome.drift.some(isDrift)) return EXIT.changes;
   return EXIT.ok;
 }
 
