@@ -25,7 +25,7 @@ interface Watch {
  *
  * @example
  * const feed = new ChangeFeed(400);
- * const stop = feed.listen("stage:shop/dev", () => stageFingerprint(session, "shop", "dev"), (v) => send(v));
+ * const stop = feed.listen("stage:shop/dev", () => stageFingerprint(session, "shop", "dev", access), (v) => send(v));
  * // ... later
  * stop();
  */

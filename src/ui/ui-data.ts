@@ -15,7 +15,7 @@ import { canLock, describeHolder, isLockStale } from "../state/stage-lock.js";
 import type { State } from "../state/state-store.js";
 import { AlchemyError } from "../core/errors.js";
 import { lastDeployOf } from "../core/last-deploy.js";
-import { listApps, type StateSession } from "../cli/state-access.js";
+import { listApps, type ScopeRecords, type StateSession } from "../cli/state-access.js";
 import { stageAccessRefusal, type ProfileAccess } from "../cli/stage-profile-check.js";
 import { parseFqn } from "../cli/state-target.js";
 import { compare, stageSummaries, type StageSummary } from "../cli/commands/stages.js";
@@ -196,7 +196,7 @@ export async function stageFingerprint(session: StateSession, app: string, stage
  *
  * @throws UiRequestError (403) for a stage the profile may not use, (404) for a stage without records.
  */
-export async function readStageRecords(session: StateSession, app: string, stage: string, access: ProfileAccess) {
+export async function readStageRecords(session: StateSession, app: string, stage: string, access: ProfileAccess): Promise<{ records: State[]; walked: ScopeRecords[] }> {
   await checkAccess(session, app, stage, access);
   const walked = await session.walk([app, stage]);
   const records = walked.flatMap((s) => s.records);
