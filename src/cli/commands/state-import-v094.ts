@@ -23,9 +23,8 @@ import { convertV094Stage } from "../../state/import-v094/convert-v094-stage.js"
 import { sealImported } from "../../state/import-v094/seal-imported.js";
 import { assertNoV094Backup, moveV094StageToBackup, v094BackupOf } from "../../state/import-v094/v094-backup.js";
 import { readV094Stage, v094Children } from "../../state/import-v094/v094-layout.js";
-import { readStage, readStageMeta, StoreSession } from "../../state/stage-copy.js";
+import { readStageMeta, StoreSession } from "../../state/stage-copy.js";
 import { describeLocation, parseStoreUrl, storeFactory, type StoreLocation } from "../../state/store-url.js";
-import { recordCommandHistory } from "../command-history.js";
 import { EXIT, runCommandBody, UsageError } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
 import { StateCommandError } from "../state-access.js";
@@ -75,9 +74,8 @@ export async function stateImportV094(opts: ImportV094Options, io: CliIO): Promi
         const startedAt = Date.now();
         const sealed = await sealImported(conversion.records, `${app}/${stage}`, io.env.ALCHEMY_PASSWORD, await readStageMeta(target, app, stage));
         keyId = sealed.keyId;
-        await copyInto(target, to, app, stage, sealed.records, keyId === undefined ? undefined : sealed.meta);
-        const written = (await readStage(target, app, stage)).map((r) => r.state);
-        await recordCommandHistory(await target.open([app, stage]), written, { command: "state import", commandLine: opts.command, startedAt });
+        const run = { command: "state import", commandLine: opts.command, startedAt };
+        await copyInto(target, to, app, stage, sealed.records, keyId === undefined ? undefined : sealed.meta, run);
       } finally {
         for (const lock of locks) await lock.release().catch(() => undefined);
       }

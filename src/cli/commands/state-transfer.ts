@@ -62,8 +62,7 @@ export async function stateMigrate(opts: TransferOptions & { from?: string; to: 
       const records = await readStage(source, app, stage);
       if (records.length === 0) throw new StateCommandError(`Stage "${stage}" of app "${app}" has no records in ${describeLocation(from)}: nothing to migrate.`);
       const startedAt = Date.now();
-      await copyInto(target, to, app, stage, records, await readStageMeta(source, app, stage));
-      await recordTransferHistory(target, app, stage, { command: "state migrate", commandLine: opts.command, startedAt });
+      await copyInto(target, to, app, stage, records, await readStageMeta(source, app, stage), { command: "state migrate", commandLine: opts.command, startedAt });
       io.stdout.write(`Migrated ${records.length} record(s) of ${app}/${stage} from ${describeLocation(from)} to ${describeLocation(to)}; verified. The source is unchanged.\n`);
       return EXIT.ok;
     } finally {
@@ -118,8 +117,7 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
     const locks = await lockStage(target, doc.app, doc.stage, opts.command);
     try {
       const startedAt = Date.now();
-      await copyInto(target, to, doc.app, doc.stage, doc.records, doc.meta);
-      await recordTransferHistory(target, doc.app, doc.stage, { command: "state import", commandLine: opts.command, startedAt });
+      await copyInto(target, to, doc.app, doc.stage, doc.records, doc.meta, { command: "state import", commandLine: opts.command, startedAt });
       io.stdout.write(`Imported ${doc.records.length} record(s) of ${doc.app}/${doc.stage} into ${describeLocation(to)}; verified.\n`);
       return EXIT.ok;
     } finally {
@@ -131,10 +129,11 @@ export async function stateImport(file: string, opts: TransferOptions & { to?: s
 
 /**
  * Writes `records` (and `meta`, first) into stage `app/stage` of `target`,
- * which must hold no record of it yet, then reads every record back and
- * compares. The caller holds the stage's lock.
+ * which must hold no record of it yet, reads every record back and compares,
+ * then appends `run`'s entry to the stage's history from the records read
+ * back. The caller holds the stage's lock.
  */
-export async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[], meta: StageMeta | undefined): Promise<void> {
+export async function copyInto(target: StoreSession, to: StoreLocation, app: string, stage: string, records: StageRecord[], meta: StageMeta | undefined, run: CommandRun): Promise<void> {
   const existing = await readStage(target, app, stage);
   if (existing.length > 0) {
     throw new StateCommandError(
@@ -144,16 +143,12 @@ export async function copyInto(target: StoreSession, to: StoreLocation, app: str
   }
   await writeStageMeta(target, app, stage, meta, describeLocation(to));
   await writeStage(target, records);
-  verifyCopy(records, await readStage(target, app, stage), describeLocation(to));
+  const written = await readStage(target, app, stage);
+  verifyCopy(records, written, describeLocation(to));
   if (meta !== undefined && !isDeepStrictEqual(await readStageMeta(target, app, stage), meta)) {
     throw new StateCommandError(`The stage metadata copied to ${describeLocation(to)} does not match its source.`);
   }
-}
-
-/** The history entry of an import or migration, in the target stage (see command-history.ts). */
-async function recordTransferHistory(target: StoreSession, app: string, stage: string, run: CommandRun): Promise<void> {
-  const records = (await readStage(target, app, stage)).map((r) => r.state);
-  await recordCommandHistory(await target.open([app, stage]), records, run);
+  await recordCommandHistory(await target.open([app, stage]), written.map((r) => r.state), run);
 }
 
 /** The stage as it was after `run`, from its history (read-only: no lock, no write). */
