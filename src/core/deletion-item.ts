@@ -25,3 +25,16 @@ export function itemKey(item: DeletionItem): string {
 export function replacedKey(fqn: string, index: number): string {
   return `${fqn}#replaced-${index}`;
 }
+
+/** Whether deleting `item` would delete a protected resource (a replaced instance is never protected). */
+export function isProtected(item: DeletionItem): boolean {
+  return item.replacedIndex === undefined && item.state.protect === true;
+}
+
+/**
+ * The fqns, sorted, of the protected resources among `items`: deleting any
+ * of them fails with `ProtectedResourceError` before anything is deleted.
+ */
+export function protectedAmong(items: readonly DeletionItem[]): string[] {
+  return items.filter(isProtected).map((item) => item.state.fqn).sort();
+}

@@ -30,7 +30,7 @@
 import type { State } from "../state/state-store.js";
 import { ProtectedResourceError, toError, type DeleteFailure } from "./errors.js";
 import { danglingDeps, reportDangling } from "./dangling-deps.js";
-import { itemKey, replacedKey, type DeletionItem } from "./deletion-item.js";
+import { isProtected, itemKey, protectedAmong, replacedKey, type DeletionItem } from "./deletion-item.js";
 import { findCycles } from "./dependency-cycles.js";
 import { invokeHandler } from "./handler-context.js";
 import { providerOf } from "./providers.js";
@@ -63,8 +63,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], refused?:
   const context = stage.context;
   const options = context.options;
   if (items.length === 0) return { failures: [] };
-  const isProtected = (item: DeletionItem) => item.replacedIndex === undefined && item.state.protect === true;
-  const protectedFqns = items.filter(isProtected).map((i) => i.state.fqn);
+  const protectedFqns = protectedAmong(items);
   if (options.phase === "plan") {
     for (const item of items) {
       const { state, replacedIndex } = item;
@@ -79,7 +78,7 @@ export async function deleteItems(stage: Scope, items: DeletionItem[], refused?:
       });
     }
   }
-  if (protectedFqns.length) throw new ProtectedResourceError(protectedFqns.sort(), "delete");
+  if (protectedFqns.length) throw new ProtectedResourceError(protectedFqns, "delete");
   if (options.phase === "plan") return { failures: [] };
   const nodes = buildGraph(items);
   const existing = await markOutsideDependents(stage, nodes);

@@ -28,6 +28,7 @@ import { lockStage, wantsLock } from "./stage-locking.js";
 import { lastDeployOf } from "./last-deploy.js";
 import { nestedStoresOf, recordsNotWalked } from "./nested-stores.js";
 import { collectTree } from "./tree.js";
+import { protectedAmong } from "./deletion-item.js";
 
 /**
  * Starts an application run: makes the application scope, enters its stage
@@ -172,8 +173,8 @@ async function previewDestroy(app: Application, launch: Launch): Promise<void> {
     );
   }
   // A destroy that would stop at a protected resource says so before asking anything.
-  const protectedFqns = items.filter((item) => item.replacedIndex === undefined && item.state.protect === true).map((item) => item.state.fqn);
-  if (protectedFqns.length > 0) throw new ProtectedResourceError(protectedFqns.sort(), "delete");
+  const protectedFqns = protectedAmong(items);
+  if (protectedFqns.length > 0) throw new ProtectedResourceError(protectedFqns, "delete");
   const lastDeploy = lastDeployOf(meta);
   if (launch.confirmDestroy && !(await launch.confirmDestroy({ appName, stage, resources, lastDeploy }))) {
     throw new DestroyCancelledError(appName, stage);
