@@ -70,16 +70,12 @@ export function profileAccess(opts: { profile?: string }, io: Pick<CliIO, "env" 
  */
 export async function checkStageAccess(location: StoreLocation, app: string, stage: string, access: ProfileAccess, opened?: StateStore): Promise<StageMeta | undefined> {
   checkMappings(stage, access.profile, access.mappings, { user: access.user });
+  const store = opened ?? storeFactory(location)({ chain: [app, stage] });
   let meta: StageMeta | undefined;
-  if (opened) {
-    meta = await opened.getStageMeta?.();
-  } else {
-    const store = storeFactory(location)({ chain: [app, stage] });
-    try {
-      meta = await store.getStageMeta?.();
-    } finally {
-      await store.deinit?.();
-    }
+  try {
+    meta = await store.getStageMeta?.();
+  } finally {
+    if (!opened) await store.deinit?.(); // let go only of a store opened here
   }
   checkRecordedProfiles(stage, access.profile, meta, { user: access.user, where: describeLocation(location) });
   return meta;

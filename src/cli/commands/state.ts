@@ -147,10 +147,11 @@ export async function stateRm(fqn: string, opts: StateCommandOptions & { force?:
         const own = await store.get(address.id).catch(() => undefined);
         const protectedFqns = [...(own?.protect ? [address.fqn] : []), ...below.flatMap((s) => s.records.filter((r) => r.protect).map((r) => r.fqn))];
         if (protectedFqns.length > 0) {
+          const [is, it] = protectedFqns.length === 1 ? ["is", "it"] : ["are", "them"];
           throw new StateCommandError(
-            `Not forgetting ${address.fqn}: ${protectedFqns.join(", ")} ${protectedFqns.length === 1 ? "is" : "are"} recorded with protect: true, and alchemy would lose track of ${protectedFqns.length === 1 ? "it" : "them"} ` +
-              `(a later deploy would create ${protectedFqns.length === 1 ? "it" : "them"} again beside the one that exists). ` +
-              `Run \`alchemy state unprotect <fqn>\` first, or pass --force to forget ${protectedFqns.length === 1 ? "it" : "them"} anyway. Nothing was changed.`,
+            `Not forgetting ${address.fqn}: ${protectedFqns.join(", ")} ${is} recorded with protect: true, and alchemy would lose track of ${it} ` +
+              `(a later deploy would create ${it} again beside the one that exists). ` +
+              `Run \`alchemy state unprotect <fqn>\` first, or pass --force to forget ${it} anyway. Nothing was changed.`,
           );
         }
       }
