@@ -11,14 +11,14 @@ import { buildStageGraph, type GraphEdge, type GraphNode, type GraphScope } from
 import { redactSecrets } from "../history/history-changes.js";
 import type { HistoryEntry } from "../history/history-entry.js";
 import { keepsHistory, listRuns } from "../history/stage-history.js";
-import { canLock, describeHolder, isLockStale } from "../state/stage-lock.js";
-import type { State } from "../state/state-store.js";
+import { canLock } from "../state/stage-lock.js";
+import type { State, StateStore } from "../state/state-store.js";
 import { AlchemyError } from "../core/errors.js";
 import { lastDeployOf } from "../core/last-deploy.js";
 import { listApps, type ScopeRecords, type StateSession } from "../cli/state-access.js";
 import { stageAccessRefusal, type ProfileAccess } from "../cli/stage-profile-check.js";
 import { parseFqn } from "../cli/state-target.js";
-import { compare, stageSummaries, type StageSummary } from "../cli/commands/stages.js";
+import { compare, lockSummary, stageSummaries, type StageSummary } from "../cli/commands/stages.js";
 
 /** A request the UI cannot answer; `status` is the HTTP status to answer with. */
 export class UiRequestError extends AlchemyError {
@@ -38,14 +38,8 @@ export interface UiOverview {
   apps: { app: string; stages: StageSummary[] }[];
 }
 
-/** The lock of a stage, as the UI shows it. */
-export interface UiLock {
-  /** `user@host pid N (command)` */
-  holder: string;
-  command: string;
-  acquiredAt: string;
-  stale: boolean;
-}
+/** The lock of a stage, as the UI shows it: as `alchemy stages` does, plus the holder's command for the banner. */
+export type UiLock = NonNullable<StageSummary["lock"]> & { command: string };
 
 /** One resource in a stage's listing. */
 export interface UiNode extends GraphNode {
@@ -119,8 +113,7 @@ export async function readStage(session: StateSession, app: string, stage: strin
     return { ...n, ...(r?.protect ? { protect: true as const } : {}), ...(r?.retain ? { retain: true as const } : {}) };
   });
   const store = await session.open([app, stage]);
-  const info = canLock(store) ? await store.lockInfo() : undefined;
-  const lock = info ? { holder: describeHolder(info.holder), command: info.holder.command, acquiredAt: info.acquiredAt.toISOString(), stale: isLockStale(info) } : null;
+  const lock = await readLock(store);
   const lastDeploy = lastDeployOf(await store.getStageMeta?.()) ?? null;
   const newest = keepsHistory(store) ? (await store.listHistory(1))[0]?.run ?? null : null;
   return { app, stage, where: session.where, nodes, edges: graph.edges, scopes: graph.scopes, lock, lastDeploy, lastRun: newest };
@@ -185,8 +178,7 @@ export async function stageFingerprint(session: StateSession, app: string, stage
   await checkAccess(session, app, stage, access);
   const lines = (await session.walk([app, stage])).flatMap((s) => s.records.map((r) => `${r.fqn} ${r.seq} ${r.status}`));
   const store = await session.open([app, stage]);
-  const info = canLock(store) ? await store.lockInfo() : undefined;
-  lines.push(`lock ${info ? `${describeHolder(info.holder)} ${info.acquiredAt.toISOString()} ${isLockStale(info)}` : "-"}`);
+  lines.push(`lock ${JSON.stringify(await readLock(store))}`);
   if (keepsHistory(store)) lines.push(`run ${(await store.listHistory(1))[0]?.run ?? "-"}`);
   return lines.join("\n");
 }
@@ -202,6 +194,12 @@ export async function readStageRecords(session: StateSession, app: string, stage
   const records = walked.flatMap((s) => s.records);
   if (records.length === 0) throw new UiRequestError(`Stage ${app}/${stage} has no records in ${session.where}: deploy it first, or pick another stage.`, 404);
   return { records, walked };
+}
+
+/** The stage's lock as the page shows it, or `null` (also for a store that cannot lock). */
+async function readLock(store: StateStore): Promise<UiLock | null> {
+  const info = canLock(store) ? await store.lockInfo() : undefined;
+  return info ? { ...lockSummary(info), command: info.holder.command } : null;
 }
 
 async function checkAccess(session: StateSession, app: string, stage: string, access: ProfileAccess): Promise<void> {

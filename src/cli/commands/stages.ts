@@ -8,7 +8,7 @@
  */
 import { lastDeployOf, type LastDeploy } from "../../core/last-deploy.js";
 import { isUnfinished } from "../../graph/stage-graph.js";
-import { canLock, describeHolder, isLockStale } from "../../state/stage-lock.js";
+import { canLock, describeHolder, isLockStale, type LockInfo } from "../../state/stage-lock.js";
 import { describeLocation } from "../../state/store-url.js";
 import { EXIT, runCommandBody } from "../exit-codes.js";
 import type { CliIO } from "../io.js";
@@ -100,10 +100,15 @@ export async function stageSummaries(session: StateSession, app: string, access:
     const stageStore = await session.open([app, stage]);
     const lastDeploy = lastDeployOf(await stageStore.getStageMeta?.()) ?? null;
     const info = canLock(stageStore) ? await stageStore.lockInfo() : undefined;
-    const lock = info ? { holder: describeHolder(info.holder), acquiredAt: info.acquiredAt.toISOString(), stale: isLockStale(info) } : null;
+    const lock = info ? lockSummary(info) : null;
     found.push({ stage, resources, unfinished, updatedAt: newest?.toISOString() ?? null, lastDeploy, lock, denied: null });
   }
   return found;
+}
+
+/** A stage's lock as the listings show it: who holds it, since when, and whether its lease ran out. */
+export function lockSummary(info: LockInfo): NonNullable<StageSummary["lock"]> {
+  return { holder: describeHolder(info.holder), acquiredAt: info.acquiredAt.toISOString(), stale: isLockStale(info) };
 }
 
 /**
